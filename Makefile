@@ -1,0 +1,82 @@
+# imc -- build, test, run, install.  See README.md.
+#
+# Layout: lib/ is the shared library; control/ queue/ smtpd/ remote/ convert/
+# hold the programs.  In each of those folders a file named imc-*.c is a
+# program's main; every other .c file is a module compiled into libimc.a so
+# that unit tests (tests/unit/t_*.c) can link it.  Programs land in bin/.
+
+CC       = gcc
+CFLAGS   = -O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Ilib
+LDLIBS   = -lbearssl -lowfat -lcrypt
+SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+PREFIX   = /usr/local
+
+DIRS     = lib control queue smtpd remote convert
+MAINS    = $(wildcard $(addsuffix /imc-*.c,$(DIRS)))
+MODULES  = $(filter-out $(MAINS),$(wildcard $(addsuffix /*.c,$(DIRS))))
+HEADERS  = $(wildcard $(addsuffix /*.h,$(DIRS)))
+PROGS    = $(patsubst %.c,bin/%,$(notdir $(MAINS)))
+UNITS    = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/t_*.c))
+SCRIPTS  = bin/imc-setup bin/imc-start
+
+.PHONY: all deps check unit integration run install clean fuzz bench
+all: deps-ok $(PROGS) bin/sendmail
+
+# ---- dependencies: Debian packages, installed when missing
+deps:
+	@sh tools/deps.sh
+deps-ok: tools/deps.sh
+	@sh tools/deps.sh
+	@touch $@
+
+# ---- normal build
+build/%.o: %.c $(HEADERS) | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+build/libimc.a: $(patsubst %.c,build/%.o,$(MODULES))
+	rm -f $@ && ar rcs $@ $^
+define prog_rule
+bin/$(notdir $(basename $(1))): build/$(basename $(1)).o build/libimc.a
+	$$(CC) $$(CFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach m,$(MAINS),$(eval $(call prog_rule,$(m))))
+bin/sendmail: bin/imc-inject
+	ln -sf imc-inject $@
+
+# ---- sanitizer build of the library and the unit tests
+san/%.o: %.c $(HEADERS) | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SANFLAGS) -c -o $@ $<
+san/libimc.a: $(patsubst %.c,san/%.o,$(MODULES))
+	rm -f $@ && ar rcs $@ $^
+
+build/tests/%: tests/unit/%.c tests/unit/check.h build/libimc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< build/libimc.a $(LDLIBS)
+san/tests/%: tests/unit/%.c tests/unit/check.h san/libimc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SANFLAGS) -Itests/unit -o $@ $< san/libimc.a $(LDLIBS)
+
+# ---- tests: every unit test twice (plain and sanitized), then the integration tests
+check: all $(addprefix build/tests/,$(UNITS)) $(addprefix san/tests/,$(UNITS))
+	@sh tests/run.sh
+
+unit: all $(addprefix build/tests/,$(UNITS)) $(addprefix san/tests/,$(UNITS))
+	@TESTS=unit sh tests/run.sh
+
+# ---- the demo instance in ./run, in the foreground
+run: all
+	@sh tools/demo.sh
+
+bench: all
+	@bash bench/inject.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 755 $(PROGS) $(SCRIPTS) $(DESTDIR)$(PREFIX)/bin
+	ln -sf imc-inject $(DESTDIR)$(PREFIX)/bin/sendmail
+	for m in $(wildcard man/*.8); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8; done
+	for m in $(wildcard man/*.5); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man5; done
+
+clean:
+	rm -rf build san $(PROGS) bin/sendmail deps-ok

@@ -1,0 +1,205 @@
+/*
+ * imc-ctl -- check, show, set and compile the control files of an instance.
+ *
+ *     imc-ctl check              every setting and control/directory
+ *     imc-ctl show               each setting's value, `(default)` when not set
+ *     imc-ctl set FILE VALUE...  replace control/FILE (one line per VALUE)
+ *     imc-ctl compile            control/directory -> control/directory.cdb
+ *
+ * The instance is $IMC_HOME (default /var/imc).  Errors in control files
+ * go to stdout as `control/FILE:LINE: message`; diagnostics to stderr.
+ *
+ * Exit codes: 0 ok; 100 errors in the control files, a value refused by
+ * set, or a usage error; 111 a file that cannot be read or written.
+ * set validates the value with the setting's own parser and replaces the
+ * file atomically (write new, fsync, rename, fsync control/), so a bad
+ * value leaves the old file as it was.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "config.h"
+#include "control.h"
+#include "diag.h"
+#include "directory.h"
+#include "exitcodes.h"
+#include "fileio.h"
+
+#define USAGE "check|show|set FILE VALUE...|compile"
+
+static stralloc out;
+static unsigned long nerrors;
+
+static void out_puts(const char *s)
+{
+  if (!stralloc_cats(&out, s)) fatal(EX_TEMP, "out of memory");
+}
+
+static void out_putulong(unsigned long n)
+{
+  char num[FMT_ULONG];
+  if (!stralloc_catb(&out, num, fmt_ulong(num, n))) fatal(EX_TEMP, "out of memory");
+}
+
+static void out_flush(void)
+{
+  if (write_all(1, out.s, out.len) < 0) fatalsys(EX_TEMP, "unable to write to stdout");
+  out.len = 0;
+}
+
+static const char *unreadable = "files";
+
+/* `control/FILE:LINE: message` on stdout; LINE 0: FILE cannot be read (errno) */
+static void report(const char *file, unsigned line, const char *msg)
+{
+  if (!line) { unreadable = file; return; }
+  out_puts("control/");
+  out_puts(file);
+  out_puts(":");
+  out_putulong(line);
+  out_puts(": ");
+  out_puts(msg);
+  out_puts("\n");
+  out_flush();
+  nerrors++;
+}
+
+/* ---- check */
+
+static int newer(const struct stat *a, const struct stat *b)
+{
+  if (a->st_mtim.tv_sec != b->st_mtim.tv_sec) return a->st_mtim.tv_sec > b->st_mtim.tv_sec;
+  return a->st_mtim.tv_nsec > b->st_mtim.tv_nsec;
+}
+
+/* a directory edited since the last compile is not in effect yet */
+static void check_compiled(void)
+{
+  stralloc src = {0}, cdb = {0};
+  struct stat s, c;
+  if (imc_path2(&src, "control", "directory") < 0 || imc_path2(&cdb, "control", "directory.cdb") < 0)
+    fatal(EX_TEMP, "out of memory");
+  if (stat(src.s, &s) == 0) {
+    if (stat(cdb.s, &c) < 0) warn("control/directory.cdb is missing: run imc-ctl compile");
+    else if (newer(&s, &c)) warn("directory.cdb is older than directory: run imc-ctl compile");
+  }
+  stralloc_free(&src);
+  stralloc_free(&cdb);
+}
+
+static int do_check(void)
+{
+  struct config c;
+  if (config_load(&c, report) < 0) fatalsys(EX_TEMP, "unable to read control/", unreadable);
+  config_free(&c);
+  if (directory_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/directory");
+  check_compiled();
+  if (nerrors) {
+    out_putulong(nerrors);
+    out_puts(nerrors == 1 ? " error\n" : " errors\n");
+    out_flush();
+    return EX_PERM;
+  }
+  out_puts("control: ok\n");
+  out_flush();
+  return EX_OK;
+}
+
+/* ---- show */
+
+static void show_line(const char *file, const char *value, int is_default)
+{
+  out_puts(file);
+  out_puts(" ");
+  out_puts(value);
+  out_puts(is_default ? " (default)\n" : "\n");
+}
+
+static void show_loglevel(void)
+{
+  struct config c;
+  int i;
+  if (config_load(&c, 0) < 0) fatalsys(EX_TEMP, "unable to read the control files");
+  out_puts("loglevel");
+  for (i = 0; i < LOG_NCAT; i++) {
+    out_puts(" ");
+    out_puts(log_category_name(i));
+    out_puts("=");
+    out_puts(log_level_name(c.loglevel[i]));
+  }
+  out_puts("\n");
+  config_free(&c);
+}
+
+static void show_directory(void)
+{
+  struct directory d;
+  unsigned long n;
+  if (directory_open(&d) < 0) fatalsys(EX_TEMP, "unable to open control/directory.cdb");
+  if (d.fd >= 0) {
+    if (directory_count(&d, &n) < 0) fatalsys(EX_TEMP, "unable to read control/directory.cdb");
+    out_puts("directory ");
+    out_putulong(n);
+    out_puts(n == 1 ? " entry\n" : " entries\n");
+  }
+  directory_close(&d);
+}
+
+static int do_show(void)
+{
+  if (config_show(show_line) < 0) fatalsys(EX_TEMP, "unable to read the control files");
+  show_loglevel();
+  show_directory();
+  out_flush();
+  return EX_OK;
+}
+
+/* ---- set */
+
+static int known_file(const char *file)
+{
+  int i;
+  for (i = 0; config_files[i]; i++) if (!strcmp(config_files[i], file)) return 1;
+  return 0;
+}
+
+static int do_set(const char *file, char **values)
+{
+  stralloc text = {0}, path = {0};
+  int r;
+  if (!known_file(file)) fatal(EX_PERM, "unknown control file: ", file);
+  for (; *values; values++)
+    if (!stralloc_cats(&text, *values) || !stralloc_cats(&text, "\n")) fatal(EX_TEMP, "out of memory");
+  r = config_check_text(file, text.s, text.len, report);
+  if (r < 0) fatal(EX_PERM, "unknown control file: ", file);
+  if (r > 0) fatal(EX_PERM, "control/", file, " not changed: the new value has errors");
+  if (imc_path2(&path, "control", file) < 0) fatal(EX_TEMP, "out of memory");
+  if (file_replace(path.s, text.s, text.len, 0644) < 0) fatalsys(EX_TEMP, "unable to write control/", file);
+  return EX_OK;
+}
+
+/* ---- compile */
+
+static int do_compile(void)
+{
+  unsigned long n = 0;
+  int r = directory_build(report, &n);
+  if (r < 0) fatalsys(EX_TEMP, "unable to compile control/directory");
+  if (r > 0) fatal(EX_PERM, "control/directory has errors: nothing compiled");
+  out_puts("imc-ctl: compiled ");
+  out_putulong(n);
+  out_puts(n == 1 ? " entry\n" : " entries\n");
+  out_flush();
+  return EX_OK;
+}
+
+int main(int argc, char **argv)
+{
+  diag_prog = "imc-ctl";
+  if (argc < 2) usage(USAGE);
+  if (!strcmp(argv[1], "check") && argc == 2) return do_check();
+  if (!strcmp(argv[1], "show") && argc == 2) return do_show();
+  if (!strcmp(argv[1], "compile") && argc == 2) return do_compile();
+  if (!strcmp(argv[1], "set") && argc >= 4) return do_set(argv[2], argv + 3);
+  usage(USAGE);
+}

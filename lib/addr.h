@@ -1,0 +1,21 @@
+/*
+ * addr.h -- checks on domains, mailbox names and envelope addresses.
+ *
+ * An envelope address is stored as text without angle brackets: the empty
+ * string is the null sender, otherwise LOCAL@DOMAIN where the domain is a
+ * host name or an address literal [1.2.3.4] / [IPv6:...].  Addresses never
+ * hold control characters, so TAB and LF can separate fields in the queue's
+ * records and the programs' protocols.
+ */
+#ifndef IMC_ADDR_H
+#define IMC_ADDR_H
+
+#include <stddef.h>
+
+int domain_valid(const char *s, size_t len);        /* host name: labels of [A-Za-z0-9-], no trailing dot */
+int domain_literal(const char *s, size_t len);      /* [1.2.3.4] or [IPv6:...] */
+int mailbox_name_valid(const char *s, size_t len);  /* a directory alias usable as a Maildir name */
+int addr_valid(const char *s, size_t len);          /* envelope address as above (not the null sender) */
+size_t addr_at(const char *s, size_t len);          /* index of the last '@', or len */
+
+#endif

@@ -1,0 +1,406 @@
+/*
+ * config.c -- the table of control files and their parsers (see config.h).
+ *
+ * Each entry names a file, gives its default text, and parses one line at a
+ * time.  A missing file is parsed from the default text, so defaults and
+ * files go through the same code and imc-ctl show prints both alike.
+ */
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include "addr.h"
+#include "config.h"
+#include "control.h"
+
+typedef const char *(*line_fn)(struct config *, char *);
+typedef void (*default_fn)(const struct config *, stralloc *);
+
+struct setting {
+  const char *file;
+  const char *deftext;          /* or 0 when deffn computes it */
+  default_fn deffn;
+  line_fn line;
+  void (*begin)(struct config *);
+};
+
+static const char *cat_names[LOG_NCAT] = { "init", "addressing", "transfer", "smtp",
+                                           "internal", "protocol", "archival" };
+static const char *level_names[] = { "none", "minimum", "medium", "maximum" };
+static const char *prio_names[PRIO_N] = { "urgent", "normal", "nonurgent" };
+
+const char *log_category_name(int cat) { return cat >= 0 && cat < LOG_NCAT ? cat_names[cat] : "?"; }
+const char *log_level_name(int l) { return l >= 0 && l <= LEVEL_MAXIMUM ? level_names[l] : "?"; }
+
+static int name_index(const char *s, const char *const *names, int n)
+{
+  int i;
+  for (i = 0; i < n; i++) if (!strcasecmp(s, names[i])) return i;
+  return -1;
+}
+
+/* ---- defaults computed at load time */
+
+static void def_me(const struct config *c, stralloc *out)
+{
+  char host[256];
+  (void)c;
+  if (gethostname(host, sizeof host - 1) < 0) host[0] = 0;
+  host[sizeof host - 1] = 0;
+  if (!stralloc_copys(out, host[0] ? host : "localhost")) out->len = 0;
+}
+
+static void def_sitedomains(const struct config *c, stralloc *out)
+{
+  if (!stralloc_copyb(out, c->me.s, c->me.len)) out->len = 0;
+}
+
+/* ---- line parsers: return 0 when the line is good, else the error */
+
+static const char *one_word(char *line, char **w)
+{
+  char *p = line;
+  *w = ctl_word(&p);
+  if (!*w) return "empty value";
+  if (ctl_word(&p)) return "extra words after the value";
+  return 0;
+}
+
+static const char *set_string(stralloc *sa, char *line)
+{
+  char *w;
+  const char *e = one_word(line, &w);
+  if (e) return e;
+  if (sa->len) return "only one line allowed";
+  if (!stralloc_copys(sa, w)) return "out of memory";
+  return 0;
+}
+
+static const char *set_ulong(unsigned long *v, char *line, int (*scan)(const char *, unsigned long *))
+{
+  char *w;
+  const char *e = one_word(line, &w);
+  if (e) return e;
+  if (!scan(w, v)) return "not a number";
+  return 0;
+}
+
+static const char *p_me(struct config *c, char *line)
+{
+  const char *e = set_string(&c->me, line);
+  if (e) return e;
+  if (!domain_valid(c->me.s, c->me.len)) return "not a valid host name";
+  return 0;
+}
+
+static const char *p_sitedomains(struct config *c, char *line)
+{
+  char *w;
+  const char *e = one_word(line, &w);
+  size_t n;
+  if (e) return e;
+  n = strlen(w);
+  if (!domain_valid(w, n)) return "not a valid domain";
+  case_lowerb(w, n);
+  if (config_is_sitedomain(c, w, n)) return "domain listed twice";
+  if (!stralloc_catb(&c->sitedomains, w, n + 1)) return "out of memory";
+  return 0;
+}
+
+static const char *p_postmaster(struct config *c, char *line)
+{
+  const char *e = set_string(&c->postmaster, line);
+  size_t at;
+  if (e) return e;
+  at = byte_rchr(c->postmaster.s, c->postmaster.len, '@');
+  if (at == c->postmaster.len) {
+    if (!mailbox_name_valid(c->postmaster.s, c->postmaster.len)) return "not a valid mailbox name";
+  } else if (!domain_valid(c->postmaster.s + at + 1, c->postmaster.len - at - 1) || at == 0)
+    return "not a valid address";
+  return 0;
+}
+
+#define ULONG_PARSER(fn, field, scan) \
+  static const char *fn(struct config *c, char *line) { return set_ulong(&c->field, line, scan); }
+ULONG_PARSER(p_databytes, databytes, ctl_scan_size)
+ULONG_PARSER(p_maxrcpt, maxrcpt, ctl_scan_ulong)
+ULONG_PARSER(p_maxlocal, maxlocal, ctl_scan_ulong)
+ULONG_PARSER(p_delaywarn, delaywarn, ctl_scan_time)
+ULONG_PARSER(p_maxinbound, maxinbound, ctl_scan_ulong)
+ULONG_PARSER(p_maxperip, maxperip, ctl_scan_ulong)
+ULONG_PARSER(p_maxoutbound, maxoutbound, ctl_scan_ulong)
+ULONG_PARSER(p_maxperhost, maxperhost, ctl_scan_ulong)
+ULONG_PARSER(p_msgsperconn, msgsperconn, ctl_scan_ulong)
+ULONG_PARSER(p_timeoutsmtpd, timeoutsmtpd, ctl_scan_time)
+ULONG_PARSER(p_timeoutremote, timeoutremote, ctl_scan_time)
+ULONG_PARSER(p_timeoutconnect, timeoutconnect, ctl_scan_time)
+
+static const char *p_diskfree(struct config *c, char *line)
+{
+  char *w;
+  const char *e = one_word(line, &w);
+  size_t n;
+  if (e) return e;
+  n = strlen(w);
+  c->diskfree_pct = 0;
+  if (n > 1 && w[n - 1] == '%') {
+    w[n - 1] = 0;
+    if (!ctl_scan_ulong(w, &c->diskfree) || c->diskfree > 99) return "not a percentage from 0% to 99%";
+    c->diskfree_pct = 1;
+    return 0;
+  }
+  if (!ctl_scan_size(w, &c->diskfree)) return "not a size or a percentage";
+  return 0;
+}
+
+static void b_loglevel(struct config *c)
+{
+  int i;
+  for (i = 0; i < LOG_NCAT; i++) c->loglevel[i] = LEVEL_MINIMUM;
+}
+
+/* `LEVEL` (every category), `* LEVEL`, or `CATEGORY LEVEL` */
+static const char *p_loglevel(struct config *c, char *line)
+{
+  char *p = line, *a = ctl_word(&p), *b = ctl_word(&p);
+  int cat = -1, lvl, i;
+  if (ctl_word(&p)) return "expected CATEGORY LEVEL";
+  if (!b) b = a;
+  else if (strcmp(a, "*") && (cat = name_index(a, cat_names, LOG_NCAT)) < 0) return "unknown category";
+  lvl = name_index(b, level_names, LEVEL_MAXIMUM + 1);
+  if (lvl < 0) return "unknown level (none, minimum, medium, maximum)";
+  for (i = 0; i < LOG_NCAT; i++) if (cat < 0 || cat == i) c->loglevel[i] = (unsigned char)lvl;
+  return 0;
+}
+
+static const char *p_tracking(struct config *c, char *line)
+{
+  char *w;
+  const char *e = one_word(line, &w);
+  if (e) return e;
+  if (!ctl_scan_bool(w, &c->tracking)) return "expected on or off";
+  return 0;
+}
+
+static void b_retry(struct config *c) { c->nretry = 0; c->retry_factor = 1000; }
+
+/* `15m,30m,1h,4h` or `60m x1.5` */
+static const char *p_retry(struct config *c, char *line)
+{
+  char *p = line, *list = ctl_word(&p), *fac = ctl_word(&p), *item;
+  if (c->nretry) return "only one line allowed";
+  if (ctl_word(&p)) return "expected INTERVAL[,INTERVAL...] [xFACTOR]";
+  while ((item = list) != 0) {
+    char *comma = strchr(item, ',');
+    if (comma) { *comma = 0; list = comma + 1; } else list = 0;
+    if (c->nretry == RETRY_MAX) return "too many intervals";
+    if (!ctl_scan_time(item, &c->retry[c->nretry]) || !c->retry[c->nretry]) return "bad interval";
+    c->nretry++;
+  }
+  if (fac) {
+    unsigned long whole = 0, milli = 0, scale = 100;
+    char *dot;
+    if (fac[0] != 'x') return "factor must look like x1.5";
+    fac++;
+    dot = strchr(fac, '.');
+    if (dot) *dot++ = 0;
+    if (!ctl_scan_ulong(fac, &whole) || whole > 100) return "bad factor";
+    for (; dot && *dot; dot++, scale /= 10) {
+      if (*dot < '0' || *dot > '9' || !scale) return "bad factor";
+      milli += (unsigned long)(*dot - '0') * scale;
+    }
+    c->retry_factor = whole * 1000 + milli;
+    if (c->retry_factor < 1000) return "factor below x1";
+  }
+  return 0;
+}
+
+static const char *prio_line(unsigned long *v, char *line)
+{
+  char *p = line, *a = ctl_word(&p), *b = ctl_word(&p);
+  int i;
+  if (!b || ctl_word(&p)) return "expected PRIORITY TIME";
+  if ((i = name_index(a, prio_names, PRIO_N)) < 0) return "unknown priority (urgent, normal, nonurgent)";
+  if (!ctl_scan_time(b, &v[i]) || !v[i]) return "bad time";
+  return 0;
+}
+
+static void b_lifetime(struct config *c)
+{
+  c->lifetime[PRIO_URGENT] = 86400;
+  c->lifetime[PRIO_NORMAL] = 172800;
+  c->lifetime[PRIO_NONURGENT] = 259200;
+}
+static const char *p_lifetime(struct config *c, char *line) { return prio_line(c->lifetime, line); }
+
+static void b_transfertimeout(struct config *c)
+{
+  c->transfertimeout[PRIO_URGENT] = 600;
+  c->transfertimeout[PRIO_NORMAL] = 1200;
+  c->transfertimeout[PRIO_NONURGENT] = 1800;
+}
+static const char *p_transfertimeout(struct config *c, char *line) { return prio_line(c->transfertimeout, line); }
+
+static const struct setting settings[] = {
+  { "me", 0, def_me, p_me, 0 },
+  { "sitedomains", 0, def_sitedomains, p_sitedomains, 0 },
+  { "postmaster", "postmaster", 0, p_postmaster, 0 },
+  { "databytes", "26214400", 0, p_databytes, 0 },
+  { "maxrcpt", "1000", 0, p_maxrcpt, 0 },
+  { "diskfree", "5%", 0, p_diskfree, 0 },
+  { "loglevel", "minimum", 0, p_loglevel, b_loglevel },
+  { "tracking", "on", 0, p_tracking, 0 },
+  { "maxlocal", "10", 0, p_maxlocal, 0 },
+  { "retry", "15m,30m,1h,4h", 0, p_retry, b_retry },
+  { "lifetime", "urgent 24h\nnormal 48h\nnonurgent 72h", 0, p_lifetime, b_lifetime },
+  { "delaywarn", "4h", 0, p_delaywarn, 0 },
+  { "maxinbound", "30", 0, p_maxinbound, 0 },
+  { "maxperip", "10", 0, p_maxperip, 0 },
+  { "maxoutbound", "30", 0, p_maxoutbound, 0 },
+  { "maxperhost", "10", 0, p_maxperhost, 0 },
+  { "msgsperconn", "20", 0, p_msgsperconn, 0 },
+  { "timeoutsmtpd", "300", 0, p_timeoutsmtpd, 0 },
+  { "timeoutremote", "300", 0, p_timeoutremote, 0 },
+  { "timeoutconnect", "60", 0, p_timeoutconnect, 0 },
+  { "transfertimeout", "urgent 600\nnormal 1200\nnonurgent 1800", 0, p_transfertimeout, b_transfertimeout },
+};
+#define NSETTINGS (sizeof settings / sizeof settings[0])
+
+const char *const config_files[] = {
+  "me", "sitedomains", "postmaster", "databytes", "maxrcpt", "diskfree", "loglevel",
+  "tracking", "maxlocal", "retry", "lifetime", "delaywarn", "maxinbound", "maxperip",
+  "maxoutbound", "maxperhost", "msgsperconn", "timeoutsmtpd", "timeoutremote",
+  "timeoutconnect", "transfertimeout", 0
+};
+
+/* does the text hold a line that is neither blank nor a comment? */
+static int has_lines(const char *s, size_t len)
+{
+  size_t i;
+  int comment = 0;
+  for (i = 0; i < len; i++) {
+    if (s[i] == '\n') comment = 0;
+    else if (s[i] == '#') comment = 1;
+    else if (!comment && s[i] != ' ' && s[i] != '\t' && s[i] != '\r') return 1;
+  }
+  return 0;
+}
+
+/* the file, or the default text when it is missing or empty: 1 file, 0 default, -1 error */
+static int setting_open(const struct setting *s, const struct config *c, ctl_file *f)
+{
+  stralloc def = {0};
+  int r = ctl_open(f, s->file);
+  if (r < 0 || (r == 1 && has_lines(f->raw.s, f->raw.len))) return r;
+  if (s->deffn) s->deffn(c, &def);
+  else if (!stralloc_copys(&def, s->deftext)) def.len = 0;
+  ctl_openmem(f, s->file, def.s ? def.s : "", def.len);
+  stralloc_free(&def);
+  return 0;
+}
+
+static int setting_parse(const struct setting *s, struct config *c, ctl_file *f, config_errfn err)
+{
+  char *line;
+  size_t len;
+  int errors = 0;
+  if (s->begin) s->begin(c);
+  while (ctl_next(f, &line, &len)) {
+    const char *e = s->line(c, line);
+    if (e) { errors++; if (err) err(s->file, f->lineno, e); }
+  }
+  return errors;
+}
+
+int config_load(struct config *c, config_errfn err)
+{
+  size_t i;
+  int errors = 0;
+  ctl_file f = {0};
+  memset(c, 0, sizeof *c);
+  for (i = 0; i < NSETTINGS; i++) {
+    if (setting_open(&settings[i], c, &f) < 0) {
+      int e = errno;
+      if (err) err(settings[i].file, 0, "unable to read");
+      ctl_close(&f);
+      config_free(c);
+      errno = e;
+      return -1;
+    }
+    errors += setting_parse(&settings[i], c, &f, err);
+  }
+  ctl_close(&f);
+  return errors;
+}
+
+void config_free(struct config *c)
+{
+  stralloc_free(&c->me);
+  stralloc_free(&c->sitedomains);
+  stralloc_free(&c->postmaster);
+}
+
+int config_show(config_showfn show)
+{
+  struct config c;
+  size_t i;
+  ctl_file f = {0};
+  memset(&c, 0, sizeof c);
+  for (i = 0; i < NSETTINGS; i++) {
+    char *line;
+    size_t len;
+    int r = setting_open(&settings[i], &c, &f);
+    if (r < 0) { ctl_close(&f); config_free(&c); return -1; }
+    setting_parse(&settings[i], &c, &f, 0);     /* later defaults may depend on it */
+    if (setting_open(&settings[i], &c, &f) < 0) continue;
+    while (ctl_next(&f, &line, &len)) show(settings[i].file, line, r == 0);
+  }
+  ctl_close(&f);
+  config_free(&c);
+  return 0;
+}
+
+int config_check_text(const char *file, const char *text, size_t len, config_errfn err)
+{
+  struct config c;
+  ctl_file f = {0};
+  size_t i;
+  int errors;
+  for (i = 0; i < NSETTINGS; i++) if (!strcmp(settings[i].file, file)) break;
+  if (i == NSETTINGS) { errno = ENOENT; return -1; }
+  memset(&c, 0, sizeof c);
+  ctl_openmem(&f, settings[i].file, text, len);
+  errors = setting_parse(&settings[i], &c, &f, err);
+  ctl_close(&f);
+  config_free(&c);
+  return errors;
+}
+
+int config_is_sitedomain(const struct config *c, const char *dom, size_t len)
+{
+  size_t pos = 0;
+  while (pos < c->sitedomains.len) {
+    const char *d = c->sitedomains.s + pos;
+    size_t n = str_len(d);
+    if (n == len && case_diffb(d, len, dom) == 0) return 1;
+    pos += n + 1;
+  }
+  return 0;
+}
+
+unsigned long config_retry_delay(const struct config *c, unsigned attempt)
+{
+  unsigned long d;
+  unsigned i;
+  if (!c->nretry) return 900;
+  if (attempt == 0) attempt = 1;
+  if (attempt <= c->nretry) return c->retry[attempt - 1];
+  d = c->retry[c->nretry - 1];
+  for (i = c->nretry; i < attempt && d < 86400UL * 7; i++) d = d * c->retry_factor / 1000;
+  return d;
+}
+
+int config_logging(const struct config *c, int cat, int level)
+{
+  return cat >= 0 && cat < LOG_NCAT && level != LEVEL_NONE && c->loglevel[cat] >= level;
+}

@@ -1,0 +1,67 @@
+/*
+ * config.h -- every setting of the instance, parsed from control/ by one
+ * table (config.c).  config_load reads all of them; each error is reported
+ * through the caller's function as FILE, LINE, MESSAGE, so that imc-ctl
+ * check prints `control/FILE:LINE: message` and a daemon can refuse a bad
+ * configuration while keeping its old one.
+ *
+ * Inputs: the files under $IMC_HOME/control.  Failure modes: a file that
+ * cannot be read (config_load returns -1, errno set: a temporary failure);
+ * malformed lines (returns the number of errors, each reported).
+ */
+#ifndef IMC_CONFIG_H
+#define IMC_CONFIG_H
+
+#include "owfat.h"
+
+enum log_category { LOG_INIT, LOG_ADDRESSING, LOG_TRANSFER, LOG_SMTP,
+                    LOG_INTERNAL, LOG_PROTOCOL, LOG_ARCHIVAL, LOG_NCAT };
+enum log_level { LEVEL_NONE, LEVEL_MINIMUM, LEVEL_MEDIUM, LEVEL_MAXIMUM };
+enum priority { PRIO_URGENT, PRIO_NORMAL, PRIO_NONURGENT, PRIO_N };
+
+#define RETRY_MAX 32
+
+struct config {
+  stralloc me;
+  stralloc sitedomains;       /* lower-case domains, each NUL-terminated */
+  stralloc postmaster;        /* a mailbox alias, or an address */
+  unsigned long databytes;    /* 0: no limit */
+  unsigned long maxrcpt;
+  unsigned long diskfree;     /* bytes, or percent when diskfree_pct */
+  int diskfree_pct;
+  unsigned char loglevel[LOG_NCAT];
+  int tracking;
+  unsigned long maxlocal;     /* simultaneous imc-local processes */
+  unsigned long retry[RETRY_MAX];
+  unsigned nretry;
+  unsigned long retry_factor; /* growth per attempt in thousandths; 1000: none */
+  unsigned long lifetime[PRIO_N];
+  unsigned long delaywarn;    /* 0: never */
+  unsigned long maxinbound, maxperip, maxoutbound, maxperhost, msgsperconn;
+  unsigned long timeoutsmtpd, timeoutremote, timeoutconnect;
+  unsigned long transfertimeout[PRIO_N];
+};
+
+typedef void (*config_errfn)(const char *file, unsigned line, const char *msg);
+
+int config_load(struct config *c, config_errfn err);  /* 0 ok, >0 errors, -1 unreadable */
+void config_free(struct config *c);
+
+/* for imc-ctl show: each setting's name, effective text and whether it is the default */
+typedef void (*config_showfn)(const char *file, const char *value, int is_default);
+int config_show(config_showfn show);                  /* 0, or -1 if a file is unreadable */
+
+/* for imc-ctl set: parse text as the contents of control/FILE, reporting each
+   error like config_load; the number of errors, or -1 if FILE is not a setting */
+int config_check_text(const char *file, const char *text, size_t len, config_errfn err);
+
+/* the files config_load knows, NULL-terminated, for imc-ctl */
+extern const char *const config_files[];
+
+int config_is_sitedomain(const struct config *c, const char *dom, size_t len);
+unsigned long config_retry_delay(const struct config *c, unsigned attempt);  /* attempt 1 = first retry */
+const char *log_category_name(int cat);
+const char *log_level_name(int level);
+int config_logging(const struct config *c, int cat, int level);  /* 1 if it should be logged */
+
+#endif

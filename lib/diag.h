@@ -1,0 +1,26 @@
+/*
+ * diag.h -- diagnostics in the form
+ *     imc-send: fatal: unable to open queue/new: permission denied
+ * program name, severity, what was being done, why.  Each message is
+ * written to fd 2 with one write(2), so lines from several processes
+ * sharing a log pipe never interleave.  No stdio.
+ *
+ * The argument lists are strings ended by the macros with a null pointer.
+ * The *sys forms append ": " and strerror(errno).
+ */
+#ifndef IMC_DIAG_H
+#define IMC_DIAG_H
+
+extern const char *diag_prog;   /* set by each main() */
+
+void diag_out(const char *sev, int sys, ...);
+void diag_exit(int ex, const char *sev, int sys, ...) __attribute__((noreturn));
+
+#define fatal(ex, ...)    diag_exit((ex), "fatal", 0, __VA_ARGS__, (const char *)0)
+#define fatalsys(ex, ...) diag_exit((ex), "fatal", 1, __VA_ARGS__, (const char *)0)
+#define warn(...)         diag_out("warning", 0, __VA_ARGS__, (const char *)0)
+#define warnsys(...)      diag_out("warning", 1, __VA_ARGS__, (const char *)0)
+#define info(...)         diag_out("info", 0, __VA_ARGS__, (const char *)0)
+#define usage(text)       diag_exit(100, "usage", 0, diag_prog, " ", (text), (const char *)0)
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * fileio.h -- small wrappers around POSIX file calls, each with one return
+ * convention: 0 (or a count) on success, -1 with errno set on failure.
+ * Helpers that are not atomic say so in their names.
+ */
+#ifndef IMC_FILEIO_H
+#define IMC_FILEIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "owfat.h"
+
+int write_all(int fd, const void *buf, size_t len);         /* retries short writes and EINTR */
+ssize_t read_full(int fd, void *buf, size_t len);           /* until len or EOF; returns bytes read */
+ssize_t pread_full(int fd, void *buf, size_t len, off_t off);
+int file_read(const char *path, stralloc *sa);              /* 1 read, 0 missing, -1 error */
+int file_read_fd(int fd, stralloc *sa);                     /* whole file from its current offset */
+int dir_sync(const char *dir);                              /* fsync a directory */
+int dir_sync_parent(const char *path);                      /* fsync the directory holding path */
+/* write path.tmp, fsync, rename onto path, fsync the directory: atomic and durable */
+int file_replace(const char *path, const char *data, size_t len, int mode);
+int fd_cloexec(int fd);
+int fd_nonblock(int fd);
+int fd_blocking(int fd);
+int fd_move(int to, int from);                              /* dup2 + close; no-op when equal */
+int mkdir_p(const char *path, int mode);                    /* like mkdir -p; not atomic */
+
+#endif

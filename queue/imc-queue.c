@@ -1,0 +1,261 @@
+/*
+ * imc-queue -- the only way into the queue (docs/INTERNALS.md, section 4).
+ *
+ *     imc-queue < message 1< envelope
+ *
+ * Inputs: the message on fd 0 (stored byte for byte, NUL bytes included),
+ * then the envelope records on fd 1, read to EOF (fd 1 is a pipe it reads).
+ * Control files: control/databytes (0: no limit), control/diskfree.
+ *
+ * Output: queue/new/ID, committed by write tmp/ID (O_EXCL, mode 0640),
+ * fsync, rename to new/ID, fsync new/ -- the commit point.  Then "ID\n" on
+ * the fd named by IMC_QUEUE_IDFD (if set) and one byte on queue/trigger.
+ * Prints nothing on success.
+ *
+ * Failure modes: every exit code is in lib/exitcodes.h (QX_*): 31 too big,
+ * 32 no recipient, 33 malformed envelope or address, 51-57 temporary.  Any
+ * failure before the commit unlinks tmp/ID; each writes one line on fd 2.
+ * SIGALRM after QUEUE_WRITER_TIMEOUT seconds ends it with 57; its handler
+ * only unlinks tmp/ID and exits (both async-signal-safe), and the alarm is
+ * cancelled before the commit rename, so a timeout never follows a commit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>          /* rename(2) only */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include "addr.h"
+#include "config.h"
+#include "control.h"
+#include "diag.h"
+#include "exitcodes.h"
+#include "fileio.h"
+#include "queue.h"
+
+#define ENVELOPE_MAX (16UL * 1024 * 1024)
+#define BLOCK 65536
+
+static char tmppath[4 + QID_LEN + 1];        /* "tmp/ID" */
+static volatile sig_atomic_t tmp_live;
+
+static void cleanup(void)
+{
+  if (tmp_live) { unlink(tmppath); tmp_live = 0; }
+}
+
+#define qdie(ex, ...) do { cleanup(); fatal((ex), __VA_ARGS__); } while (0)
+#define qdiesys(ex, ...) do { int e_ = errno; cleanup(); errno = e_; fatalsys((ex), __VA_ARGS__); } while (0)
+
+static void on_alarm(int sig)
+{
+  (void)sig;
+  qdie(QX_TEMP_TIMEOUT, "timed out: the writer went silent");
+}
+
+/* ---- control files */
+
+static int control_bad;
+static const char *control_unreadable = "control files";
+
+static void control_err(const char *file, unsigned line, const char *msg)
+{
+  if (line == 0) { control_unreadable = file; return; }
+  if (strcmp(file, "databytes") && strcmp(file, "diskfree")) return;
+  control_bad = 1;
+  warn("control/", file, ": ", msg);
+}
+
+static void load_control(struct config *c)
+{
+  int r = config_load(c, control_err);
+  if (r < 0 && errno == ENOMEM) fatal(QX_TEMP_NOMEM, "out of memory");
+  if (r < 0) fatalsys(QX_TEMP_CONTROL, "unable to read control/", control_unreadable);
+  if (control_bad) fatal(QX_TEMP_CONTROL, "control/databytes or control/diskfree is malformed");
+}
+
+static void check_diskfree(const struct config *c)
+{
+  struct statvfs v;
+  unsigned long long avail;
+  int low;
+  if (!c->diskfree) return;
+  if (statvfs(".", &v) < 0) fatalsys(QX_TEMP_QUEUE, "unable to stat the queue file system");
+  avail = (unsigned long long)v.f_bavail * v.f_frsize;
+  if (c->diskfree_pct)
+    low = (unsigned long long)v.f_bavail * 100 < (unsigned long long)v.f_blocks * c->diskfree;
+  else
+    low = avail < c->diskfree;
+  if (low) fatal(QX_TEMP_DISKFREE, "free space in the queue is below control/diskfree");
+}
+
+/* ---- writing tmp/ID */
+
+static int create_tmp(char id[QID_LEN + 1], unsigned long *qtime)
+{
+  for (;;) {
+    struct timeval tv;
+    struct timespec ns = { 0, 1000 };
+    int fd;
+    gettimeofday(&tv, 0);
+    qid_make(id, (unsigned long)tv.tv_sec, (unsigned long)tv.tv_usec, (unsigned long)getpid());
+    memcpy(tmppath, "tmp/", 4);
+    memcpy(tmppath + 4, id, QID_LEN + 1);
+    fd = open(tmppath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (fd >= 0) {
+      tmp_live = 1;
+      *qtime = (unsigned long)tv.tv_sec;
+      if (fchmod(fd, 0640) < 0) qdiesys(QX_TEMP_WRITE, "unable to chmod queue/", tmppath);
+      return fd;
+    }
+    if (errno == ENOSPC || errno == EDQUOT) fatalsys(QX_TEMP_WRITE, "unable to create queue/", tmppath);
+    if (errno != EEXIST) fatalsys(QX_TEMP_QUEUE, "unable to create queue/", tmppath);
+    nanosleep(&ns, 0);
+  }
+}
+
+static unsigned long long copy_message(int out, unsigned long databytes)
+{
+  char buf[BLOCK];
+  unsigned long long total = 0;
+  for (;;) {
+    ssize_t r = read(0, buf, sizeof buf);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      qdiesys(QX_TEMP_READ, "unable to read the message");
+    }
+    if (r == 0) return total;
+    total += (unsigned long long)r;
+    if (databytes && total > databytes) qdie(QX_PERM_TOOBIG, "message larger than control/databytes");
+    if (write_all(out, buf, (size_t)r) < 0) qdiesys(QX_TEMP_WRITE, "unable to write queue/", tmppath);
+  }
+}
+
+static void read_envelope(stralloc *env)
+{
+  env->len = 0;
+  for (;;) {
+    ssize_t r;
+    if (!stralloc_readyplus(env, BLOCK)) qdie(QX_TEMP_NOMEM, "out of memory");
+    r = read(1, env->s + env->len, BLOCK);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      qdiesys(QX_TEMP_READ, "unable to read the envelope");
+    }
+    if (r == 0) return;
+    env->len += (size_t)r;
+    if (env->len > ENVELOPE_MAX) qdie(QX_PERM_ENVELOPE, "envelope larger than 16 MB");
+  }
+}
+
+/* an I record: key=value, printable (it ends up in log lines) */
+static int info_valid(const char *s, size_t len)
+{
+  size_t i;
+  if (len == 0 || s[0] == '=' || !memchr(s, '=', len)) return 0;
+  for (i = 0; i < len; i++) if ((unsigned char)s[i] < 32 || s[i] == 127) return 0;
+  return 1;
+}
+
+static void check_envelope(const stralloc *env)
+{
+  size_t pos = 0, len;
+  const char *val;
+  char type;
+  int r = env_check(env->s, env->len, 0);
+  if (r == -1) qdie(QX_PERM_ENVELOPE, "malformed envelope");
+  if (r == -2) qdie(QX_PERM_NORCPT, "envelope has no recipient");
+  while (env_next(env->s, env->len, &pos, &type, &val, &len) == 1) {
+    if (type == 'F' && len && !addr_valid(val, len)) qdie(QX_PERM_ENVELOPE, "invalid sender address");
+    if (type == 'T' && !addr_valid(val, len)) qdie(QX_PERM_ENVELOPE, "invalid recipient address");
+    if (type == 'I' && !info_valid(val, len)) qdie(QX_PERM_ENVELOPE, "malformed information record");
+  }
+}
+
+static void finish_tmp(int fd, const stralloc *env, unsigned long long msglen, unsigned long qtime)
+{
+  struct qtrailer t;
+  char tr[QTRAILER_LEN];
+  t.msglen = msglen;
+  t.envlen = (unsigned long)env->len;
+  t.qtime = qtime;
+  qtrailer_pack(tr, &t);
+  if (write_all(fd, env->s, env->len) < 0 || write_all(fd, tr, sizeof tr) < 0)
+    qdiesys(QX_TEMP_WRITE, "unable to write queue/", tmppath);
+  if (fsync(fd) < 0) qdiesys(QX_TEMP_WRITE, "unable to fsync queue/", tmppath);
+  if (close(fd) < 0) qdiesys(QX_TEMP_WRITE, "unable to close queue/", tmppath);
+}
+
+/* the commit point: rename into new/ and make the rename durable */
+static void commit(const char *id)
+{
+  char newpath[4 + QID_LEN + 1];
+  memcpy(newpath, "new/", 4);
+  memcpy(newpath + 4, id, QID_LEN + 1);
+  alarm(0);
+  if (rename(tmppath, newpath) < 0) qdiesys(QX_TEMP_WRITE, "unable to rename queue/", tmppath, " to queue/", newpath);
+  tmp_live = 0;
+  if (dir_sync("new") < 0) {
+    int e = errno;
+    unlink(newpath);
+    errno = e;
+    fatalsys(QX_TEMP_WRITE, "unable to fsync queue/new");
+  }
+}
+
+/* ---- after the commit: nothing here may fail the message */
+
+static void report_id(const char *id)
+{
+  const char *s = getenv("IMC_QUEUE_IDFD");
+  char line[QID_LEN + 1];
+  unsigned long fd;
+  if (!s || !*s || s[scan_ulong(s, &fd)] || fd > 1000000) return;
+  memcpy(line, id, QID_LEN);
+  line[QID_LEN] = '\n';
+  write_all((int)fd, line, sizeof line);
+  close((int)fd);
+}
+
+static void poke_trigger(void)
+{
+  int fd = open("trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno != ENXIO && errno != ENOENT) warnsys("unable to open queue/trigger");
+    return;
+  }
+  if (write(fd, "\n", 1) < 0 && errno != EAGAIN) warnsys("unable to write queue/trigger");
+  close(fd);
+}
+
+int main(void)
+{
+  struct config c;
+  stralloc env = {0};
+  char id[QID_LEN + 1];
+  unsigned long qtime;
+  unsigned long long msglen;
+  int fd;
+
+  diag_prog = "imc-queue";
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGALRM, on_alarm);
+  alarm(QUEUE_WRITER_TIMEOUT);
+  load_control(&c);
+  if (chdir(imc_home()) < 0 || chdir("queue") < 0) fatalsys(QX_TEMP_QUEUE, "unable to enter ", imc_home(), "/queue");
+  check_diskfree(&c);
+  fd = create_tmp(id, &qtime);
+  msglen = copy_message(fd, c.databytes);
+  read_envelope(&env);
+  check_envelope(&env);
+  finish_tmp(fd, &env, msglen, qtime);
+  commit(id);
+  report_id(id);
+  poke_trigger();
+  return QX_OK;
+}

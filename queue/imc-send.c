@@ -1,0 +1,189 @@
+/*
+ * imc-send -- the queue manager.
+ *
+ * Runs under s6 (service/send) with IMC_HOME naming the instance.  At
+ * start it takes queue/lock, reads the control files, recovers the queue
+ * (docs/INTERNALS.md section 2) and signals readiness on IMC_READY_FD.
+ * Then it waits on the trigger FIFO, its self-pipe and the reports of the
+ * imc-local runs it started, and on the earliest time a queued message
+ * needs attention: new messages are read from new/ when the trigger fires,
+ * resolved through the directory, delivered, bounced, saved or removed.
+ *
+ * Signals: HUP rereads the control files (keeping the old settings when
+ * the new ones do not parse) and the directory; TERM stops starting
+ * deliveries, waits for the running ones and exits 0.
+ * Exit codes: 0 after TERM, 111 when it cannot start.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "control.h"
+#include "diag.h"
+#include "exitcodes.h"
+#include "fileio.h"
+#include "send.h"
+#include "track.h"
+
+#define MAXPOLL 72
+#define RESCAN_EVERY 60          /* seconds between safety scans of new/ */
+#define DEBRIS_EVERY 3600
+
+static int selfpipe[2];
+static int trigger = -1;
+
+static void on_signal(int sig)
+{
+  char c = (char)sig;
+  int e = errno;
+  if (write(selfpipe[1], &c, 1) < 0) { /* the pipe is full: a wake-up is pending anyway */ }
+  errno = e;
+}
+
+static void signals_init(void)
+{
+  struct sigaction sa;
+  if (pipe2(selfpipe, O_CLOEXEC | O_NONBLOCK) < 0) fatalsys(EX_TEMP, "unable to create the self-pipe");
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGHUP, &sa, 0);
+  sigaction(SIGTERM, &sa, 0);
+  sigaction(SIGINT, &sa, 0);
+  sa.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &sa, 0);
+}
+
+static void config_error(const char *file, unsigned line, const char *msg)
+{
+  char num[FMT_ULONG];
+  num[fmt_ulong(num, line)] = 0;
+  warn("control/", file, ":", num, ": ", msg);
+}
+
+static void config_reload(void)
+{
+  struct config fresh;
+  int r = config_load(&fresh, config_error);
+  if (r != 0) {
+    if (r > 0) config_free(&fresh);
+    warn("control files have errors: keeping the old settings");
+  } else {
+    config_free(&cfg);
+    cfg = fresh;
+    track_enable(cfg.tracking);
+    info("reread the control files");
+  }
+  if (directory_refresh(&dir) < 0) warnsys("unable to reopen control/directory.cdb");
+}
+
+static void start(void)
+{
+  int fd;
+  if (chdir(imc_home()) < 0) fatalsys(EX_TEMP, "unable to enter ", imc_home());
+  if (imc_path(&qdir, "queue") < 0) fatalsys(EX_TEMP, "out of memory");
+  fd = open("queue/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) fatalsys(EX_TEMP, "unable to open queue/lock");
+  if (flock(fd, LOCK_EX | LOCK_NB) < 0) fatalsys(EX_TEMP, "unable to lock queue/lock (another imc-send?)");
+  if (config_load(&cfg, config_error) != 0) fatal(EX_TEMP, "unable to read the control files");
+  track_enable(cfg.tracking);
+  if (directory_open(&dir) < 0) fatalsys(EX_TEMP, "unable to open control/directory.cdb");
+  trigger = open("queue/trigger", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (trigger < 0) fatalsys(EX_TEMP, "unable to open queue/trigger");
+  if (open("queue/trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC) < 0)   /* never see EOF on it */
+    fatalsys(EX_TEMP, "unable to open queue/trigger for writing");
+  signals_init();
+}
+
+static void ready(void)
+{
+  const char *s = getenv("IMC_READY_FD");
+  unsigned long fd;
+  if (!s || !ctl_scan_ulong(s, &fd)) return;
+  if (write((int)fd, "\n", 1) < 0) warnsys("unable to signal readiness");
+  close((int)fd);
+}
+
+static void drain(int fd)
+{
+  char buf[512];
+  while (read(fd, buf, sizeof buf) > 0) ;
+}
+
+/* 1 when TERM arrived */
+static int on_selfpipe(void)
+{
+  char sigs[32];
+  ssize_t n = read(selfpipe[0], sigs, sizeof sigs), i;
+  int stop = 0;
+  for (i = 0; i < n; i++) {
+    if (sigs[i] == SIGHUP) config_reload();
+    else if (sigs[i] == SIGTERM || sigs[i] == SIGINT) stop = 1;
+  }
+  return stop;
+}
+
+static void run_due(unsigned long now)
+{
+  struct msg *m;
+  while ((m = heap_top()) != 0 && m->next <= now) {
+    heap_set(m, TIME_NEVER);
+    msg_schedule(m, now);
+  }
+}
+
+static int poll_timeout(unsigned long now, unsigned long periodic)
+{
+  struct msg *m = heap_top();
+  unsigned long until = periodic;
+  if (m && m->next < until) until = m->next;
+  if (until <= now) return 0;
+  return until - now > 3600 ? 3600000 : (int)((until - now) * 1000);
+}
+
+static void scan_new(unsigned long now)
+{
+  if (directory_refresh(&dir) < 0) warnsys("unable to reopen control/directory.cdb");
+  queue_scan_new(now);
+}
+
+int main(void)
+{
+  struct pollfd fds[MAXPOLL];
+  unsigned long now = (unsigned long)time(0), rescan = now + RESCAN_EVERY, debris = now + DEBRIS_EVERY;
+  int stopping = 0;
+  diag_prog = "imc-send";
+  umask(027);
+  start();
+  if (queue_recover(now) < 0) fatal(EX_TEMP, "unable to read the queue");
+  ready();
+  for (;;) {
+    unsigned n = 2;
+    now = (unsigned long)time(0);
+    if (!stopping) { run_due(now); local_dispatch(); }
+    if (stopping && !local_running()) break;
+    fds[0].fd = selfpipe[0]; fds[0].events = POLLIN; fds[0].revents = 0;
+    fds[1].fd = trigger; fds[1].events = stopping ? 0 : POLLIN; fds[1].revents = 0;
+    local_pollfds(fds, &n, MAXPOLL);
+    if (poll(fds, n, stopping ? 1000 : poll_timeout(now, rescan < debris ? rescan : debris)) < 0
+        && errno != EINTR) fatalsys(EX_TEMP, "poll failed");
+    now = (unsigned long)time(0);
+    if (fds[0].revents && on_selfpipe()) stopping = 1;
+    local_events(fds + 2, n - 2);
+    if (stopping) continue;
+    if (fds[1].revents || now >= rescan) {
+      drain(trigger);
+      scan_new(now);
+      if (now >= rescan) rescan = now + RESCAN_EVERY;
+    }
+    if (now >= debris) { queue_debris(now); debris = now + DEBRIS_EVERY; }
+  }
+  info("stopped");
+  return EX_OK;
+}

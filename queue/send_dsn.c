@@ -1,0 +1,201 @@
+/*
+ * send_dsn.c -- bounces: one RFC 3464 multipart/report per settlement,
+ * covering every recipient that failed or expired, from MAILER-DAEMON to
+ * the envelope sender, with the null sender so it is never bounced back.
+ * A bounce of a message from the null sender goes to the postmaster once
+ * (a "double bounce", marked dsn=double in its envelope); a double bounce
+ * that fails is dropped with a log line.  The bounce enters the queue
+ * through imc-queue like any other message.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "binpath.h"
+#include "child.h"
+#include "date.h"
+#include "diag.h"
+#include "exitcodes.h"
+#include "fileio.h"
+#include "header.h"
+#include "send.h"
+
+#define DSN_HEADERS_MAX 65536
+
+static int cats(stralloc *sa, const char *s) { return stralloc_cats(sa, s) ? 0 : -1; }
+
+/* "5.1.1" from a reply that starts with a status code, else a default by class */
+static void dsn_status(const struct qinfo_rcpt *r, char out[16])
+{
+  const char *s = r->reply.s ? r->reply.s : "";
+  size_t i = 0;
+  while (i < r->reply.len && i < 15 && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) i++;
+  if (i >= 5 && (s[0] == '4' || s[0] == '5') && s[1] == '.') {
+    memcpy(out, s, i);
+    out[i] = 0;
+    if (r->state == QI_FAILED && s[0] == '4') out[0] = '5';
+    return;
+  }
+  strcpy(out, r->state == QI_EXPIRED ? "4.4.7" : "5.0.0");
+}
+
+static int dsn_rcpt_text(stralloc *b, const struct qinfo_rcpt *r)
+{
+  return cats(b, "<") || stralloc_cat(b, &r->address) == 0 || cats(b, ">: ")
+      || stralloc_catb(b, r->reply.s, r->reply.len) == 0 || cats(b, "\n") ? -1 : 0;
+}
+
+static int dsn_rcpt_report(stralloc *b, const struct qinfo_rcpt *r, const char *date)
+{
+  char st[16];
+  dsn_status(r, st);
+  if (cats(b, "\nFinal-Recipient: rfc822; ") || !stralloc_cat(b, &r->address)) return -1;
+  if (r->original.len && (cats(b, "\nOriginal-Recipient: rfc822; ") || !stralloc_cat(b, &r->original))) return -1;
+  return cats(b, "\nAction: failed\nStatus: ") || cats(b, st) || cats(b, "\nDiagnostic-Code: x-imc; ")
+      || !stralloc_catb(b, r->reply.s, r->reply.len) || cats(b, "\nLast-Attempt-Date: ") || cats(b, date)
+      || cats(b, "\n") ? -1 : 0;
+}
+
+static int is_bouncing(const struct qinfo_rcpt *r)
+{
+  return r->state == QI_FAILED || r->state == QI_EXPIRED;
+}
+
+static int dsn_head(stralloc *b, const struct msg *m, const char *to, const char *boundary, const char *date)
+{
+  return cats(b, "From: Mail Delivery System <MAILER-DAEMON@") || !stralloc_cat(b, &cfg.me)
+      || cats(b, ">\nTo: <") || cats(b, to) || cats(b, ">\nSubject: ")
+      || cats(b, m->sender.len ? "Undelivered mail returned to sender" : "Undeliverable bounce")
+      || cats(b, "\nDate: ") || cats(b, date) || cats(b, "\nMessage-ID: <") || cats(b, m->id)
+      || cats(b, ".dsn.") || cats(b, boundary + QID_LEN + 1) || cats(b, "@") || !stralloc_cat(b, &cfg.me)
+      || cats(b, ">\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n"
+                 "Content-Type: multipart/report; report-type=delivery-status;\n\tboundary=\"")
+      || cats(b, boundary) || cats(b, "\"\n\nThis is a MIME-encapsulated message.\n\n--") || cats(b, boundary)
+      || cats(b, "\nContent-Type: text/plain; charset=us-ascii\nContent-Description: Notification\n\n"
+                 "This is the mail system at host ") || !stralloc_cat(b, &cfg.me)
+      || cats(b, ".\n\nYour message could not be delivered to one or more recipients.\n"
+                 "The mail system said:\n\n") ? -1 : 0;
+}
+
+static int dsn_headers(stralloc *b, struct msg *m)
+{
+  char *buf;
+  size_t want = m->msglen < DSN_HEADERS_MAX ? (size_t)m->msglen : DSN_HEADERS_MAX;
+  ssize_t r;
+  int ret = 0;
+  if (msg_open(m) < 0) return cats(b, "(the message could not be read)\n");
+  if (!(buf = malloc(want ? want : 1))) return -1;
+  r = pread_full(m->fd, buf, want, 0);
+  if (r < 0) ret = cats(b, "(the message could not be read)\n");
+  else if (!stralloc_catb(b, buf, header_end(buf, (size_t)r))) ret = -1;
+  free(buf);
+  return ret;
+}
+
+static int dsn_compose(stralloc *b, struct msg *m, const char *to, unsigned long now)
+{
+  char date[DATE_MAX], adate[DATE_MAX], boundary[64];
+  unsigned long i;
+  char num[FMT_ULONG];
+  date_rfc5322(date, (time_t)now);
+  date_rfc5322(adate, (time_t)m->q.qtime);
+  memcpy(boundary, m->id, QID_LEN);
+  boundary[QID_LEN] = '/';
+  boundary[QID_LEN + 1 + fmt_ulong(num, now)] = 0;
+  memcpy(boundary + QID_LEN + 1, num, fmt_ulong(num, now));
+  b->len = 0;
+  if (dsn_head(b, m, to, boundary, date) < 0) return -1;
+  for (i = 0; i < m->q.n; i++) if (is_bouncing(&m->q.r[i]) && dsn_rcpt_text(b, &m->q.r[i]) < 0) return -1;
+  if (cats(b, "\n--") || cats(b, boundary) || cats(b, "\nContent-Type: message/delivery-status\n"
+      "Content-Description: Delivery report\n\nReporting-MTA: dns; ") || !stralloc_cat(b, &cfg.me)
+      || cats(b, "\nX-IMC-Queue-ID: ") || cats(b, m->id) || cats(b, "\nArrival-Date: ") || cats(b, adate)
+      || cats(b, "\n")) return -1;
+  for (i = 0; i < m->q.n; i++) if (is_bouncing(&m->q.r[i]) && dsn_rcpt_report(b, &m->q.r[i], date) < 0) return -1;
+  if (cats(b, "\n--") || cats(b, boundary) || cats(b, "\nContent-Type: text/rfc822-headers\n"
+      "Content-Description: Undelivered message headers\n\n") || dsn_headers(b, m) < 0
+      || cats(b, "\n--") || cats(b, boundary) || cats(b, "--\n")) return -1;
+  return 0;
+}
+
+/* the postmaster's address: control/postmaster if it is one, else postmaster@ the first site domain */
+static int postmaster_addr(stralloc *sa)
+{
+  if (byte_chr(cfg.postmaster.s, cfg.postmaster.len, '@') < cfg.postmaster.len)
+    return stralloc_copy(sa, &cfg.postmaster) && stralloc_0(sa) ? 0 : -1;
+  return stralloc_copys(sa, "postmaster@") && stralloc_cats(sa, cfg.sitedomains.s) && stralloc_0(sa) ? 0 : -1;
+}
+
+/* runs imc-queue on the composed bounce; its id goes into qid */
+static int dsn_queue(const stralloc *text, const stralloc *env, char qid[QID_LEN + 1])
+{
+  static stralloc prog;
+  struct spawn_fd fds[3];
+  char *argv[] = { "imc-queue", 0 };
+  int mfd = -1, efd = -1, p[2] = { -1, -1 }, code = -1;
+  pid_t pid;
+  qid[0] = 0;
+  if (!prog.len && bin_path(&prog, "imc-queue") < 0) return -1;
+  if ((mfd = memfd_text("bounce", text->s, text->len)) < 0 || (efd = memfd_text("env", env->s, env->len)) < 0
+      || pipe2(p, O_CLOEXEC) < 0) goto done;
+  fds[0].from = mfd; fds[0].to = 0;
+  fds[1].from = efd; fds[1].to = 1;
+  fds[2].from = p[1]; fds[2].to = 3;
+  setenv("IMC_QUEUE_IDFD", "3", 1);
+  if (spawn_prog(&pid, prog.s, argv, fds, 3) == 0) {
+    close(p[1]);
+    p[1] = -1;
+    if (read_full(p[0], qid, QID_LEN) == QID_LEN) qid[QID_LEN] = 0;
+    code = wait_exitcode(pid);
+  }
+  unsetenv("IMC_QUEUE_IDFD");
+done:
+  if (mfd >= 0) close(mfd);
+  if (efd >= 0) close(efd);
+  if (p[0] >= 0) close(p[0]);
+  if (p[1] >= 0) close(p[1]);
+  return code;
+}
+
+static void mark_bounced(struct msg *m, const char *how)
+{
+  unsigned long i;
+  for (i = 0; i < m->q.n; i++)
+    if (is_bouncing(&m->q.r[i])) {
+      track_rcpt("bounced", m, i, how);
+      m->q.r[i].state = QI_BOUNCED;
+    }
+  m->dirty = 1;
+}
+
+int bounce_send(struct msg *m, unsigned long now)
+{
+  stralloc to = {0}, text = {0}, env = {0};
+  char qid[QID_LEN + 1], how[QID_LEN + 40];
+  int code = -1;
+  if (m->double_bounce) {
+    warn("dropping the failed double bounce ", m->id);
+    mark_bounced(m, "double bounce dropped");
+    return 0;
+  }
+  if (m->sender.len ? !stralloc_copy(&to, &m->sender) || !stralloc_0(&to) : postmaster_addr(&to) < 0) goto done;
+  if (dsn_compose(&text, m, to.s, now) < 0) goto done;
+  if (env_add(&env, 'F', "", 0) < 0 || env_add(&env, 'T', to.s, str_len(to.s)) < 0
+      || env_add(&env, 'I', m->sender.len ? "dsn=bounce" : "dsn=double", 10) < 0 || env_finish(&env) < 0) goto done;
+  code = dsn_queue(&text, &env, qid);
+  if (code == 0) {
+    strcpy(how, "bounce queued as ");
+    strcat(how, qid);
+    mark_bounced(m, how);
+  } else if (QX_IS_PERM(code)) {
+    warn("bounce of ", m->id, " refused by imc-queue: dropped");
+    mark_bounced(m, "bounce refused by imc-queue");
+    code = 0;
+  } else warn("unable to queue the bounce of ", m->id, ": will try again");
+done:
+  stralloc_free(&to);
+  stralloc_free(&text);
+  stralloc_free(&env);
+  return code == 0 ? 0 : -1;
+}

@@ -1,0 +1,71 @@
+# crash.sh -- crash safety: 500 messages injected while imc-send and its
+# imc-local runs are killed with SIGKILL at random moments and restarted by
+# s6.  Afterwards every message is in its Maildir at least once, none is
+# missing, the queue is empty, and the number of duplicates is printed.
+. "$(dirname "$0")/../lib.sh"
+
+N=${CRASH_N:-500}
+I=$T_TMP/i
+IMC_HOME=$I; export IMC_HOME
+t_instance "$I" || { fail setup "imc-setup failed"; exit 1; }
+echo crash.example > "$I/control/me"
+echo crash.example > "$I/control/sitedomains"
+for k in 0 1 2 3 4; do echo "mailbox m$k \"M $k\""; done > "$I/control/directory"
+imc-ctl compile > /dev/null
+t_start "$I" || { fail start "services did not come up"; exit 1; }
+
+send_pid() { s6-svstat -p "$I/service/send" 2>/dev/null; }
+killer() {
+  kills=0
+  while [ ! -e "$T_TMP/stop" ]; do
+    sleep "0.$(( $(od -An -N1 -tu1 /dev/urandom) % 25 + 5 ))"
+    p=$(send_pid)
+    case "$p" in ''|*[!0-9]*|0|1) continue ;; esac     # s6-svstat -p says -1 while down
+    if [ $(( $(od -An -N1 -tu1 /dev/urandom) % 2 )) = 0 ]; then
+      kill -9 "$p" 2>/dev/null && kills=$((kills + 1))
+    else
+      pkill -9 -P "$p" imc-local 2>/dev/null && kills=$((kills + 1))
+    fi
+  done
+  echo "$kills" > "$T_TMP/kills"
+}
+killer &
+KPID=$!
+T_PIDS="$T_PIDS $KPID"
+
+fails=0
+i=0
+while [ $i -lt "$N" ]; do
+  printf 'Subject: crash %d\nX-Crash: %d\n\nmessage %d\n' $i $i $i | sendmail -f m0@crash.example "m$((i % 5))@crash.example" || fails=$((fails + 1))
+  i=$((i + 1))
+done
+sleep 2
+touch "$T_TMP/stop"
+wait "$KPID" 2>/dev/null
+echo "kills: $(cat "$T_TMP/kills" 2>/dev/null)"
+check "every injection accepted" test "$fails" = 0
+check "queue drains after the kills" t_wait 120 t_queue_empty "$I"
+
+"$PYTHON" - "$I/mail" "$N" <<'PY' > "$T_TMP/tally"
+import os, sys, collections
+mail, n = sys.argv[1], int(sys.argv[2])
+seen = collections.Counter()
+for box in os.listdir(mail):
+    d = os.path.join(mail, box, "new")
+    for f in os.listdir(d):
+        for line in open(os.path.join(d, f), "rb"):
+            if line.startswith(b"X-Crash: "):
+                k = int(line.split()[1])
+                if box != "m%d" % (k % 5):
+                    print("misdelivered", k, box)
+                seen[k] += 1
+                break
+missing = [k for k in range(n) if seen[k] == 0]
+dups = sum(c - 1 for c in seen.values() if c > 1)
+print("missing", len(missing), missing[:10])
+print("duplicates", dups)
+PY
+cat "$T_TMP/tally"
+check "no message missing" grep -q '^missing 0 ' "$T_TMP/tally"
+check "no message misdelivered" sh -c "! grep -q misdelivered '$T_TMP/tally'"
+t_done

@@ -1,0 +1,164 @@
+#!/bin/sh
+# ctl.sh -- imc-ctl check, show, set and compile on an instance made by hand
+# (just a control/ directory; imc-setup is not needed).
+#
+# check: a malformed line in every control file imc-ctl knows is reported as
+# control/FILE:LINE and exits 100; the directory's errors likewise; a stale
+# directory.cdb is warned about.  show marks defaults.  set replaces a file
+# atomically and refuses a bad value, leaving the old file.  compile makes a
+# cdb that the next compile replaces.  A file that cannot be read exits 111.
+. "$(dirname "$0")/../lib.sh"
+
+CTL=$TOP/bin/imc-ctl
+I=$T_TMP/i
+C=$I/control
+mkdir -p "$C"
+IMC_HOME=$I
+export IMC_HOME
+
+# run COMMAND...: stdout to $T_TMP/out, stderr to $T_TMP/err, print the exit code
+run() { "$@" > "$T_TMP/out" 2> "$T_TMP/err"; echo $?; }
+# expect NAME CODE PATTERN COMMAND...: exit code CODE and a line of stdout+stderr matching PATTERN
+expect() {
+  n=$1 want=$2 pat=$3; shift 3
+  got=$(run "$@")
+  if [ "$got" != "$want" ]; then
+    fail "$n" "exit $got, want $want: $* ($(cat "$T_TMP/out" "$T_TMP/err" | head -c 400))"
+  elif [ -n "$pat" ] && ! cat "$T_TMP/out" "$T_TMP/err" | grep -q -- "$pat"; then
+    fail "$n" "no line matching '$pat': $(cat "$T_TMP/out" "$T_TMP/err" | head -c 400)"
+  else pass "$n"; fi
+}
+inode() { stat -c %i "$1"; }
+
+[ -x "$CTL" ] || { fail build "bin/imc-ctl is not built"; exit 1; }
+
+# ---- an empty instance: every default is good
+expect check-empty 0 '^control: ok' "$CTL" check
+expect show-defaults 0 '^databytes 26214400 (default)$' "$CTL" show
+files=$(awk '{ print $1 }' "$T_TMP/out" | sort -u)
+grep -q '^loglevel init=minimum addressing=minimum transfer=minimum smtp=minimum internal=minimum protocol=minimum archival=minimum$' "$T_TMP/out" \
+  && pass show-loglevel || fail show-loglevel "$(grep '^loglevel' "$T_TMP/out")"
+if grep -v '(default)$' "$T_TMP/out" | grep -qv '^loglevel init='; then
+  fail show-all-default "a line without (default): $(grep -v '(default)$' "$T_TMP/out" | head -3)"
+else pass show-all-default; fi
+n=$(echo "$files" | wc -w)
+[ "$n" -ge 20 ] && pass "show-lists-files ($n)" || fail show-lists-files "only $n files: $files"
+
+# ---- a malformed line in each control file is reported with file and line
+for f in $files; do
+  printf 'x y z\n' > "$C/$f"
+  expect "check-bad-$f" 100 "^control/$f:1: " "$CTL" check
+  rm -f "$C/$f"
+done
+printf '# the limit\n\n10M\nbogus\n' > "$C/databytes"
+expect check-line-number 100 '^control/databytes:4: not a number$' "$CTL" check
+rm -f "$C/databytes"
+printf 'maximum\nsmtp none\n' > "$C/loglevel"
+expect show-loglevel-set 0 '^loglevel init=maximum addressing=maximum transfer=maximum smtp=none ' "$CTL" show
+grep -q '^loglevel smtp none$' "$T_TMP/out" && pass show-set-value || fail show-set-value "$(grep '^loglevel' "$T_TMP/out")"
+rm -f "$C/loglevel"
+
+# ---- the directory
+cat > "$C/directory" <<'EOF'
+# line 1: a comment
+mailbox alice "Alice"
+frob bob
+mailbox Alice "Again"
+list staff alice, nobody
+list a b
+list b a
+contact ext "External" not-an-address
+mailbox carol
+EOF
+expect dir-unknown-keyword 100 '^control/directory:3: unknown keyword: frob$' "$CTL" check
+grep -q '^control/directory:4: duplicate alias: Alice (first at line 2)$' "$T_TMP/out" && pass dir-duplicate || fail dir-duplicate "$(cat "$T_TMP/out")"
+grep -q '^control/directory:5: unknown list member: nobody$' "$T_TMP/out" && pass dir-unknown-member || fail dir-unknown-member "$(cat "$T_TMP/out")"
+grep -q '^control/directory:7: list loop: a -> b -> a$' "$T_TMP/out" && pass dir-loop || fail dir-loop "$(cat "$T_TMP/out")"
+grep -q '^control/directory:8: bad address: not-an-address$' "$T_TMP/out" && pass dir-bad-address || fail dir-bad-address "$(cat "$T_TMP/out")"
+grep -q '^control/directory:9: missing quoted display name$' "$T_TMP/out" && pass dir-no-display-name || fail dir-no-display-name "$(cat "$T_TMP/out")"
+[ "$(grep -c '^control/directory:' "$T_TMP/out")" = 6 ] && pass dir-error-count || fail dir-error-count "$(cat "$T_TMP/out")"
+expect compile-refuses 100 '^control/directory:3: unknown keyword: frob$' "$CTL" compile
+[ ! -e "$C/directory.cdb" ] && pass compile-refuses-writes-nothing || fail compile-refuses-writes-nothing "directory.cdb exists"
+
+cat > "$C/directory" <<'EOF'
+mailbox alice "Alice Example"
+mailbox bob "Bob Example"
+list staff alice, Bob, carol@remote.example
+contact ext "External" ext@remote.example
+EOF
+expect check-not-compiled 0 'directory.cdb is missing: run imc-ctl compile' "$CTL" check
+expect compile 0 '^imc-ctl: compiled 4 entries$' "$CTL" compile
+[ -s "$C/directory.cdb" ] && pass compile-writes-cdb || fail compile-writes-cdb "no directory.cdb"
+ino1=$(inode "$C/directory.cdb")
+expect check-compiled 0 '^control: ok$' "$CTL" check
+grep -q 'older' "$T_TMP/err" && fail check-compiled-no-warning "$(cat "$T_TMP/err")" || pass check-compiled-no-warning
+expect show-directory 0 '^directory 4 entries$' "$CTL" show
+echo 'mailbox dave "Dave"' >> "$C/directory"
+touch -d @1000000000 "$C/directory.cdb"
+expect check-stale-cdb 0 'directory.cdb is older than directory: run imc-ctl compile' "$CTL" check
+expect compile-again 0 '^imc-ctl: compiled 5 entries$' "$CTL" compile
+ino2=$(inode "$C/directory.cdb")
+[ "$ino1" != "$ino2" ] && pass compile-replaces || fail compile-replaces "same inode $ino1"
+expect show-directory-again 0 '^directory 5 entries$' "$CTL" show
+ls "$C" | grep -q tmp && fail compile-no-debris "$(ls "$C")" || pass compile-no-debris
+
+# ---- set
+expect set-databytes 0 '' "$CTL" set databytes 10M
+[ "$(cat "$C/databytes")" = 10M ] && pass set-writes || fail set-writes "$(cat "$C/databytes")"
+expect show-after-set 0 '^databytes 10M$' "$CTL" show
+ino1=$(inode "$C/databytes")
+expect set-again 0 '' "$CTL" set databytes 20M
+ino2=$(inode "$C/databytes")
+[ "$ino1" != "$ino2" ] && [ "$(cat "$C/databytes")" = 20M ] && pass set-atomic-rename || fail set-atomic-rename "inode $ino1 $ino2"
+expect set-refuses-bad 100 '^control/databytes:1: not a number$' "$CTL" set databytes lots
+[ "$(cat "$C/databytes")" = 20M ] && pass set-keeps-old || fail set-keeps-old "$(cat "$C/databytes")"
+expect set-two-lines 0 '' "$CTL" set lifetime "urgent 1h" "normal 2d"
+[ "$(cat "$C/lifetime")" = "$(printf 'urgent 1h\nnormal 2d')" ] && pass set-two-lines-content || fail set-two-lines-content "$(cat "$C/lifetime")"
+expect set-one-line-only 100 '^control/me:2: only one line allowed$' "$CTL" set me a.example b.example
+[ ! -e "$C/me" ] && pass set-refused-writes-nothing || fail set-refused-writes-nothing "control/me exists"
+expect set-unknown-file 100 'unknown control file: nosuch' "$CTL" set nosuch 1
+expect set-not-directory 100 'unknown control file: directory' "$CTL" set directory x
+ls "$C" | grep -q tmp && fail set-no-debris "$(ls "$C")" || pass set-no-debris
+
+# ---- usage
+expect usage-none 100 'usage: imc-ctl check|show|set FILE VALUE...|compile' "$CTL"
+expect usage-unknown 100 'usage: imc-ctl check|show|set FILE VALUE...|compile' "$CTL" frob
+expect usage-set-short 100 'usage: imc-ctl' "$CTL" set databytes
+expect usage-extra 100 'usage: imc-ctl' "$CTL" check extra
+
+# ---- files that cannot be read or written: 111
+# a directory where a file should be fails the read even for root
+mv "$C/databytes" "$T_TMP/databytes"
+mkdir "$C/databytes"
+expect check-unreadable-dir 111 'fatal: unable to read control/databytes: Is a directory' "$CTL" check
+expect show-unreadable-dir 111 'fatal: unable to read' "$CTL" show
+rmdir "$C/databytes"
+mv "$T_TMP/databytes" "$C/databytes"
+mv "$C/directory" "$T_TMP/directory"
+mkdir "$C/directory"
+expect check-unreadable-directory 111 'fatal: unable to read control/directory: Is a directory' "$CTL" check
+expect compile-unreadable-directory 111 'fatal: unable to compile control/directory' "$CTL" compile
+rmdir "$C/directory"
+mv "$T_TMP/directory" "$C/directory"
+rm -f "$C/directory.cdb"
+mkdir -p "$C/directory.cdb/x"
+expect compile-unwritable 111 'fatal: unable to compile control/directory' "$CTL" compile
+rm -rf "$C/directory.cdb"
+ls "$C" | grep -q tmp && fail compile-failure-no-debris "$(ls "$C")" || pass compile-failure-no-debris
+
+if [ "$(id -u)" = 0 ]; then
+  echo "note: running as root, where chmod 000 does not stop reading: permission cases skipped"
+else
+  chmod 000 "$C/databytes"
+  expect check-permission 111 'fatal: unable to read control/databytes: Permission denied' "$CTL" check
+  chmod 644 "$C/databytes"
+  chmod 000 "$C/directory"
+  expect check-permission-directory 111 'unable to read control/directory: Permission denied' "$CTL" check
+  chmod 644 "$C/directory"
+  chmod 555 "$C"
+  expect set-unwritable 111 'unable to write control/databytes' "$CTL" set databytes 1M
+  expect compile-permission 111 'unable to compile control/directory' "$CTL" compile
+  chmod 755 "$C"
+fi
+
+t_done

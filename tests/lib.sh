@@ -1,0 +1,71 @@
+# lib.sh -- shared helpers for the shell integration tests (sourced).
+#
+# Each test makes its own instance in a temporary directory, starts what it
+# needs, records every pid it starts, and stops them by pid on exit.
+# Results are lines "PASS: name" / "FAIL: name: why" (counted by run.sh).
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+PATH=$TOP/bin:$PATH
+export PATH
+PYTHON=${PYTHON:-/usr/bin/python3}
+T_PIDS=""
+T_SCANDIRS=""
+T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/imc-test.XXXXXX")
+T_FAILS=0
+
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1: $2"; T_FAILS=$((T_FAILS + 1)); }
+# check NAME COMMAND...: PASS if the command succeeds
+check() { _cn=$1; shift; if "$@"; then pass "$_cn"; else fail "$_cn" "command failed: $*"; fi; }
+
+t_cleanup() {
+  for d in $T_SCANDIRS; do
+    s6-svscanctl -t "$d" 2>/dev/null
+  done
+  for p in $T_PIDS; do
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null
+  done
+  wait 2>/dev/null
+  [ -n "${KEEP:-}" ] || rm -rf "$T_TMP"
+}
+trap t_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# t_instance DIR [imc-setup options]: a fresh user-mode instance
+t_instance() {
+  _id=$1; shift
+  imc-setup --user "$@" "$_id" > "$T_TMP/setup.out" 2>&1 || { cat "$T_TMP/setup.out"; return 1; }
+}
+
+# t_start DIR: s6-svscan on DIR/service in the background; waits until send is up
+t_start() {
+  s6-svscan "$1/service" > "$T_TMP/svscan.out" 2>&1 &
+  T_PIDS="$T_PIDS $!"
+  T_SCANDIRS="$T_SCANDIRS $1/service"
+  t_wait 10 test -p "$1/service/send/supervise/control" || return 1
+  s6-svwait -U -t 10000 "$1/service/send" 2>/dev/null || sleep 1
+}
+
+t_stop() {
+  s6-svscanctl -t "$1/service" 2>/dev/null
+  t_wait 10 sh -c "! pgrep -f 's6-svscan $1/service' >/dev/null"
+}
+
+# t_wait SECONDS COMMAND...: poll every 0.05 s until the command succeeds
+t_wait() {
+  _wn=$(( $1 * 20 )); shift
+  while [ "$_wn" -gt 0 ]; do "$@" 2>/dev/null && return 0; sleep 0.05; _wn=$((_wn - 1)); done
+  return 1
+}
+
+# count of files in a Maildir's new/
+t_count() { find "$1/new" -type f 2>/dev/null | wc -l; }
+
+# t_queue_empty DIR: nothing left under DIR/queue but the directories
+t_queue_empty() { [ -z "$(find "$1/queue/new" "$1/queue/mess" "$1/queue/info" "$1/queue/tmp" -type f 2>/dev/null)" ]; }
+
+t_done() { [ "$T_FAILS" = 0 ]; }
+
+# t_count_is MAILDIR N: exactly N messages in new/ (for t_wait, which reruns it)
+t_count_is() { [ "$(t_count "$1")" = "$2" ]; }
