@@ -109,9 +109,9 @@ static void test_errors(void)
   CHECK_STR(parse("<a@b.test> junk"), "ERR");
   CHECK_STR(parse("<@relay.test joe@x.test>"), "ERR");        /* route without ':' */
   CHECK(addrlist_parse("a@b\0c", 5, &sa) < 0);               /* NUL outside quotes */
-  CHECK(addrlist_parse("\"a\0b\"@c", 8, &sa) < 0);             /* and inside (found by fuzzing) */
-  CHECK(addrlist_parse("\"a\\\0b\"@c", 9, &sa) < 0);
-  CHECK(addrlist_parse("a@[1\0]", 7, &sa) < 0);
+  CHECK(addrlist_parse("\"a\0b\"@c", 7, &sa) < 0);             /* and inside (found by fuzzing) */
+  CHECK(addrlist_parse("\"a\\\0b\"@c", 8, &sa) < 0);
+  CHECK(addrlist_parse("a@[1\0]", 6, &sa) < 0);
   /* an error leaves out as it was */
   stralloc_copys(&sa, "keep");
   CHECK(addrlist_parse("ok@x.test, Bad Phrase", 21, &sa) < 0);
