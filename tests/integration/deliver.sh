@@ -66,6 +66,13 @@ assert m["Return-Path"] == "<>", m["Return-Path"]
 PY
 then pass "bounce is a multipart/report Python parses"; else fail "bounce is a multipart/report Python parses" "see log"; fi
 
+# a bounce that cannot be delivered goes to the postmaster once, and no further
+msg ghost | sendmail -f ghost@example.com nobody@example.com
+check "undeliverable bounce reaches the postmaster" t_wait 10 t_count_is "$M/postmaster" 2
+check "it is marked as an undeliverable bounce" sh -c "grep -l '^Subject: Undeliverable bounce' '$M'/postmaster/new/* | grep -q ."
+sleep 1
+check "and nothing loops" t_count_is "$M/postmaster" 2
+
 # pickup/: envelope from X-Sender / X-Receiver, and from the headers
 printf 'X-Sender: bob@example.com\nX-Receiver: carol@example.com\nSubject: six\n\nsix\n' > "$I/pickup/.w1"
 mv "$I/pickup/.w1" "$I/pickup/m1"
