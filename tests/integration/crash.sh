@@ -10,6 +10,7 @@ IMC_HOME=$I; export IMC_HOME
 t_instance "$I" || { fail setup "imc-setup failed"; exit 1; }
 echo crash.example > "$I/control/me"
 echo crash.example > "$I/control/sitedomains"
+echo 1 > "$I/control/retry"          # a killed imc-local defers: retry at once
 for k in 0 1 2 3 4; do echo "mailbox m$k \"M $k\""; done > "$I/control/directory"
 imc-ctl compile > /dev/null
 t_start "$I" || { fail start "services did not come up"; exit 1; }
