@@ -19,7 +19,7 @@ PROGS    = $(patsubst %.c,bin/%,$(notdir $(MAINS)))
 UNITS    = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/t_*.c))
 SCRIPTS  = bin/imc-setup bin/imc-start
 
-.PHONY: all deps check unit integration run install clean fuzz bench
+.PHONY: all deps check unit integration run install clean fuzz fuzzers bench
 all: deps-ok $(PROGS) bin/sendmail
 
 # ---- dependencies: Debian packages, installed when missing
@@ -57,8 +57,23 @@ san/tests/%: tests/unit/%.c tests/unit/check.h san/libimc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANFLAGS) -Itests/unit -o $@ $< san/libimc.a $(LDLIBS)
 
+# ---- fuzz targets (tests/fuzz/fuzz_*.c), built with clang and libFuzzer
+FUZZERS   = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZFLAGS = -g -O1 -std=gnu11 -D_GNU_SOURCE -Ilib -fsanitize=address,undefined -fno-sanitize-recover=all
+fuzz/%.o: %.c $(HEADERS) | deps-ok
+	@mkdir -p $(dir $@)
+	clang $(FUZZFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+fuzz/libimc.a: $(patsubst %.c,fuzz/%.o,$(MODULES))
+	rm -f $@ && ar rcs $@ $^
+fuzz/bin/%: tests/fuzz/%.c fuzz/libimc.a
+	@mkdir -p $(dir $@)
+	clang $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $< fuzz/libimc.a $(LDLIBS)
+fuzzers: $(addprefix fuzz/bin/,$(FUZZERS))
+fuzz: fuzzers
+	@FUZZ_SECS=$${FUZZ_SECS:-60} TESTS=fuzz sh tests/run.sh
+
 # ---- tests: every unit test twice (plain and sanitized), then the integration tests
-check: all $(addprefix build/tests/,$(UNITS)) $(addprefix san/tests/,$(UNITS))
+check: all $(addprefix build/tests/,$(UNITS)) $(addprefix san/tests/,$(UNITS)) fuzzers
 	@sh tests/run.sh
 
 unit: all $(addprefix build/tests/,$(UNITS)) $(addprefix san/tests/,$(UNITS))
@@ -79,4 +94,4 @@ install: all
 	for m in $(wildcard man/*.5); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man5; done
 
 clean:
-	rm -rf build san $(PROGS) bin/sendmail deps-ok
+	rm -rf build san fuzz $(PROGS) bin/sendmail deps-ok

@@ -139,9 +139,11 @@ void msghead_free(struct msghead *h)
 
 int msghead_next(const stralloc *text, size_t *pos, const char **field, size_t *len, size_t *namelen)
 {
-  const char *s = text->s + *pos;
-  size_t n = text->len - *pos, i = 0, colon;
+  const char *s;
+  size_t n, i = 0, colon;
   if (*pos >= text->len) return 0;
+  s = text->s + *pos;
+  n = text->len - *pos;
   for (;;) {
     const char *nl = memchr(s + i, '\n', n - i);
     i = nl ? (size_t)(nl - s) + 1 : n;

@@ -6,7 +6,7 @@
 # prints "PASS: name" and "FAIL: name: why" lines; a test that exits
 # non-zero without printing a FAIL line counts as one failure.  The output
 # of every test is kept in tests/out/NAME.log.
-#   TESTS=unit|integration   run only that kind;   ONLY=pattern  tests whose name matches
+#   TESTS=unit|fuzz|integration   run only that kind;   ONLY=pattern  tests whose name matches
 cd "$(dirname "$0")/.." || exit 111
 top=$(pwd)
 out=$top/tests/out
@@ -40,6 +40,15 @@ if [ -z "${TESTS:-}" ] || [ "$TESTS" = unit ]; then
   for t in build/tests/t_*; do [ -x "$t" ] && run_one "unit/$(basename "$t")" "$t"; done
   for t in san/tests/t_*; do
     [ -x "$t" ] && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 run_one "san/$(basename "$t")" "$t"
+  done
+fi
+# fuzz targets: each for FUZZ_SECS (10 in make check, 60 in make fuzz) on a copy
+# of its checked-in corpus tests/fuzz/corpus/NAME; a crash input is kept in tests/out/
+if [ -z "${TESTS:-}" ] || [ "$TESTS" = fuzz ]; then
+  for t in fuzz/bin/fuzz_*; do
+    [ -x "$t" ] || continue
+    n=$(basename "$t")
+    run_one "fuzz/$n" sh tests/fuzz/run-one.sh "$t" "${FUZZ_SECS:-10}"
   done
 fi
 if [ -z "${TESTS:-}" ] || [ "$TESTS" = integration ]; then

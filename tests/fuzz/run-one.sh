@@ -1,0 +1,19 @@
+#!/bin/sh
+# run-one.sh BINARY SECONDS -- run one libFuzzer target for SECONDS on a
+# copy of its corpus (tests/fuzz/corpus/NAME, which stays as checked in);
+# print PASS or FAIL; a crashing input is saved under tests/out/.
+bin=$1 secs=$2
+name=$(basename "$bin")
+top=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/imc-fuzz.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/corpus" "$top/tests/out"
+[ -d "$top/tests/fuzz/corpus/$name" ] && cp -r "$top/tests/fuzz/corpus/$name/." "$work/corpus/"
+if "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
+     -artifact_prefix="$top/tests/out/$name-" "$work/corpus" > "$work/log" 2>&1; then
+  echo "PASS: $name ($(grep -m1 'stat::number_of_executed_units' "$work/log" | awk '{print $2}') runs in ${secs}s)"
+else
+  tail -40 "$work/log"
+  echo "FAIL: $name: crash or leak, input saved as tests/out/$name-*"
+  exit 1
+fi
