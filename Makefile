@@ -7,7 +7,8 @@
 
 CC       = gcc
 CFLAGS   = -O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Ilib
-LDLIBS   = -lbearssl -lowfat -lcrypt
+# the project's libraries are linked statically: one shared object (libc) to map per exec
+LDLIBS   = -Wl,-Bstatic -lbearssl -lowfat -lcrypt -Wl,-Bdynamic
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 PREFIX   = /usr/local
 

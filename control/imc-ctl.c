@@ -1,9 +1,11 @@
 /*
  * imc-ctl -- check, show, set and compile the control files of an instance.
  *
- *     imc-ctl check              every setting and control/directory
+ *     imc-ctl check              every setting, control/rules, control/transfermode
+ *                                and control/directory
  *     imc-ctl show               each setting's value, `(default)` when not set
- *     imc-ctl set FILE VALUE...  replace control/FILE (one line per VALUE)
+ *     imc-ctl set FILE VALUE...  replace control/FILE (one line per VALUE);
+ *                                e.g. imc-ctl set rules 'relay 10.0.0.0/8' 'reject 192.0.2.0/24'
  *     imc-ctl compile            control/directory -> control/directory.cdb
  *
  * The instance is $IMC_HOME (default /var/imc).  Errors in control files
@@ -24,6 +26,7 @@
 #include "directory.h"
 #include "exitcodes.h"
 #include "fileio.h"
+#include "rules.h"
 
 #define USAGE "check|show|set FILE VALUE...|compile"
 
@@ -90,8 +93,13 @@ static void check_compiled(void)
 static int do_check(void)
 {
   struct config c;
+  struct rules rs = {0, 0, 0, 0};
+  int mode;
   if (config_load(&c, report) < 0) fatalsys(EX_TEMP, "unable to read control/", unreadable);
   config_free(&c);
+  if (rules_load(&rs, report) < 0) fatalsys(EX_TEMP, "unable to read control/rules");
+  rules_free(&rs);
+  if (transfermode_load(&mode, report) < 0) fatalsys(EX_TEMP, "unable to read control/transfermode");
   if (directory_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/directory");
   check_compiled();
   if (nerrors) {
@@ -145,9 +153,42 @@ static void show_directory(void)
   directory_close(&d);
 }
 
+/* 1 when control/NAME has a line that is not blank or a comment, 0 not, -1 unreadable */
+static int has_lines(const char *name)
+{
+  ctl_file f = {0};
+  char *line;
+  size_t len;
+  int r = ctl_open(&f, name);
+  if (r == 1) r = ctl_next(&f, &line, &len);
+  ctl_close(&f);
+  return r;
+}
+
+/* control/transfermode and control/rules, as imc-tcpd sees them */
+static void show_inbound(void)
+{
+  struct rules rs = {0, 0, 0, 0};
+  char buf[RULE_FMT];
+  size_t i;
+  int mode = XFER_BOTH, given = has_lines("transfermode"), r = 0;
+  if (given < 0 || (r = transfermode_load(&mode, 0)) < 0) fatalsys(EX_TEMP, "unable to read control/transfermode");
+  if (r > 0) out_puts("transfermode (errors: see imc-ctl check)\n");
+  else show_line("transfermode", transfermode_name(mode), given == 0);
+  r = rules_load(&rs, 0);
+  if (r < 0) fatalsys(EX_TEMP, "unable to read control/rules");
+  if (r > 0) out_puts("rules (errors: see imc-ctl check)\n");
+  for (i = 0; i < rs.n; i++) {
+    rule_format(buf, &rs.r[i]);
+    show_line("rules", buf, rs.is_default);
+  }
+  rules_free(&rs);
+}
+
 static int do_show(void)
 {
   if (config_show(show_line) < 0) fatalsys(EX_TEMP, "unable to read the control files");
+  show_inbound();
   show_loglevel();
   show_directory();
   out_flush();
@@ -159,8 +200,17 @@ static int do_show(void)
 static int known_file(const char *file)
 {
   int i;
+  if (!strcmp(file, "rules") || !strcmp(file, "transfermode")) return 1;
   for (i = 0; config_files[i]; i++) if (!strcmp(config_files[i], file)) return 1;
   return 0;
+}
+
+/* the number of errors in text as control/FILE, each reported; -1 unknown FILE */
+static int check_text(const char *file, const char *text, size_t len)
+{
+  if (!strcmp(file, "rules")) return rules_check_text(text, len, report);
+  if (!strcmp(file, "transfermode")) return transfermode_check_text(text, len, report);
+  return config_check_text(file, text, len, report);
 }
 
 static int do_set(const char *file, char **values)
@@ -170,7 +220,7 @@ static int do_set(const char *file, char **values)
   if (!known_file(file)) fatal(EX_PERM, "unknown control file: ", file);
   for (; *values; values++)
     if (!stralloc_cats(&text, *values) || !stralloc_cats(&text, "\n")) fatal(EX_TEMP, "out of memory");
-  r = config_check_text(file, text.s, text.len, report);
+  r = check_text(file, text.s, text.len);
   if (r < 0) fatal(EX_PERM, "unknown control file: ", file);
   if (r > 0) fatal(EX_PERM, "control/", file, " not changed: the new value has errors");
   if (imc_path2(&path, "control", file) < 0) fatal(EX_TEMP, "out of memory");

@@ -21,6 +21,13 @@ struct qinfo_rcpt *qinfo_add(struct qinfo *q)
   return r;
 }
 
+int qinfo_set(stralloc *field, const char *s, size_t len)
+{
+  if (!stralloc_copyb(field, s, len) || !stralloc_0(field)) { errno = ENOMEM; return -1; }
+  field->len--;
+  return 0;
+}
+
 void qinfo_free(struct qinfo *q)
 {
   unsigned long i;
@@ -99,7 +106,7 @@ static int scan_num(const char *s, unsigned long *v)
 static int set_field(stralloc *sa, const char *s)
 {
   if (!strcmp(s, "-")) s = "";
-  return stralloc_copys(sa, s) ? 0 : -1;
+  return qinfo_set(sa, s, strlen(s));
 }
 
 static int unpack_rcpt(struct qinfo *q, char **f)

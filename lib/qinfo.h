@@ -26,7 +26,7 @@ struct qinfo_rcpt {
   unsigned long attempts;
   unsigned long next;
   unsigned long last;
-  stralloc target;      /* mailbox name or destination domain */
+  stralloc target;      /* mailbox name or destination domain; each field NUL-terminated */
   stralloc original;    /* envelope recipient as received */
   stralloc address;     /* address delivered to */
   stralloc reply;       /* last result, "" when none */
@@ -42,6 +42,8 @@ struct qinfo {
 };
 
 struct qinfo_rcpt *qinfo_add(struct qinfo *q);   /* a zeroed new recipient, or 0 (ENOMEM) */
+/* sets a field; the text stays NUL-terminated (the NUL not counted in len): 0, -1 ENOMEM */
+int qinfo_set(stralloc *field, const char *s, size_t len);
 int qinfo_pack(const struct qinfo *q, stralloc *out);         /* 0, -1 ENOMEM */
 int qinfo_unpack(struct qinfo *q, const char *s, size_t len); /* 0 ok, -1 ENOMEM, -2 invalid */
 void qinfo_free(struct qinfo *q);

@@ -241,15 +241,18 @@ int main(int argc, char **argv)
   parse_args(&o, argc, argv);
   if (!o.t && !*o.rcpts) fatal(IX_USAGE, "no recipients");
   load_me();
-  user_address(&user);
   if (o.sender) sender_address(o.sender, &sender);
-  else if (!stralloc_copy(&sender, &user)) nomem();
+  else {
+    user_address(&user);               /* the password database only when needed */
+    if (!stralloc_copy(&sender, &user)) nomem();
+  }
   if (env_add(&env, 'F', sender.s, sender.len) < 0) nomem();
   arg_rcpts(o.rcpts);
   read_head(o.dotend);
   if (o.t) header_rcpts();
   finish_envelope();
   msghead_drop(&head.text, "Bcc");
+  if (!sender.len && !user.len) user_address(&user);
   add_headers(&o, sender.len ? sender.s : user.s);
   r = inject_message(&in, &head, &added, &env, id);
   if (r == QX_OK && o.verbose) info("queued as ", id);

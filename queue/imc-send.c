@@ -30,7 +30,7 @@
 #include "send.h"
 #include "track.h"
 
-#define MAXPOLL 72
+#define MAXPOLL 258              /* self-pipe, trigger, and every deliverer run */
 #define RESCAN_EVERY 60          /* seconds between safety scans of new/ */
 #define DEBRIS_EVERY 3600
 
@@ -81,6 +81,11 @@ static void config_reload(void)
     info("reread the control files");
   }
   if (directory_refresh(&dir) < 0) warnsys("unable to reopen control/directory.cdb");
+  {
+    int was = remote_allowed();
+    remote_reload();
+    if (!was && remote_allowed()) remote_retry(0, (unsigned long)time(0));
+  }
 }
 
 static void start(void)
@@ -94,6 +99,7 @@ static void start(void)
   if (config_load(&cfg, config_error) != 0) fatal(EX_TEMP, "unable to read the control files");
   track_enable(cfg.tracking);
   if (directory_open(&dir) < 0) fatalsys(EX_TEMP, "unable to open control/directory.cdb");
+  if (remote_reload() < 0) fatal(EX_TEMP, "unable to read control/routes, smarthost or transfermode");
   trigger = open("queue/trigger", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (trigger < 0) fatalsys(EX_TEMP, "unable to open queue/trigger");
   if (open("queue/trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC) < 0)   /* never see EOF on it */
@@ -110,10 +116,39 @@ static void ready(void)
   close((int)fd);
 }
 
-static void drain(int fd)
+/* one trigger line (docs/INTERNALS.md section 9) */
+static void trigger_line(const char *s, size_t len, unsigned long now)
 {
-  char buf[512];
-  while (read(fd, buf, sizeof buf) > 0) ;
+  char arg[256];
+  if (len < 2 || s[0] != 'R' || len > sizeof arg) return;
+  memcpy(arg, s + 1, len - 1);
+  arg[len - 1] = 0;
+  if (!strcmp(arg, "*")) { info("retrying everything now"); remote_retry(0, now); }
+  else if (arg[0] == '@') { info("retrying ", arg, " now"); remote_retry(arg + 1, now); }
+  else if (qid_valid(arg, len - 1)) {
+    struct msg *m = msg_find(arg);
+    if (m) { msg_retry(m, now); info("retrying ", arg, " now"); }
+  }
+}
+
+/* reads the trigger to empty; lines may arrive split across reads */
+static void trigger_read(int fd, unsigned long now)
+{
+  static char line[256];
+  static size_t len;
+  static int overlong;
+  char buf[1024];
+  ssize_t n, i;
+  while ((n = read(fd, buf, sizeof buf)) > 0)
+    for (i = 0; i < n; i++) {
+      if (buf[i] != '\n') {
+        if (len < sizeof line) line[len++] = buf[i]; else overlong = 1;
+        continue;
+      }
+      if (!overlong) trigger_line(line, len, now);
+      len = 0;
+      overlong = 0;
+    }
 }
 
 /* 1 when TERM arrived */
@@ -166,19 +201,19 @@ int main(void)
   for (;;) {
     unsigned n = 2;
     now = (unsigned long)time(0);
-    if (!stopping) { run_due(now); local_dispatch(); }
-    if (stopping && !local_running()) break;
+    if (!stopping) { run_due(now); local_dispatch(); remote_dispatch(); }
+    if (stopping && !runs_active()) break;
     fds[0].fd = selfpipe[0]; fds[0].events = POLLIN; fds[0].revents = 0;
     fds[1].fd = trigger; fds[1].events = stopping ? 0 : POLLIN; fds[1].revents = 0;
-    local_pollfds(fds, &n, MAXPOLL);
+    runs_pollfds(fds, &n, MAXPOLL);
     if (poll(fds, n, stopping ? 1000 : poll_timeout(now, rescan < debris ? rescan : debris)) < 0
         && errno != EINTR) fatalsys(EX_TEMP, "poll failed");
     now = (unsigned long)time(0);
     if (fds[0].revents && on_selfpipe()) stopping = 1;
-    local_events(fds + 2, n - 2);
+    runs_events(fds + 2, n - 2);
     if (stopping) continue;
     if (fds[1].revents || now >= rescan) {
-      drain(trigger);
+      trigger_read(trigger, now);
       scan_new(now);
       if (now >= rescan) rescan = now + RESCAN_EVERY;
     }

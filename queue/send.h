@@ -16,6 +16,7 @@
 #include "directory.h"
 #include "owfat.h"
 #include "qinfo.h"
+#include <sys/types.h>
 
 #define AREA_NEW  'n'
 #define AREA_MESS 'm'
@@ -33,6 +34,8 @@ struct msg {
   unsigned long long msglen;
   int fd;                         /* the queue file while deliveries need it, else -1 */
   int double_bounce;              /* envelope says dsn=double: never bounce it */
+  int prio;                       /* PRIO_URGENT, PRIO_NORMAL, PRIO_NONURGENT from the headers */
+  char filter;                    /* 'd' drop, 't' turf (envelope filter=), else 0 */
   unsigned long next;             /* heap key */
   long heap;                      /* index in the heap, -1 when not in it */
   unsigned inflight;              /* recipients in running deliveries */
@@ -48,6 +51,7 @@ void msg_free(struct msg *m);                       /* removed from the table an
 void heap_set(struct msg *m, unsigned long when);   /* (re)position; TIME_NEVER removes */
 struct msg *heap_top(void);
 unsigned long msg_count(void);
+void msg_foreach(void (*fn)(struct msg *, void *), void *ctx);   /* fn must not free */
 
 /* send_load.c: reading the queue */
 extern struct config cfg;
@@ -60,20 +64,52 @@ int queue_recover(unsigned long now);                         /* at start: mess/
 void queue_debris(unsigned long now);              /* remove old tmp/ files */
 void msg_quarantine(const char *id, char area, const char *why);
 
+/* send_jobs.c: queues of (message, recipient) jobs and the deliverer runs */
+#define MAXPAIRS 1000             /* most recipients in one run */
+struct job { struct msg *m; unsigned long i; };
+struct jobq { struct job *v; unsigned long n, cap, head; };
+struct dest;
+struct run {
+  pid_t pid;
+  int out;                        /* the deliverer's reports */
+  stralloc rep;
+  struct job *jobs;
+  unsigned long njobs;
+  struct dest *dest;              /* 0 for imc-local */
+};
+int jobq_push(struct jobq *q, struct msg *m, unsigned long i);   /* marks it busy */
+unsigned long jobq_len(const struct jobq *q);
+unsigned long jobq_take(struct jobq *q, unsigned long maxmsgs, struct job **out);
+void jobs_fail(struct job *jobs, unsigned long n, const char *why);  /* frees jobs */
+int run_start(const char *prog, char **argv, const stralloc *in, struct job *jobs, unsigned long n,
+              struct dest *d);
+int runs_active(void);
+int runs_full(void);
+void runs_pollfds(struct pollfd *fds, unsigned *n, unsigned max);
+void runs_events(struct pollfd *fds, unsigned n);    /* finished runs are settled */
+
 /* send_local.c: local deliveries */
-void local_ready(struct msg *m, unsigned long i);  /* queue recipient i for delivery */
-void local_dispatch(void);                         /* start imc-local runs within maxlocal */
-int local_running(void);
-void local_pollfds(struct pollfd *fds, unsigned *n, unsigned max);
-void local_events(struct pollfd *fds, unsigned n);  /* read reports; finished runs are settled */
+void local_ready(struct msg *m, unsigned long i);
+void local_dispatch(void);
+void local_done(void);
+
+/* send_remote.c: remote deliveries, grouped by destination */
+int remote_due(struct msg *m, unsigned long i, unsigned long now);  /* queue it if it may go now: 1 */
+void remote_dispatch(void);
+void dest_result(struct dest *d, unsigned long final, unsigned long tempfail, unsigned long now);
+void remote_retry(const char *domain, unsigned long now);          /* 0: every destination */
+int remote_allowed(void);                                         /* transfermode lets mail out */
+int remote_reload(void);                                          /* control/routes, smarthost, transfermode */
 
 /* send_settle.c: what happens after a state change */
 void msg_schedule(struct msg *m, unsigned long now);   /* dispatch due recipients, set the heap */
+void msg_retry(struct msg *m, unsigned long now);      /* every waiting recipient due now */
 void msg_settle(struct msg *m, unsigned long now);     /* bounce, save or remove */
 void rcpt_result(struct msg *m, unsigned long i, char code, const char *text, unsigned long now);
 void track_rcpt(const char *event, const struct msg *m, unsigned long i, const char *result);
 
 /* send_dsn.c: bounces */
 int bounce_send(struct msg *m, unsigned long now);     /* 0 queued (or dropped), -1 try later */
+int delay_send(struct msg *m, unsigned long now);      /* the one "delayed" notice: 0 queued, -1 try later */
 
 #endif

@@ -47,27 +47,32 @@ static int dsn_rcpt_text(stralloc *b, const struct qinfo_rcpt *r)
       || stralloc_catb(b, r->reply.s, r->reply.len) == 0 || cats(b, "\n") ? -1 : 0;
 }
 
+/* which notice is being written: a bounce (failed) or a delay warning (delayed) */
+static int delayed;
+
 static int dsn_rcpt_report(stralloc *b, const struct qinfo_rcpt *r, const char *date)
 {
   char st[16];
   dsn_status(r, st);
+  if (delayed && st[0] != '4') strcpy(st, "4.4.7");
   if (cats(b, "\nFinal-Recipient: rfc822; ") || !stralloc_cat(b, &r->address)) return -1;
   if (r->original.len && (cats(b, "\nOriginal-Recipient: rfc822; ") || !stralloc_cat(b, &r->original))) return -1;
-  return cats(b, "\nAction: failed\nStatus: ") || cats(b, st) || cats(b, "\nDiagnostic-Code: x-imc; ")
+  return cats(b, delayed ? "\nAction: delayed\nStatus: " : "\nAction: failed\nStatus: ") || cats(b, st) || cats(b, "\nDiagnostic-Code: x-imc; ")
       || !stralloc_catb(b, r->reply.s, r->reply.len) || cats(b, "\nLast-Attempt-Date: ") || cats(b, date)
       || cats(b, "\n") ? -1 : 0;
 }
 
 static int is_bouncing(const struct qinfo_rcpt *r)
 {
-  return r->state == QI_FAILED || r->state == QI_EXPIRED;
+  return delayed ? r->state == QI_PENDING : r->state == QI_FAILED || r->state == QI_EXPIRED;
 }
 
 static int dsn_head(stralloc *b, const struct msg *m, const char *to, const char *boundary, const char *date)
 {
   return cats(b, "From: Mail Delivery System <MAILER-DAEMON@") || !stralloc_cat(b, &cfg.me)
       || cats(b, ">\nTo: <") || cats(b, to) || cats(b, ">\nSubject: ")
-      || cats(b, m->sender.len ? "Undelivered mail returned to sender" : "Undeliverable bounce")
+      || cats(b, delayed ? "Delayed mail (still being retried)"
+                 : m->sender.len ? "Undelivered mail returned to sender" : "Undeliverable bounce")
       || cats(b, "\nDate: ") || cats(b, date) || cats(b, "\nMessage-ID: <") || cats(b, m->id)
       || cats(b, ".dsn.") || cats(b, boundary + QID_LEN + 1) || cats(b, "@") || !stralloc_cat(b, &cfg.me)
       || cats(b, ">\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n"
@@ -75,8 +80,11 @@ static int dsn_head(stralloc *b, const struct msg *m, const char *to, const char
       || cats(b, boundary) || cats(b, "\"\n\nThis is a MIME-encapsulated message.\n\n--") || cats(b, boundary)
       || cats(b, "\nContent-Type: text/plain; charset=us-ascii\nContent-Description: Notification\n\n"
                  "This is the mail system at host ") || !stralloc_cat(b, &cfg.me)
-      || cats(b, ".\n\nYour message could not be delivered to one or more recipients.\n"
-                 "The mail system said:\n\n") ? -1 : 0;
+      || cats(b, delayed ? ".\n\nYour message has not been delivered yet to the recipients below.\n"
+                           "The mail system will keep trying; you need not send it again.\n"
+                           "The last error was:\n\n"
+                         : ".\n\nYour message could not be delivered to one or more recipients.\n"
+                           "The mail system said:\n\n") ? -1 : 0;
 }
 
 static int dsn_headers(stralloc *b, struct msg *m)
@@ -169,9 +177,37 @@ static void mark_bounced(struct msg *m, const char *how)
   m->dirty = 1;
 }
 
+/* runs compose + imc-queue for the notice to `to`; imc-queue's exit code, -1 if it could not run */
+static int notice_queue(struct msg *m, const char *to, const char *dsnkind, unsigned long now,
+                        char qid[QID_LEN + 1])
+{
+  stralloc text = {0}, env = {0};
+  int code = -1;
+  if (dsn_compose(&text, m, to, now) == 0 && env_add(&env, 'F', "", 0) == 0
+      && env_add(&env, 'T', to, str_len(to)) == 0 && env_add(&env, 'I', dsnkind, str_len(dsnkind)) == 0
+      && env_finish(&env) == 0)
+    code = dsn_queue(&text, &env, qid);
+  stralloc_free(&text);
+  stralloc_free(&env);
+  return code;
+}
+
+int delay_send(struct msg *m, unsigned long now)
+{
+  stralloc to = {0};
+  char qid[QID_LEN + 1];
+  int code = -1;
+  delayed = 1;
+  if (stralloc_copy(&to, &m->sender) && stralloc_0(&to)) code = notice_queue(m, to.s, "dsn=delay", now, qid);
+  delayed = 0;
+  stralloc_free(&to);
+  if (code != 0 && !QX_IS_PERM(code)) { warn("unable to queue the delay warning for ", m->id); return -1; }
+  return 0;
+}
+
 int bounce_send(struct msg *m, unsigned long now)
 {
-  stralloc to = {0}, text = {0}, env = {0};
+  stralloc to = {0};
   char qid[QID_LEN + 1], how[QID_LEN + 40];
   int code = -1;
   if (m->double_bounce) {
@@ -180,10 +216,7 @@ int bounce_send(struct msg *m, unsigned long now)
     return 0;
   }
   if (m->sender.len ? !stralloc_copy(&to, &m->sender) || !stralloc_0(&to) : postmaster_addr(&to) < 0) goto done;
-  if (dsn_compose(&text, m, to.s, now) < 0) goto done;
-  if (env_add(&env, 'F', "", 0) < 0 || env_add(&env, 'T', to.s, str_len(to.s)) < 0
-      || env_add(&env, 'I', m->sender.len ? "dsn=bounce" : "dsn=double", 10) < 0 || env_finish(&env) < 0) goto done;
-  code = dsn_queue(&text, &env, qid);
+  code = notice_queue(m, to.s, m->sender.len ? "dsn=bounce" : "dsn=double", now, qid);
   if (code == 0) {
     strcpy(how, "bounce queued as ");
     strcat(how, qid);
@@ -195,7 +228,5 @@ int bounce_send(struct msg *m, unsigned long now)
   } else warn("unable to queue the bounce of ", m->id, ": will try again");
 done:
   stralloc_free(&to);
-  stralloc_free(&text);
-  stralloc_free(&env);
   return code == 0 ? 0 : -1;
 }

@@ -68,6 +68,8 @@ static void load_envelope(struct msg *m, const struct qfile *qf, stralloc *rcpts
     else if (type == 'T') stralloc_catb(rcpts, val, len), stralloc_0(rcpts);
     else if (len > 5 && !memcmp(val, "peer=", 5)) stralloc_copyb(&m->peer, val + 5, len - 5);
     else if (len == 10 && !memcmp(val, "dsn=double", 10)) m->double_bounce = 1;
+    else if (len == 11 && !memcmp(val, "filter=drop", 11)) m->filter = 'd';
+    else if (len == 11 && !memcmp(val, "filter=turf", 11)) m->filter = 't';
   }
   stralloc_0(&m->sender);
   m->sender.len--;
@@ -75,13 +77,34 @@ static void load_envelope(struct msg *m, const struct qfile *qf, stralloc *rcpts
   m->peer.len--;
 }
 
-static void load_msgid(struct msg *m, int fd)
+/* the priority from Priority:, X-Priority: or Importance:, in that order */
+static int header_priority(const char *h, size_t len)
+{
+  stralloc v = {0};
+  int p = PRIO_NORMAL;
+  if (header_get(h, len, "Priority", &v) == 1 && v.len) {
+    if (!case_diffb(v.s, v.len < 6 ? v.len : 6, "urgent")) p = PRIO_URGENT;
+    else if (!case_diffb(v.s, v.len < 10 ? v.len : 10, "non-urgent")) p = PRIO_NONURGENT;
+  } else if (header_get(h, len, "X-Priority", &v) == 1 && v.len) {
+    if (v.s[0] == '1' || v.s[0] == '2') p = PRIO_URGENT;
+    else if (v.s[0] == '4' || v.s[0] == '5') p = PRIO_NONURGENT;
+  } else if (header_get(h, len, "Importance", &v) == 1 && v.len) {
+    if (v.len >= 4 && !case_diffb(v.s, 4, "high")) p = PRIO_URGENT;
+    else if (v.len >= 3 && !case_diffb(v.s, 3, "low")) p = PRIO_NONURGENT;
+  }
+  stralloc_free(&v);
+  return p;
+}
+
+/* Message-ID (for tracking) and priority (for the lifetime) from the header section */
+static void load_headers(struct msg *m, int fd)
 {
   char buf[HEAD_PEEK];
   size_t want = m->msglen < sizeof buf ? (size_t)m->msglen : sizeof buf;
   ssize_t r = pread_full(fd, buf, want, 0);
-  if (r > 0 && header_get(buf, (size_t)r, "Message-ID", &m->msgid) == 1 && stralloc_0(&m->msgid))
-    m->msgid.len--;
+  if (r <= 0) return;
+  if (header_get(buf, (size_t)r, "Message-ID", &m->msgid) == 1 && stralloc_0(&m->msgid)) m->msgid.len--;
+  m->prio = header_priority(buf, (size_t)r);
 }
 
 /* ---- resolving recipients through the directory */
@@ -108,8 +131,8 @@ static struct qinfo_rcpt *rcpt_add(struct msg *m, char state, char kind, const c
   if (!r) return 0;
   r->state = state;
   r->kind = kind;
-  if (!stralloc_copyb(&r->target, target, tlen) || !stralloc_copys(&r->original, original)
-      || !stralloc_copyb(&r->address, addr, alen)) { m->q.n--; return 0; }
+  if (qinfo_set(&r->target, target, tlen) < 0 || qinfo_set(&r->original, original, str_len(original)) < 0
+      || qinfo_set(&r->address, addr, alen) < 0) { m->q.n--; return 0; }
   return r;
 }
 
@@ -131,7 +154,7 @@ static int resolve_all(struct msg *m, const stralloc *rcpts, unsigned long now)
     if (r < 0) return -1;
     if (r == 0) {
       struct qinfo_rcpt *x = rcpt_add(m, QI_FAILED, QI_LOCAL, "-", 1, rc, rc, len);
-      if (!x || !stralloc_copys(&x->reply, "5.1.1 unknown recipient: no such mailbox here")) return -1;
+      if (!x || qinfo_set(&x->reply, "5.1.1 unknown recipient: no such mailbox here", 45) < 0) return -1;
       x->last = now;
     }
     pos += len + 1;
@@ -175,6 +198,30 @@ static void track_received(const struct msg *m, const stralloc *rcpts)
   }
 }
 
+/* control/filter matched the sender at SMTP time: drop, or keep a copy in archive/turf */
+static void msg_filter(struct msg *m)
+{
+  stralloc from = {0}, to = {0};
+  const char *how = "dropped by control/filter";
+  unsigned long i;
+  if (m->filter == 't') {
+    how = "moved to archive/turf by control/filter";
+    if (msg_path(&from, m) < 0 || imc_path2(&to, "archive/turf", m->id) < 0
+        || (link(from.s, to.s) < 0 && errno != EEXIST)) {
+      warnsys("unable to keep ", m->id, " in archive/turf: delivering it");
+      stralloc_free(&from);
+      stralloc_free(&to);
+      return;
+    }
+  }
+  for (i = 0; i < m->q.n; i++) {
+    track_rcpt("filtered", m, i, how);
+    m->q.r[i].state = QI_DELIVERED;
+  }
+  stralloc_free(&from);
+  stralloc_free(&to);
+}
+
 /* the recipients' state: from the state file, or resolved now */
 static int load_state(struct msg *m, const stralloc *rcpts, unsigned long now)
 {
@@ -191,6 +238,7 @@ static int load_state(struct msg *m, const stralloc *rcpts, unsigned long now)
   if (resolve_all(m, rcpts, now) < 0) return -1;
   m->dirty = 1;
   if (m->area == AREA_NEW) track_received(m, rcpts);
+  if (m->filter) msg_filter(m);
   return 0;
 }
 
@@ -210,7 +258,7 @@ static int msg_load(const char *id, char area, unsigned long now)
   m->msglen = qf.t.msglen;
   m->q.qtime = (unsigned long)qf.t.qtime;
   load_envelope(m, &qf, &rcpts);
-  load_msgid(m, qf.fd);
+  load_headers(m, qf.fd);
   r = load_state(m, &rcpts, now);
   stralloc_free(&rcpts);
   m->fd = qf.fd;                       /* kept: the first delivery needs it */

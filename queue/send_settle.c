@@ -26,12 +26,18 @@ void track_rcpt(const char *event, const struct msg *m, unsigned long i, const c
 
 static unsigned long expiry(const struct msg *m)
 {
-  return m->q.qtime + cfg.lifetime[PRIO_NORMAL];
+  return m->q.qtime + cfg.lifetime[m->prio];
+}
+
+/* a delay warning is due when it is time, something still waits, and nobody was warned */
+static int warn_pending(const struct msg *m)
+{
+  return cfg.delaywarn && !(m->q.flags & QI_WARNED) && m->sender.len && !m->double_bounce;
 }
 
 static int set_reply(struct qinfo_rcpt *r, const char *text)
 {
-  return stralloc_copys(&r->reply, text) && stralloc_0(&r->reply) ? (r->reply.len--, 0) : -1;
+  return qinfo_set(&r->reply, text, str_len(text));
 }
 
 void rcpt_result(struct msg *m, unsigned long i, char code, const char *text, unsigned long now)
@@ -85,11 +91,23 @@ static unsigned long next_wake(const struct msg *m, unsigned long now)
     unsigned long w = TIME_NEVER;
     if (m->busy[i]) continue;
     if (r->state == QI_FAILED || r->state == QI_EXPIRED) w = now + BOUNCE_RETRY;
-    else if (r->state == QI_PENDING) w = r->kind == QI_LOCAL ? r->next : expiry(m);
+    else if (r->state == QI_PENDING) {
+      w = (r->kind == QI_LOCAL || remote_allowed()) ? r->next : expiry(m);
+      if (w > expiry(m)) w = expiry(m);
+      if (warn_pending(m) && m->q.qtime + cfg.delaywarn < w) w = m->q.qtime + cfg.delaywarn;
+    }
     if (w < t) t = w;
   }
   if (t != TIME_NEVER && t < now) t = now;
   return t;
+}
+
+void msg_retry(struct msg *m, unsigned long now)
+{
+  unsigned long i;
+  for (i = 0; i < m->q.n; i++)
+    if (m->q.r[i].state == QI_PENDING && !m->busy[i]) m->q.r[i].next = now;
+  heap_set(m, now);
 }
 
 void msg_schedule(struct msg *m, unsigned long now)
@@ -98,7 +116,9 @@ void msg_schedule(struct msg *m, unsigned long now)
   expire(m, now);
   for (i = 0; i < m->q.n; i++) {
     struct qinfo_rcpt *r = &m->q.r[i];
-    if (r->state == QI_PENDING && !m->busy[i] && r->kind == QI_LOCAL && r->next <= now) local_ready(m, i);
+    if (r->state != QI_PENDING || m->busy[i] || r->next > now) continue;
+    if (r->kind == QI_LOCAL) local_ready(m, i);
+    else if (!remote_due(m, i, now) && r->next <= now && remote_allowed()) r->next = now + BOUNCE_RETRY;
   }
   msg_settle(m, now);
 }
@@ -169,6 +189,11 @@ static void msg_remove(struct msg *m)
 void msg_settle(struct msg *m, unsigned long now)
 {
   if (has_state(m, QI_FAILED, QI_EXPIRED) && bounce_send(m, now) == 0) m->dirty = 1;
+  if (warn_pending(m) && now >= m->q.qtime + cfg.delaywarn && has_state(m, QI_PENDING, QI_PENDING)
+      && delay_send(m, now) == 0) {
+    m->q.flags |= QI_WARNED;
+    m->dirty = 1;
+  }
   if (!m->inflight && !has_state(m, QI_PENDING, QI_FAILED) && !has_state(m, QI_EXPIRED, QI_EXPIRED)) {
     msg_remove(m);
     return;

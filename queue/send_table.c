@@ -40,6 +40,7 @@ struct msg *msg_new(const char *id, char area)
   m->area = area;
   m->heap = -1;
   m->fd = -1;
+  m->prio = PRIO_NORMAL;
   m->next = TIME_NEVER;
   m->hnext = table[h];
   table[h] = m;
@@ -48,6 +49,14 @@ struct msg *msg_new(const char *id, char area)
 }
 
 unsigned long msg_count(void) { return nmsg; }
+
+void msg_foreach(void (*fn)(struct msg *, void *), void *ctx)
+{
+  unsigned h;
+  struct msg *m;
+  for (h = 0; h < (1 << HASH_BITS); h++)
+    for (m = table[h]; m; m = m->hnext) fn(m, ctx);
+}
 
 /* ---- heap */
 

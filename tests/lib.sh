@@ -32,9 +32,19 @@ t_cleanup() {
 trap t_cleanup EXIT
 trap 'exit 130' INT TERM
 
-# t_instance DIR [imc-setup options]: a fresh user-mode instance
+# t_port: a free TCP port between 20000 and 29999, chosen at random
+t_port() {
+  while :; do
+    _p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 10000 ))
+    ss -Hltn "( sport = :$_p )" 2>/dev/null | grep -q . || { echo "$_p"; return; }
+  done
+}
+
+# t_instance DIR [imc-setup options]: a fresh user-mode instance; its SMTP
+# port is a random free one (T_PORT) unless the options name one
 t_instance() {
   _id=$1; shift
+  case " $* " in *" --port "*) ;; *) T_PORT=$(t_port); set -- --port "$T_PORT" --no-submission "$@" ;; esac
   imc-setup --user "$@" "$_id" > "$T_TMP/setup.out" 2>&1 || { cat "$T_TMP/setup.out"; return 1; }
 }
 

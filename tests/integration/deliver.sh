@@ -18,6 +18,7 @@ list team alice,bob
 list all team, carol, Alice
 contact dave "Dave Remote" dave@remote.example
 DIR
+echo 'remote.example [127.0.0.1]:1' > "$I/control/routes"
 imc-ctl compile > /dev/null || fail compile "imc-ctl compile failed"
 t_start "$I" || { fail start "services did not come up"; exit 1; }
 M=$I/mail
@@ -83,8 +84,9 @@ check "pickup with To and Bcc" t_wait 10 sh -c "[ \$(find '$M/carol/new' -type f
 check "Bcc removed" sh -c "! grep -l '^Subject: seven' '$M'/carol/new/* | xargs grep -q '^Bcc:'"
 check "pickup file removed" t_wait 5 test ! -e "$I/pickup/m2"
 
-# the contact waits in the queue (remote delivery is another issue); the rest is gone
+# the contact goes out through imc-remote: its route leads to a closed port, so it waits in the queue
 msg eight | sendmail -f alice@example.com dave@example.com
+check "contact deferred" t_wait 10 grep -q '	deferred	.*dave@remote.example' "$I/log/track/current"
 check "contact stays queued" t_wait 10 sh -c "find '$I/queue/mess' -type f | grep -q ."
 check "a contact's message has a state file" t_wait 5 sh -c "find '$I/queue/info' -type f -name '[0-9a-f]*' | grep -q ."
 check "nothing else left in the queue" t_wait 10 sh -c "[ -z \"\$(find '$I/queue/new' '$I/queue/tmp' -type f)\" ] && [ \$(find '$I/queue/mess' -type f | wc -l) = 1 ]"

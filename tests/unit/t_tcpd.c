@@ -1,0 +1,189 @@
+/*
+ * t_tcpd.c -- imc-tcpd's modules (smtpd/tcpd_*.c): the children table
+ * against a naive model under random adds and removes (with a seed that
+ * makes every address collide, to exercise backward-shift deletion), port
+ * and IMC_LISTEN scanning, the child's environment, and a real listener on
+ * loopback: EADDRINUSE for a second one, the addresses of a connection.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "check.h"
+#include "rules.h"
+#include "../../smtpd/tcpd.h"
+
+static struct tcpd_table t;
+
+#define NMODEL 3000
+static struct { pid_t pid; unsigned char ip[16]; } model[NMODEL];
+static unsigned nmodel;
+
+static unsigned model_count(const unsigned char ip[16])
+{
+  unsigned i, n = 0;
+  for (i = 0; i < nmodel; i++) n += !memcmp(model[i].ip, ip, 16);
+  return n;
+}
+
+static void random_ip(unsigned char ip[16], unsigned spread)
+{
+  memset(ip, 0, 16);
+  ip[10] = ip[11] = 0xff;
+  ip[15] = (unsigned char)(rand() % spread);
+  ip[14] = (unsigned char)(rand() % 3);
+}
+
+static void test_table_random(unsigned long seed, unsigned spread)
+{
+  unsigned char ip[16];
+  pid_t next = 100;
+  int step, bad = 0;
+  table_init(&t, seed);
+  nmodel = 0;
+  for (step = 0; step < 20000; step++) {
+    if (nmodel < NMODEL && (rand() % 3 || !nmodel)) {
+      random_ip(ip, spread);
+      if (table_add(&t, next, ip) < 0) { bad++; break; }
+      model[nmodel].pid = next++;
+      memcpy(model[nmodel++].ip, ip, 16);
+    } else {
+      unsigned i = (unsigned)rand() % nmodel;
+      if (table_remove(&t, model[i].pid) != 1) bad++;
+      model[i] = model[--nmodel];
+    }
+    random_ip(ip, spread);
+    if (table_count_ip(&t, ip) != model_count(ip)) bad++;
+    if (t.nchild != nmodel) bad++;
+  }
+  CHECK(bad == 0);
+  while (nmodel) CHECK(table_remove(&t, model[--nmodel].pid) == 1);
+  random_ip(ip, spread);
+  CHECK(t.nchild == 0 && table_count_ip(&t, ip) == 0);
+}
+
+static void test_table(void)
+{
+  unsigned char a[16], b[16];
+  unsigned i;
+  table_init(&t, 1);
+  memset(a, 0, 16); a[15] = 1;
+  memset(b, 0, 16); b[15] = 2;
+  CHECK(table_add(&t, 10, a) == 0 && table_add(&t, 11, a) == 0 && table_add(&t, 12, b) == 0);
+  CHECK(table_count_ip(&t, a) == 2 && table_count_ip(&t, b) == 1 && t.nchild == 3);
+  CHECK(table_remove(&t, 99) == 0);
+  CHECK(table_remove(&t, 10) == 1 && table_count_ip(&t, a) == 1);
+  CHECK(table_remove(&t, 10) == 0);
+  CHECK(table_remove(&t, 11) == 1 && table_count_ip(&t, a) == 0);
+  CHECK(table_remove(&t, 12) == 1 && t.nchild == 0);
+  for (i = 0; i < TCPD_MAXCHILD; i++) { a[13] = (unsigned char)(i >> 8); a[14] = (unsigned char)i; table_add(&t, (pid_t)i + 1, a); }
+  CHECK(t.nchild == TCPD_MAXCHILD && table_add(&t, 99999, b) == -1);   /* full */
+  for (i = 0; i < TCPD_MAXCHILD; i++) table_remove(&t, (pid_t)i + 1);
+  CHECK(t.nchild == 0);
+  srand(7);
+  test_table_random(12345, 200);       /* many addresses */
+  test_table_random(99, 3);            /* few addresses, long runs of the same */
+}
+
+static void test_scan(void)
+{
+  unsigned port = 0;
+  unsigned char ip[16];
+  char buf[64];
+  const char *p, *word = 0;
+  CHECK(tcpd_scan_port("25", &port) && port == 25);
+  CHECK(tcpd_scan_port("65535", &port) && port == 65535);
+  CHECK(!tcpd_scan_port("0", &port) && !tcpd_scan_port("65536", &port));
+  CHECK(!tcpd_scan_port("025", &port) && !tcpd_scan_port("", &port) && !tcpd_scan_port("smtp", &port));
+  CHECK(!tcpd_scan_port(0, &port));
+  p = "  127.0.0.1 \t::1\n";
+  CHECK(tcpd_next_addr(&p, ip, buf, sizeof buf, &word) == 1 && ip_is_v4(ip));
+  CHECK_STR(word, "127.0.0.1");
+  CHECK(tcpd_next_addr(&p, ip, buf, sizeof buf, &word) == 1 && !ip_is_v4(ip) && ip[15] == 1);
+  CHECK(tcpd_next_addr(&p, ip, buf, sizeof buf, &word) == 0);
+  p = "0.0.0.0 localhost";
+  CHECK(tcpd_next_addr(&p, ip, buf, sizeof buf, &word) == 1);
+  CHECK(tcpd_next_addr(&p, ip, buf, sizeof buf, &word) == -1);
+  CHECK_STR(word, "localhost");
+}
+
+static int has(char vars[][80], size_t n, const char *v)
+{
+  size_t i;
+  for (i = 0; i < n; i++) if (!strcmp(vars[i], v)) return 1;
+  return 0;
+}
+
+static void test_env(void)
+{
+  struct tcpd_conn c;
+  char vars[8][80];
+  size_t n;
+  memset(&c, 0, sizeof c);
+  ip_scan("::ffff:192.0.2.9", c.rip);
+  ip_scan("2001:db8::25", c.lip);
+  c.rport = 50123;
+  c.lport = 25;
+  c.verdict = RULE_RELAY;
+  n = child_env_vars(vars, &c);
+  CHECK(n == 6);
+  CHECK(has(vars, n, "PROTO=TCP") && has(vars, n, "TCPREMOTEIP=192.0.2.9"));
+  CHECK(has(vars, n, "TCPREMOTEPORT=50123") && has(vars, n, "TCPLOCALIP=2001:db8::25"));
+  CHECK(has(vars, n, "TCPLOCALPORT=25") && has(vars, n, "IMC_RULE=relay"));
+  c.submission = 1;
+  c.verdict = RULE_AUTH;
+  n = child_env_vars(vars, &c);
+  CHECK(n == 7 && has(vars, n, "IMC_SUBMISSION=1") && has(vars, n, "IMC_RULE=auth"));
+}
+
+static void test_listen(void)
+{
+  struct tcpd_listener l, l2;
+  struct tcpd_conn c;
+  struct sockaddr_storage peer;
+  struct sockaddr_in sa;
+  socklen_t len = sizeof peer;
+  unsigned char ip[16];
+  unsigned port;
+  int s, fd = -1, tries;
+  char buf[IP_FMT];
+  ip_scan("127.0.0.1", ip);
+  for (tries = 0; tries < 50; tries++) {
+    port = 20000 + (unsigned)((getpid() * 7 + tries * 131) % 10000);
+    if (tcpd_listen(&l, ip, port, 1) == 0) break;
+  }
+  CHECK(tries < 50 && l.submission == 1 && l.port == port);
+  if (tries == 50) return;
+  CHECK(tcpd_listen(&l2, ip, port, 0) == -1 && errno == EADDRINUSE);
+  s = socket(AF_INET, SOCK_STREAM, 0);
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons((unsigned short)port);
+  memcpy(&sa.sin_addr, ip + 12, 4);
+  CHECK(connect(s, (struct sockaddr *)&sa, sizeof sa) == 0);
+  for (tries = 0; tries < 100 && fd < 0; tries++) {
+    fd = accept(l.fd, (struct sockaddr *)&peer, &len);
+    if (fd < 0) usleep(10000);
+  }
+  CHECK(fd >= 0);
+  memset(&c, 0, sizeof c);
+  CHECK(tcpd_conn_addrs(&c, fd, &peer, len) == 0);
+  ip_format(buf, c.rip);
+  CHECK_STR(buf, "127.0.0.1");
+  ip_format(buf, c.lip);
+  CHECK_STR(buf, "127.0.0.1");
+  CHECK(c.lport == port && c.rport != 0);
+  close(fd);
+  close(s);
+  close(l.fd);
+}
+
+int main(void)
+{
+  test_table();
+  test_scan();
+  test_env();
+  test_listen();
+  return check_done("t_tcpd");
+}
