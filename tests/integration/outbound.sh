@@ -91,6 +91,31 @@ s6-svc -u "$I/service/send"
 check "ten messages delivered" t_wait 30 delivered_is ten 10
 check "over one connection" test "$(conns ten)" = 1
 
+# transfermode none holds remote mail back while local delivery goes on;
+# allowing it again (HUP) sends it at once
+echo none > "$I/control/transfermode"
+s6-svc -h "$I/service/send"
+sleep 1
+send held h@aonly.test
+send local alice@imc.test
+check "transfermode none: local delivery goes on" t_wait 10 sh -c "grep -l '^X-Case: local' '$M'/new/* | grep -q ."
+sleep 2
+check "transfermode none: remote mail waits" delivered_is ok 2
+echo both > "$I/control/transfermode"
+s6-svc -h "$I/service/send"
+check "transfermode both again: sent at once" t_wait 10 delivered_is ok 3
+
+# a destination retried on request (ETRN, imc-qctl) through the trigger, not the schedule
+echo 1h > "$I/control/retry"
+s6-svc -h "$I/service/send"
+sleep 1
+before=$(conns busy)
+sleep 3
+check "busy destination waits for its retry time" test "$(conns busy)" -le $((before + 1))
+before=$(conns busy)
+printf 'R@busy.test\n' > "$I/queue/trigger"
+check "R@domain on the trigger retries it now" t_wait 10 sh -c "[ \$(cat '$W/busy.count') -gt $before ]"
+
 # expiry and the delay warning: a second instance whose clock the test moves
 F=$T_TMP/faketime
 echo "+0" > "$F"
