@@ -1,7 +1,7 @@
 /*
  * imc-ctl -- check, show, set and compile the control files of an instance.
  *
- *     imc-ctl check              every setting, control/rules, control/transfermode
+ *     imc-ctl check              every setting, control/rules, transfermode, routes, smarthost
  *                                and control/directory
  *     imc-ctl show               each setting's value, `(default)` when not set
  *     imc-ctl set FILE VALUE...  replace control/FILE (one line per VALUE);
@@ -26,6 +26,7 @@
 #include "directory.h"
 #include "exitcodes.h"
 #include "fileio.h"
+#include "route.h"
 #include "rules.h"
 
 #define USAGE "check|show|set FILE VALUE...|compile"
@@ -100,6 +101,7 @@ static int do_check(void)
   if (rules_load(&rs, report) < 0) fatalsys(EX_TEMP, "unable to read control/rules");
   rules_free(&rs);
   if (transfermode_load(&mode, report) < 0) fatalsys(EX_TEMP, "unable to read control/transfermode");
+  if (routes_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/routes or control/smarthost");
   if (directory_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/directory");
   check_compiled();
   if (nerrors) {
@@ -201,6 +203,7 @@ static int known_file(const char *file)
 {
   int i;
   if (!strcmp(file, "rules") || !strcmp(file, "transfermode")) return 1;
+  if (!strcmp(file, "routes") || !strcmp(file, "smarthost")) return 1;
   for (i = 0; config_files[i]; i++) if (!strcmp(config_files[i], file)) return 1;
   return 0;
 }
@@ -210,6 +213,14 @@ static int check_text(const char *file, const char *text, size_t len)
 {
   if (!strcmp(file, "rules")) return rules_check_text(text, len, report);
   if (!strcmp(file, "transfermode")) return transfermode_check_text(text, len, report);
+  if (!strcmp(file, "routes") || !strcmp(file, "smarthost")) {
+    struct routes r;
+    int n;
+    memset(&r, 0, sizeof r);
+    n = route_parse_text(&r, !strcmp(file, "smarthost"), text, len, report);
+    route_free(&r);
+    return n;
+  }
   return config_check_text(file, text, len, report);
 }
 

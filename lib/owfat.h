@@ -19,6 +19,10 @@
 #include <stralloc.h>
 #include <cdb.h>
 #include <cdb_make.h>
+#include <dns.h>
+#include <ip4.h>
+#include <ip6.h>
+#include <socket.h>
 #undef pure
 
 /*

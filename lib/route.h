@@ -1,0 +1,84 @@
+/*
+ * route.h -- where outbound mail goes: control/routes and control/smarthost.
+ *
+ *   control/routes, one route per line:
+ *       PATTERN HOST[:PORT][,HOST[:PORT]...] [tls=none|may|require|verify] [auth=USER:PASSFILE]
+ *   PATTERN is a domain (`example.com`), `.example.com` (every subdomain of
+ *   example.com, not example.com itself), `*` (every domain), or an address
+ *   literal (`[192.0.2.1]`).  HOST is a host name or an address literal
+ *   (`[192.0.2.1]`, `[IPv6:2001:db8::1]`); the hosts are tried in order,
+ *   like MX preferences.  PORT defaults to 25, tls= to may.  PASSFILE holds
+ *   the password on its first line; a relative path is under control/.
+ *
+ *   control/smarthost, one line: HOST[:PORT][,HOST[:PORT]...] [tls=...] [auth=...]
+ *
+ * route_find: an exact pattern beats a `.suffix` (the longest suffix
+ * wins), which beats `*`; the smart host applies to every domain that no
+ * route names; otherwise 0: the caller uses DNS (MX records, or the
+ * address literal itself).  `.suffix` patterns never match an address
+ * literal; an exact `[...]` pattern, `*` and the smart host do.
+ *
+ * route_key gives imc-send the grouping key of a domain: "route:LINE" for
+ * a route, "smarthost" for the smart host, else the domain in lower case.
+ * Recipients with equal keys can share one imc-remote run (section 8 of
+ * docs/INTERNALS.md).
+ *
+ * Failure modes: route_load returns -1 (errno) when a file cannot be read,
+ * else the number of malformed lines, each reported through err as
+ * ("routes" or "smarthost", LINE, MESSAGE); the routes of good lines are
+ * kept either way.
+ */
+#ifndef IMC_ROUTE_H
+#define IMC_ROUTE_H
+
+#include <stddef.h>
+#include "config.h"
+#include "owfat.h"
+
+#define ROUTE_TLS_NONE    0   /* never STARTTLS */
+#define ROUTE_TLS_MAY     1   /* STARTTLS when offered, any certificate (the default) */
+#define ROUTE_TLS_REQUIRE 2   /* no TLS: temporary failure */
+#define ROUTE_TLS_VERIFY  3   /* TLS, chain checked against the trust anchors, host name matched */
+
+#define ROUTE_MAXHOSTS 16
+#define ROUTE_NAME_MAX 255    /* longest host name or pattern */
+
+struct route_host {
+  const char *name;       /* host name (lower case), or the literal with its brackets */
+  unsigned port;
+  int literal;            /* name is an address literal */
+};
+
+struct route {
+  unsigned line;          /* line in control/routes; 0: control/smarthost */
+  const char *pattern;    /* lower case; 0 for the smart host */
+  int tls;                /* ROUTE_TLS_* */
+  const char *user;       /* 0: no auth= */
+  const char *passfile;   /* as written (relative: under control/) */
+  unsigned nhosts;
+  struct route_host host[ROUTE_MAXHOSTS];
+  char *text;             /* storage for the strings above */
+};
+
+struct routes {
+  struct route **r;       /* from control/routes, in file order */
+  size_t n, alloc;
+  struct route *smarthost;    /* 0: none */
+};
+
+int route_load(struct routes *r, config_errfn err);  /* 0 ok, >0 errors, -1 unreadable */
+void route_free(struct routes *r);
+int routes_check(config_errfn err);                  /* for imc-ctl check: the same counts */
+
+/* parse text as control/routes (smarthost 0) or control/smarthost (1) into r */
+int route_parse_text(struct routes *r, int smarthost, const char *text, size_t len, config_errfn err);
+
+const struct route *route_find(const struct routes *r, const char *domain);
+int route_key(const struct routes *r, const char *domain, stralloc *key);  /* 0; -1 ENOMEM.
+                                                   key->s NUL-terminated, len without the NUL */
+const char *route_tls_name(int tls);
+/* "[192.0.2.1]" or "[IPv6:2001:db8::1]" (len bytes): 1 and the address in ip
+   (IPv4 as v4-mapped IPv6), 0 if it is not one */
+int route_literal_ip(const char *s, size_t len, char ip[16]);
+
+#endif

@@ -1,0 +1,344 @@
+/*
+ * imc-remote.c -- outbound SMTP delivery (docs/INTERNALS.md section 8).
+ *
+ *     imc-remote DOMAIN      (jobs on fd 0, reports on fd 1; IMC_HOME set)
+ *
+ * Inputs: job lines on fd 0, read to EOF before connecting:
+ *     FD TAB MSGLEN TAB PRIORITY TAB SENDER TAB RECIPIENT [TAB RECIPIENT ...]
+ * FD is a queue file imc-send left open; the message is its first MSGLEN
+ * bytes, read with pread only.  imc-remote opens nothing under queue/ and
+ * never writes it.  DOMAIN names the destination (the first recipient's
+ * domain, or an address literal); control/routes, control/smarthost, DNS
+ * and the other control files (config.h) decide the rest.
+ *
+ * The run: find the addresses (dest.c); connect to the first that answers
+ * with 2xx and completes EHLO/HELO, STARTTLS and AUTH as the destination
+ * asks (session.c, sess_tls.c); deliver the jobs in order over it
+ * (transfer.c), at most control/msgsperconn per connection (0: no limit),
+ * then QUIT and connect again for the rest.  A connection that breaks
+ * makes the unreported recipients of the message in progress Z (4.4.2
+ * connection lost); the jobs after it get one more connection to the same
+ * hosts, and when that breaks too they are all Z.
+ *
+ * Outputs: one report per recipient on fd 1, in input order (report.c):
+ * K delivered, Z temporary failure, D permanent failure; the text starts
+ * with "host [address]: " when a host was reached.  Diagnostics on fd 2:
+ * errors always, `imc-remote: info: ...` lines at loglevel transfer medium,
+ * the SMTP transcript at protocol maximum.
+ *
+ * Failure modes: a malformed job line gets Z for each recipient it names
+ * (one when it names none); jobs beyond REMOTE_MAXJOBS and recipients
+ * beyond REMOTE_MAXRCPT get Z without being tried; unreadable or malformed
+ * control files make every recipient Z (4.3.5).  Exit 0 when every
+ * recipient got its report, 111 otherwise (fd 0 unreadable or larger than
+ * REMOTE_INPUT_MAX, fd 1 unwritable), 100 for a usage error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "addr.h"
+#include "diag.h"
+#include "exitcodes.h"
+#include "fileio.h"
+#include "remote.h"
+#include "rjob.h"
+
+#define REMOTE_MAXJOBS 1000
+#define REMOTE_MAXRCPT 10000
+#define REMOTE_INPUT_MAX (16UL << 20)
+
+static struct config cfg;
+static struct routes routes;
+static struct dest dest;
+static struct session sess;
+static struct rmsg *msgs;
+static size_t nmsgs, nslots;
+static unsigned long excess;          /* recipients past the limits: a suffix of the input */
+static char domain[HOST_MAX + 1];
+
+/* ---- the jobs */
+
+static void read_jobs(stralloc *in)
+{
+  for (;;) {
+    ssize_t r;
+    if (in->len >= REMOTE_INPUT_MAX) fatal(EX_TEMP, "unable to read jobs: more than 16 MB of input");
+    if (!stralloc_readyplus(in, 65536)) fatal(EX_TEMP, "unable to read jobs: out of memory");
+    r = read(0, in->s + in->len, 65536);
+    if (r == 0) return;
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      fatalsys(EX_TEMP, "unable to read jobs");
+    }
+    in->len += (size_t)r;
+  }
+}
+
+/* the recipients of a good job, NUL-terminated in place */
+static int job_rcpts(char *line, const struct rjob *j, struct rmsg *m)
+{
+  size_t pos = 0, rlen, k = 0;
+  const char *r;
+  m->rcpt = malloc(j->nrcpt * sizeof *m->rcpt);
+  if (!m->rcpt) return -1;
+  while (k < j->nrcpt && rjob_rcpt_next(j, &pos, &r, &rlen)) {
+    line[r - line + rlen] = 0;
+    m->rcpt[k++] = r;
+  }
+  m->nrcpt = k;
+  return 0;
+}
+
+static void job_add(char *line, const struct rjob *j, size_t first)
+{
+  struct rmsg *m = &msgs[nmsgs];
+  size_t i;
+  memset(m, 0, sizeof *m);
+  m->fd = j->fd;
+  m->len = j->msglen;
+  m->prio = j->prio;
+  m->first = first;
+  line[j->sender - line + j->slen] = 0;
+  m->sender = j->sender;
+  if (job_rcpts(line, j, m) < 0) { for (i = 0; i < j->nrcpt; i++) rep_set(first + i, 'Z', "4.3.0 out of memory"); return; }
+  for (i = 0; i < m->nrcpt; i++)
+    if (!rjob_addr_ok(m->rcpt[i], strlen(m->rcpt[i]))) rep_set(first + i, 'Z', "4.3.0 malformed recipient in job line");
+  nmsgs++;
+}
+
+/* one line; terminated: it ended with LF */
+static void job_line(char *line, size_t len, int terminated, unsigned long *njobs)
+{
+  struct rjob j;
+  size_t n = rjob_parse(line, len, &j), i;
+  if (!n) return;
+  if (!terminated) { n = j.nrcpt ? j.nrcpt : 1; j.err = "job line without newline"; }
+  if (excess || ++*njobs > REMOTE_MAXJOBS || nslots + n > REMOTE_MAXRCPT) { excess += n; return; }
+  if (j.err) {
+    warn("malformed job line: ", j.err);
+    for (i = 0; i < n; i++) rep_set(nslots + i, 'Z', "4.3.0 malformed job line");
+  } else job_add(line, &j, nslots);
+  nslots += n;
+}
+
+/* the slots are counted first, so that reports can be set while parsing */
+static size_t count_slots(const stralloc *in)
+{
+  size_t pos = 0, total = 0;
+  unsigned long njobs = 0;
+  while (pos < in->len) {
+    struct rjob j;
+    const char *s = in->s + pos, *nl = memchr(s, '\n', in->len - pos);
+    size_t n = nl ? (size_t)(nl - s) : in->len - pos, k = rjob_parse(s, n, &j);
+    if (k && (++njobs > REMOTE_MAXJOBS || total + k > REMOTE_MAXRCPT)) break;   /* the rest is excess */
+    total += k;
+    pos += n + 1;
+  }
+  return total;
+}
+
+static void parse_jobs(stralloc *in)
+{
+  size_t pos = 0;
+  unsigned long njobs = 0;
+  if (rep_init(count_slots(in)) < 0) fatal(EX_TEMP, "out of memory");
+  msgs = calloc(REMOTE_MAXJOBS, sizeof *msgs);
+  if (!msgs) fatal(EX_TEMP, "out of memory");
+  while (pos < in->len) {
+    char *s = in->s + pos, *nl = memchr(s, '\n', in->len - pos);
+    size_t n = nl ? (size_t)(nl - s) : in->len - pos;
+    job_line(s, n, nl != 0, &njobs);
+    pos += n + 1;
+  }
+}
+
+/* ---- results for many recipients at once */
+
+static int msg_pending(const struct rmsg *m)
+{
+  size_t i;
+  for (i = 0; i < m->nrcpt; i++) if (!rep_done(m->first + i)) return 1;
+  return 0;
+}
+
+static size_t next_pending(size_t i)
+{
+  while (i < nmsgs && !msg_pending(&msgs[i])) i++;
+  return i;
+}
+
+static void fail_msg(const struct rmsg *m, char kind, const char *text)
+{
+  size_t i;
+  for (i = 0; i < m->nrcpt; i++) rep_set(m->first + i, kind, text);
+}
+
+static void fail_from(size_t i, char kind, const char *text)
+{
+  rlog(&cfg, kind == 'D' ? "failed: " : "deferred: ", text, (const char *)0);
+  for (; i < nmsgs; i++) fail_msg(&msgs[i], kind, text);
+}
+
+/* ---- connections */
+
+/* the reason when no host could be used */
+static void no_host_reason(stralloc *last, int reached, int all_refused)
+{
+  int ok;
+  if (reached) return;
+  if (all_refused) ok = stralloc_copys(last, "4.4.1 connection refused by all hosts");
+  else ok = stralloc_copys(last, "4.4.1 no host reachable (last: ") && stralloc_cat(last, &sess.why)
+            && stralloc_cats(last, ")");
+  if (ok && stralloc_0(last)) last->len--;
+  else last->len = 0;                  /* deliver_all has a fallback text */
+}
+
+/* a ready session to the first host that takes us: SESS_OK, SESS_PERM, or another
+   code with the reason in last */
+static int open_any(stralloc *last)
+{
+  int reached = 0, all_refused = 1, rc = SESS_NOCONN;
+  size_t i;
+  for (i = 0; i < dest.n; i++) {
+    rc = sess_open(&sess, &dest.t[i], 0);
+    if (rc == SESS_TLSFAIL) {
+      rlog(&cfg, sess.why.s, "; trying again without TLS", (const char *)0);
+      rc = sess_open(&sess, &dest.t[i], 1);
+    }
+    if (rc == SESS_OK || rc == SESS_PERM) return rc;
+    rlog(&cfg, sess.why.s, (const char *)0);
+    if (rc == SESS_NOCONN && sess.connerr != ECONNREFUSED) all_refused = 0;
+    if (rc != SESS_NOCONN) {
+      reached = 1;
+      if (stralloc_copy(last, &sess.why) && stralloc_0(last)) last->len--;
+      else last->len = 0;
+    }
+  }
+  no_host_reason(last, reached, all_refused);
+  return rc;
+}
+
+/* jobs from *next over the open session; 1 when the connection was lost */
+static int run_connection(size_t *next)
+{
+  unsigned long count = 0;
+  int started;
+  while ((*next = next_pending(*next)) < nmsgs && (!cfg.msgsperconn || count < cfg.msgsperconn)) {
+    if (xfer_message(&sess, &msgs[*next], &started) == SESS_LOST) {
+      rlog(&cfg, sess.why.s, (const char *)0);
+      if (started) { fail_msg(&msgs[*next], 'Z', sess.why.s); (*next)++; }
+      sess_abort(&sess);
+      return 1;
+    }
+    (*next)++;
+    count++;
+  }
+  sess_close(&sess);
+  return 0;
+}
+
+static void deliver_all(void)
+{
+  static stralloc last;
+  size_t next = 0;
+  int drops = 0, rc;
+  while ((next = next_pending(next)) < nmsgs) {
+    if (drops > 1) { fail_from(next, 'Z', sess.why.s); return; }
+    rc = open_any(&last);
+    if (rc == SESS_PERM) { fail_from(next, 'D', sess.why.s); return; }
+    if (rc != SESS_OK) { fail_from(next, 'Z', last.len ? last.s : "4.4.1 no host reachable"); return; }
+    drops += run_connection(&next);
+  }
+}
+
+/* ---- setup */
+
+static int config_errors;
+
+static void config_err(const char *file, unsigned line, const char *msg)
+{
+  char num[FMT_ULONG];
+  num[fmt_ulong(num, line)] = 0;
+  config_errors++;
+  if (line) warn("control/", file, ":", num, ": ", msg);
+  else warn("control/", file, ": ", msg);
+}
+
+/* control files: 0, or -1 with every recipient deferred */
+static int load_settings(void)
+{
+  int a = config_load(&cfg, config_err), b;
+  if (a < 0) { fail_from(0, 'Z', "4.3.5 unable to read the control files"); return -1; }
+  b = route_load(&routes, config_err);
+  if (b < 0) { fail_from(0, 'Z', "4.3.5 unable to read control/routes or control/smarthost"); return -1; }
+  if (a || b) { fail_from(0, 'Z', "4.3.5 errors in the control files (imc-ctl check shows them)"); return -1; }
+  return 0;
+}
+
+/* DOMAIN: a domain (kept in lower case) or an address literal */
+static int set_domain(const char *d)
+{
+  size_t n = strlen(d);
+  if (n > HOST_MAX || !(domain_valid(d, n) || domain_literal(d, n))) return -1;
+  memcpy(domain, d, n + 1);
+  if (d[0] != '[') case_lowerb(domain, n);
+  return 0;
+}
+
+/* fds 0 and 1 are the protocol; a closed fd 2 is filled */
+static void check_fds(void)
+{
+  if (fcntl(1, F_GETFD) < 0) fatalsys(EX_TEMP, "fd 1 (reports) is not open");
+  if (fcntl(0, F_GETFD) < 0) fatalsys(EX_TEMP, "fd 0 (jobs) is not open");
+  if (fcntl(2, F_GETFD) < 0 && open("/dev/null", O_WRONLY) < 0) fatalsys(EX_TEMP, "unable to open /dev/null");
+}
+
+static void run(void)
+{
+  static stralloc why;
+  int rc;
+  if (!nmsgs || next_pending(0) == nmsgs) return;
+  if (load_settings() < 0) return;
+  rc = dest_find(&dest, domain, &routes, &why);
+  if (rc) { fail_from(0, (char)rc, why.len ? why.s : "4.3.0 out of memory"); return; }
+  sess.cfg = &cfg;
+  sess.dest = &dest;
+  sess.fd = -1;
+  deliver_all();
+}
+
+static void report_excess(void)
+{
+  static const char over[] = "Z4.3.0 too many recipients in one run\n";
+  char num[FMT_ULONG];
+  unsigned long k;
+  if (!excess) return;
+  num[fmt_ulong(num, excess)] = 0;
+  warn(num, " recipients past the limits of one run (1000 jobs, 10000 recipients) not tried");
+  for (k = 0; k < excess; k++)
+    if (write_all(1, over, sizeof over - 1) < 0) fatalsys(EX_TEMP, "unable to write reports");
+}
+
+int main(int argc, char **argv)
+{
+  stralloc in = {0};
+  diag_prog = "imc-remote";
+  check_fds();
+  signal(SIGPIPE, SIG_IGN);
+  if (argc != 2) usage("DOMAIN (jobs on fd 0, reports on fd 1)");
+  read_jobs(&in);
+  parse_jobs(&in);
+  if (set_domain(argv[1]) < 0) fail_from(0, 'Z', "4.3.0 imc-remote was given a bad destination domain");
+  else {
+    dest_random_init();
+    run();
+  }
+  rep_flush();
+  report_excess();
+  if (rep_missing()) fatal(EX_TEMP, "some recipients got no report");
+  stralloc_free(&in);
+  return EX_OK;
+}

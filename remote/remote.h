@@ -1,0 +1,129 @@
+/*
+ * remote.h -- the parts of imc-remote that talk to the network, shared by
+ * its modules (docs/INTERNALS.md section 8 has the protocol with imc-send):
+ *
+ *   dest.c      the addresses to try for a destination: a route or the
+ *               smart host (their hosts by A/AAAA), an address literal, or
+ *               MX records (sorted, the implicit MX, null MX), via libowfat DNS
+ *   tcpconn.c   a TCP connection with a timeout, IPv4 or IPv6
+ *   session.c   one SMTP session up to MAIL: greeting, EHLO/HELO, RSET,
+ *               QUIT; the protocol transcript
+ *   sess_tls.c  STARTTLS by the tls= mode, AUTH PLAIN/LOGIN
+ *   transfer.c  one message over a session: MAIL, RCPT, DATA, with
+ *               PIPELINING, SIZE and 8BITMIME; a result per recipient
+ *   report.c    the reports on fd 1, in input order, each line one write(2)
+ *
+ * The parts without I/O have their own headers, for the unit tests and
+ * fuzz targets: rjob.h (job lines), smtp_reply.h (replies, EHLO), mx.h
+ * (MX order, null MX), smtp_data.h (dot-stuffing, SIZE and 8-bit scan).
+ *
+ * Failure modes are returned as the SESS_* codes below, with a text for the
+ * reports in the session's `why`.
+ */
+#ifndef IMC_REMOTE_H
+#define IMC_REMOTE_H
+
+#include <stddef.h>
+#include "config.h"
+#include "owfat.h"
+#include "route.h"
+#include "sio.h"
+#include "smtp_data.h"
+#include "smtp_reply.h"
+
+#define DEST_MAX 64                /* addresses tried per destination */
+#define HOST_MAX 255
+#define HOSTDESC_MAX (HOST_MAX + 64)   /* "host [address]" */
+#define REPLY_LINE_MAX 2048        /* longest reply line read (RFC 5321 says 512) */
+
+/* ---- dest.c */
+struct target {
+  char host[HOST_MAX + 1];         /* MX or route host, or the literal "[...]" */
+  int literal;
+  char ip[16];                     /* IPv4 as v4-mapped */
+  unsigned port;
+};
+
+struct dest {
+  int tls;                         /* ROUTE_TLS_* */
+  const char *user, *passfile;     /* AUTH credentials, or 0 */
+  struct target t[DEST_MAX];
+  size_t n;
+};
+
+/* the addresses for domain: 0 ok (d->n > 0); 'D' or 'Z' with the reason in why */
+int dest_find(struct dest *d, const char *domain, const struct routes *r, stralloc *why);
+size_t dest_iptext(char *out, const char ip[16]);     /* IP6_FMT bytes; dotted quad for v4-mapped */
+int dest_loopback(const char ip[16]);
+void dest_random_init(void);                       /* seeds libowfat's DNS ids and MX ties */
+
+/* ---- tcpconn.c: a non-blocking connected socket (close-on-exec), or -1 with errno */
+int tcp_connect(const char ip[16], unsigned port, unsigned timeout);
+
+/* ---- session.c */
+enum { SESS_OK, SESS_NOCONN, SESS_HOST, SESS_TLSFAIL, SESS_LOST, SESS_PERM };
+
+struct session {
+  struct sio io;
+  int fd;                          /* -1: closed */
+  const struct config *cfg;
+  const struct dest *dest;
+  const struct target *t;
+  char desc[HOSTDESC_MAX];         /* "host [address]" */
+  struct ehlo ehlo;
+  int tls;                         /* TLS is up */
+  int closing;                     /* in sess_close: keep why as it is */
+  int connerr;                     /* errno of the last failed connect */
+  const char *logas;               /* the transcript shows this instead of the command */
+  unsigned long msgs;              /* transactions started on this connection */
+  unsigned long deadline;          /* for this message (monotonic seconds), 0: none */
+  struct smtp_reply reply;
+  stralloc line, why, tmp;
+};
+
+/* connect to t and get ready for MAIL; notls: never STARTTLS (a retry after a failed
+   handshake under tls=may).  SESS_OK, or another code with why set and the
+   connection closed */
+int sess_open(struct session *s, const struct target *t, int notls);
+void sess_close(struct session *s);              /* QUIT when usable, then close */
+void sess_abort(struct session *s);              /* close at once */
+int sess_cmd(struct session *s, const char *cmd, size_t len, int flush);  /* 0, -1 */
+int sess_reply(struct session *s);               /* 0 a complete reply in s->reply, -1 lost */
+int sess_rset(struct session *s);                /* 0, -1 */
+int sess_ehlo(struct session *s);                /* EHLO (HELO after a 5xx): SESS_OK, _HOST, _LOST */
+int sess_tls(struct session *s, int notls);      /* sess_tls.c: STARTTLS as d->tls says; SESS_ code */
+int sess_auth(struct session *s);                /* sess_tls.c: AUTH when d->user; SESS_ code */
+void sess_set_timeout(struct session *s);        /* per read, cut to the message deadline */
+void sess_lost(struct session *s, const char *what);  /* why = "desc: 4.4.2 connection lost ..." */
+int sess_why(struct session *s, const char *code_text);  /* why = "desc: " code_text */
+int sess_why_reply(struct session *s, const char *prefix);  /* why = "desc: " prefix reply */
+unsigned long sess_now(void);
+void rlog(const struct config *c, ...);   /* info line at transfer/medium; end with 0 */
+
+/* ---- transfer.c */
+struct rmsg {
+  int fd;
+  unsigned long long len;
+  int prio;
+  const char *sender;              /* NUL-terminated, "" for <> */
+  const char **rcpt;               /* NUL-terminated */
+  size_t nrcpt;
+  size_t first;                    /* report slot of rcpt[0] */
+  int scanned;
+  struct msgscan scan;
+};
+
+/* one message; every recipient gets a report unless the connection is lost
+   (SESS_LOST: the unreported ones are left to the caller; *started tells whether
+   the server answered MAIL) */
+int xfer_message(struct session *s, struct rmsg *m, int *started);
+const char *rmsg_scan(struct rmsg *m);           /* size and 8-bit: 0, or why the message is unreadable */
+
+/* ---- report.c */
+int rep_init(size_t n);                          /* n slots: 0, -1 ENOMEM */
+void rep_set(size_t slot, char kind, const char *text);   /* once per slot; others ignored */
+int rep_done(size_t slot);                       /* the slot has its result */
+void rep_flush(void);                            /* writes what is ready, in order; fatal on error */
+size_t rep_missing(void);
+
+#endif
