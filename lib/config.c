@@ -134,6 +134,7 @@ ULONG_PARSER(p_msgsperconn, msgsperconn, ctl_scan_ulong)
 ULONG_PARSER(p_timeoutsmtpd, timeoutsmtpd, ctl_scan_time)
 ULONG_PARSER(p_timeoutremote, timeoutremote, ctl_scan_time)
 ULONG_PARSER(p_timeoutconnect, timeoutconnect, ctl_scan_time)
+ULONG_PARSER(p_greetdelay, greetdelay, ctl_scan_time)
 
 static const char *p_diskfree(struct config *c, char *line)
 {
@@ -241,6 +242,112 @@ static void b_transfertimeout(struct config *c)
 }
 static const char *p_transfertimeout(struct config *c, char *line) { return prio_line(c->transfertimeout, line); }
 
+
+/* ---- list settings (imc-smtpd's policies; imc-send's restrictions and address space) */
+
+/* appends the words as one NUL-terminated line "a" or "a b" */
+static const char *list_add(stralloc *sa, const char *a, const char *b)
+{
+  if (!stralloc_cats(sa, a)) return "out of memory";
+  if (b && (!stralloc_append(sa, " ") || !stralloc_cats(sa, b))) return "out of memory";
+  if (!stralloc_0(sa)) return "out of memory";
+  return 0;
+}
+
+static int list_has(const stralloc *sa, const char *s)
+{
+  size_t pos = 0;
+  const char *l;
+  while ((l = config_list_next(sa, &pos)) != 0) if (!strcmp(l, s)) return 1;
+  return 0;
+}
+
+/* example.com, .example.com or * */
+static int domain_pattern_valid(const char *w)
+{
+  size_t n = strlen(w);
+  if (!strcmp(w, "*")) return 1;
+  if (w[0] == '.') return domain_valid(w + 1, n - 1);
+  return domain_valid(w, n);
+}
+
+/* `PATTERN [COST]`, cost 1..100, default 1 */
+static const char *p_addressspace(struct config *c, char *line)
+{
+  char *p = line, *pat = ctl_word(&p), *cost = ctl_word(&p);
+  unsigned long v = 1;
+  if (ctl_word(&p)) return "expected PATTERN [COST]";
+  if (!domain_pattern_valid(pat)) return "not a domain pattern (example.com, .example.com or *)";
+  if (cost && (!ctl_scan_ulong(cost, &v) || v < 1 || v > 100)) return "cost must be a number from 1 to 100";
+  case_lowers(pat);
+  if (cost) cost[fmt_ulong(cost, v)] = 0;     /* "007" becomes "7"; never longer */
+  return list_add(&c->addressspace, pat, cost ? cost : "1");
+}
+
+/* `user@domain [drop|turf]` or `@domain [drop|turf]`, default drop */
+static const char *p_filter(struct config *c, char *line)
+{
+  char *p = line, *pat = ctl_word(&p), *act = ctl_word(&p);
+  size_t n = strlen(pat);
+  if (ctl_word(&p)) return "expected ADDRESS [drop|turf]";
+  if (pat[0] == '@' ? !domain_valid(pat + 1, n - 1) : !addr_valid(pat, n))
+    return "not an address or @domain";
+  if (act && strcasecmp(act, "drop") && strcasecmp(act, "turf")) return "action must be drop or turf";
+  case_lowers(pat);
+  if (act) case_lowers(act);
+  return list_add(&c->filter, pat, act ? act : "drop");
+}
+
+/* a local alias or an address */
+static const char *senders_line(stralloc *sa, char *line)
+{
+  char *w;
+  const char *e = one_word(line, &w);
+  size_t n;
+  if (e) return e;
+  n = strlen(w);
+  if (!mailbox_name_valid(w, n) && !addr_valid(w, n)) return "not an alias or an address";
+  case_lowers(w);
+  if (list_has(sa, w)) return "listed twice";
+  return list_add(sa, w, 0);
+}
+static const char *p_senders_allow(struct config *c, char *line) { return senders_line(&c->senders_allow, line); }
+static const char *p_senders_deny(struct config *c, char *line) { return senders_line(&c->senders_deny, line); }
+
+/* a crypt(3) string: $id$...  (yescrypt, sha512-crypt, bcrypt...) or 13 characters of DES */
+static int crypt_hash_valid(const char *h)
+{
+  size_t n = strlen(h), i, dollars = 0;
+  for (i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)h[i];
+    if (ch <= 32 || ch >= 127 || ch == ':') return 0;
+    if (ch == '$') dollars++;
+  }
+  if (h[0] == '$') return dollars >= 3 && h[n - 1] != '$';
+  if (n != 13) return 0;
+  for (i = 0; i < n; i++)
+    if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' && h[i] <= 'Z') || (h[i] >= '0' && h[i] <= '9')
+          || h[i] == '.' || h[i] == '/')) return 0;
+  return 1;
+}
+
+/* `user:hash`, user an alias or an address */
+static const char *p_auth(struct config *c, char *line)
+{
+  char *w, *colon;
+  const char *e = one_word(line, &w);
+  if (e) return e;
+  colon = strchr(w, ':');
+  if (!colon) return "expected user:crypt-hash";
+  *colon = 0;
+  if (!mailbox_name_valid(w, strlen(w)) && !addr_valid(w, strlen(w))) return "user is not an alias or an address";
+  if (!crypt_hash_valid(colon + 1)) return "not a crypt(3) hash (make one with: openssl passwd -6)";
+  case_lowers(w);
+  if (config_auth_hash(c, w, strlen(w))) return "user listed twice";
+  *colon = ':';
+  return list_add(&c->auth, w, 0);
+}
+
 static const struct setting settings[] = {
   { "me", 0, def_me, p_me, 0 },
   { "sitedomains", 0, def_sitedomains, p_sitedomains, 0 },
@@ -263,6 +370,12 @@ static const struct setting settings[] = {
   { "timeoutremote", "300", 0, p_timeoutremote, 0 },
   { "timeoutconnect", "60", 0, p_timeoutconnect, 0 },
   { "transfertimeout", "urgent 600\nnormal 1200\nnonurgent 1800", 0, p_transfertimeout, b_transfertimeout },
+  { "addressspace", "*", 0, p_addressspace, 0 },
+  { "filter", "", 0, p_filter, 0 },
+  { "senders.allow", "", 0, p_senders_allow, 0 },
+  { "senders.deny", "", 0, p_senders_deny, 0 },
+  { "auth", "", 0, p_auth, 0 },
+  { "greetdelay", "0", 0, p_greetdelay, 0 },
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -270,7 +383,8 @@ const char *const config_files[] = {
   "me", "sitedomains", "postmaster", "databytes", "maxrcpt", "diskfree", "loglevel",
   "tracking", "maxlocal", "retry", "lifetime", "delaywarn", "maxinbound", "maxperip",
   "maxoutbound", "maxperhost", "msgsperconn", "timeoutsmtpd", "timeoutremote",
-  "timeoutconnect", "transfertimeout", 0
+  "timeoutconnect", "transfertimeout", "addressspace", "filter", "senders.allow",
+  "senders.deny", "auth", "greetdelay", 0
 };
 
 /* does the text hold a line that is neither blank nor a comment? */
@@ -338,6 +452,11 @@ void config_free(struct config *c)
   stralloc_free(&c->me);
   stralloc_free(&c->sitedomains);
   stralloc_free(&c->postmaster);
+  stralloc_free(&c->addressspace);
+  stralloc_free(&c->filter);
+  stralloc_free(&c->senders_allow);
+  stralloc_free(&c->senders_deny);
+  stralloc_free(&c->auth);
 }
 
 int config_show(config_showfn show)
@@ -403,4 +522,76 @@ unsigned long config_retry_delay(const struct config *c, unsigned attempt)
 int config_logging(const struct config *c, int cat, int level)
 {
   return cat >= 0 && cat < LOG_NCAT && level != LEVEL_NONE && c->loglevel[cat] >= level;
+}
+
+/* ---- lookups in the list settings */
+
+const char *config_list_next(const stralloc *list, size_t *pos)
+{
+  const char *l;
+  if (*pos >= list->len) return 0;
+  l = list->s + *pos;
+  *pos += str_len(l) + 1;
+  return l;
+}
+
+/* the first word of a list line and its length */
+static size_t first_word(const char *l) { return str_chr(l, ' '); }
+
+static int domain_matches(const char *pat, size_t plen, const char *dom, size_t len)
+{
+  if (plen == 1 && pat[0] == '*') return 1;
+  if (pat[0] == '.') return len > plen && !case_diffb(dom + len - plen, plen, pat);
+  return len == plen && !case_diffb(dom, len, pat);
+}
+
+int config_in_addressspace(const struct config *c, const char *dom, size_t len, unsigned long *cost)
+{
+  size_t pos = 0;
+  const char *l;
+  while ((l = config_list_next(&c->addressspace, &pos)) != 0) {
+    size_t n = first_word(l);
+    if (!domain_matches(l, n, dom, len)) continue;
+    if (cost && l[n] == ' ') scan_ulong(l + n + 1, cost);
+    return 1;
+  }
+  return 0;
+}
+
+int config_filter(const struct config *c, const char *addr, size_t len)
+{
+  size_t pos = 0, at = addr_at(addr, len);
+  const char *l;
+  if (at == len) return FILTER_NONE;
+  while ((l = config_list_next(&c->filter, &pos)) != 0) {
+    size_t n = first_word(l);
+    int hit = l[0] == '@' ? (n - 1 == len - at - 1 && !case_diffb(l + 1, n - 1, addr + at + 1))
+                          : (n == len && !case_diffb(l, n, addr));
+    if (hit) return strcmp(l + n + 1, "turf") ? FILTER_DROP : FILTER_TURF;
+  }
+  return FILTER_NONE;
+}
+
+int config_sender_listed(const struct config *c, const stralloc *list, const char *addr, size_t len)
+{
+  size_t pos = 0, at = addr_at(addr, len);
+  int site = at < len && config_is_sitedomain(c, addr + at + 1, len - at - 1);
+  const char *l;
+  while ((l = config_list_next(list, &pos)) != 0) {
+    size_t n = str_len(l);
+    if (n == len && !case_diffb(l, n, addr)) return 1;
+    if (site && n == at && !l[str_chr(l, '@')] && !case_diffb(l, n, addr)) return 1;
+  }
+  return 0;
+}
+
+const char *config_auth_hash(const struct config *c, const char *user, size_t len)
+{
+  size_t pos = 0;
+  const char *l;
+  while ((l = config_list_next(&c->auth, &pos)) != 0) {
+    size_t n = str_chr(l, ':');
+    if (n == len && !case_diffb(l, n, user)) return l + n + 1;
+  }
+  return 0;
 }

@@ -40,6 +40,13 @@ struct config {
   unsigned long maxinbound, maxperip, maxoutbound, maxperhost, msgsperconn;
   unsigned long timeoutsmtpd, timeoutremote, timeoutconnect;
   unsigned long transfertimeout[PRIO_N];
+  /* list settings: NUL-terminated lines, domains and aliases in lower case */
+  stralloc addressspace;      /* "PATTERN COST": example.com, .example.com (subdomains), * */
+  stralloc filter;            /* "PATTERN ACTION": user@domain or @domain; drop or turf */
+  stralloc senders_allow;     /* aliases or addresses; empty: every local sender allowed */
+  stralloc senders_deny;      /* aliases or addresses */
+  stralloc auth;              /* "user:crypt-hash", the user in lower case */
+  unsigned long greetdelay;   /* seconds to watch for early talkers before the greeting */
 };
 
 typedef void (*config_errfn)(const char *file, unsigned line, const char *msg);
@@ -63,5 +70,21 @@ unsigned long config_retry_delay(const struct config *c, unsigned attempt);  /* 
 const char *log_category_name(int cat);
 const char *log_level_name(int level);
 int config_logging(const struct config *c, int cat, int level);  /* 1 if it should be logged */
+
+/* the next NUL-terminated line of a list setting at *pos (advanced), or 0 at the end */
+const char *config_list_next(const stralloc *list, size_t *pos);
+/* is the domain within control/addressspace?  1 yes (*cost set when cost is not 0), 0 no */
+int config_in_addressspace(const struct config *c, const char *dom, size_t len, unsigned long *cost);
+/* control/filter for a sender address: FILTER_NONE, FILTER_DROP or FILTER_TURF */
+#define FILTER_NONE 0
+#define FILTER_DROP 1
+#define FILTER_TURF 2
+int config_filter(const struct config *c, const char *addr, size_t len);
+/* is addr (LOCAL@DOMAIN) on a senders list (senders_allow or senders_deny): the whole
+   address, or its local part as an alias when the domain is a site domain?  Case-insensitive.
+   1 yes, 0 no */
+int config_sender_listed(const struct config *c, const stralloc *list, const char *addr, size_t len);
+/* the crypt(3) hash of an AUTH user (case-insensitive), NUL-terminated, or 0 */
+const char *config_auth_hash(const struct config *c, const char *user, size_t len);
 
 #endif

@@ -15,7 +15,7 @@
  *
  * The parts without I/O have their own headers, for the unit tests and
  * fuzz targets: rjob.h (job lines), smtp_reply.h (replies, EHLO), mx.h
- * (MX order, null MX), smtp_data.h (dot-stuffing, SIZE and 8-bit scan).
+ * (MX order, null MX), data_out.h (dot-stuffing, SIZE and 8-bit scan).
  *
  * Failure modes are returned as the SESS_* codes below, with a text for the
  * reports in the session's `why`.
@@ -28,7 +28,7 @@
 #include "owfat.h"
 #include "route.h"
 #include "sio.h"
-#include "smtp_data.h"
+#include "data_out.h"
 #include "smtp_reply.h"
 
 #define DEST_MAX 64                /* addresses tried per destination */

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../../remote/mx.h"
-#include "../../remote/smtp_data.h"
+#include "../../remote/data_out.h"
 #include "../../remote/smtp_reply.h"
 
 static struct smtp_reply r;

@@ -27,7 +27,7 @@ content() { head -n 1 "$1" 2>/dev/null; }
 
 # ---- 1. the tree of a user instance
 d=$T_TMP/inst
-if t_instance "$d"; then pass setup-user; else fail setup-user "imc-setup --user failed"; fi
+if imc-setup --user "$d" > "$T_TMP/setup.out" 2>&1; then pass setup-user; else fail setup-user "imc-setup --user failed"; fi
 D=$(cd "$d" && pwd -P)
 missing=
 for p in control queue queue/tmp queue/new queue/quarantine queue/mess queue/info \

@@ -10,7 +10,7 @@
 #include "route.h"
 #include "../../remote/mx.h"
 #include "../../remote/rjob.h"
-#include "../../remote/smtp_data.h"
+#include "../../remote/data_out.h"
 #include "../../remote/smtp_reply.h"
 
 /* ---- replies */

@@ -1,9 +1,9 @@
 /*
- * smtp_data.c -- dot-stuffing and CR LF line ends for SMTP DATA, and the
- * scan that sizes a message (see smtp_data.h).
+ * data_out.c -- dot-stuffing and CR LF line ends for SMTP DATA, and the
+ * scan that sizes a message (see data_out.h).
  */
 #include <string.h>
-#include "smtp_data.h"
+#include "data_out.h"
 
 void dot_init(struct dotstuff *d)
 {

@@ -1,5 +1,5 @@
 /*
- * smtp_data.h -- a queued message as SMTP DATA (RFC 5321 4.5.2): line
+ * data_out.h -- a queued message as SMTP DATA (RFC 5321 4.5.2): line
  * ends made CR LF, a leading dot doubled, a final CR LF added when the
  * last line has none, then ".\r\n".  The queue keeps messages with LF
  * line ends; CR LF is kept as it is, and a bare CR (not before LF) becomes
@@ -12,8 +12,8 @@
  * content for 8BITMIME).  smtp_b64 is for AUTH PLAIN and LOGIN.
  * Nothing here does I/O or allocates.
  */
-#ifndef IMC_SMTP_DATA_H
-#define IMC_SMTP_DATA_H
+#ifndef IMC_DATA_OUT_H
+#define IMC_DATA_OUT_H
 
 #include <stddef.h>
 

@@ -1,0 +1,91 @@
+/*
+ * smtp_data.c -- the DATA state machine (see smtp_data.h).
+ *
+ * States: at the beginning of a line; inside a line; after a CR inside a
+ * line; after a "." at the beginning of a line; after "." CR.  Only
+ * "." CR LF at the beginning of a line ends the data.  A CR not followed
+ * by LF, and an LF not preceded by CR, are bare: noted as DATA_BARE.
+ *
+ * Inputs: network bytes.  Outputs: bytes to store, counts, error bits.
+ * Failure modes: none of its own; every error is a bit in d->errors.
+ */
+#include "smtp_data.h"
+
+enum { S_BOL, S_TEXT, S_CR, S_DOT, S_DOTCR };
+
+void smtp_data_init(struct smtp_data *d, unsigned long long max, unsigned long long already)
+{
+  d->state = S_BOL;
+  d->done = 0;
+  d->errors = 0;
+  d->linelen = 0;
+  d->bytes = already;
+  d->max = max;
+  if (max && already > max) d->errors |= DATA_TOOBIG;
+}
+
+static void store(struct smtp_data *d, char c, char *out, size_t *n)
+{
+  d->bytes++;
+  if (d->max && d->bytes > d->max) d->errors |= DATA_TOOBIG;
+  if (!d->errors) out[(*n)++] = c;
+}
+
+/* the states that look at one byte before it is text; 1 when c is used up */
+static int step_special(struct smtp_data *d, char c, char *out, size_t *n)
+{
+  switch (d->state) {
+  case S_BOL:
+    if (c == '.') { d->state = S_DOT; return 1; }
+    break;
+  case S_DOT:                                /* the stuffed dot is dropped */
+    if (c == '\r') { d->state = S_DOTCR; return 1; }
+    break;
+  case S_DOTCR:
+    if (c == '\n') { d->done = 1; return 1; }
+    d->errors |= DATA_BARE;
+    break;
+  case S_CR:
+    if (c == '\n') { store(d, '\n', out, n); d->state = S_BOL; return 1; }
+    d->errors |= DATA_BARE;
+    break;
+  }
+  d->state = S_TEXT;
+  return 0;
+}
+
+static void step(struct smtp_data *d, char c, char *out, size_t *n)
+{
+  if (d->state != S_TEXT && step_special(d, c, out, n)) return;
+  if (c == '\r') { d->state = S_CR; return; }
+  if (c == '\n') { d->errors |= DATA_BARE; d->state = S_BOL; return; }
+  store(d, c, out, n);
+}
+
+size_t smtp_data_feed(struct smtp_data *d, const char *in, size_t len, char *out, size_t *outlen)
+{
+  size_t i = 0;
+  *outlen = 0;
+  while (i < len && !d->done) {
+    char c = in[i++];
+    if (++d->linelen > SMTP_LINE_MAX) d->errors |= DATA_LONGLINE;
+    step(d, c, out, outlen);
+    if (c == '\n') d->linelen = 0;
+  }
+  return i;
+}
+
+void smtp_data_longline(struct smtp_data *d)
+{
+  d->errors |= DATA_LONGLINE;
+  d->state = S_BOL;
+  d->linelen = 0;
+}
+
+const char *smtp_data_reply(const struct smtp_data *d)
+{
+  if (d->errors & DATA_BARE) return "550 5.6.11 bare CR or LF in the message text is not allowed";
+  if (d->errors & DATA_LONGLINE) return "500 5.5.2 line too long in the message text (the limit is 1000 octets)";
+  if (d->errors & DATA_TOOBIG) return "552 5.3.4 message too big";
+  return 0;
+}

@@ -1,0 +1,224 @@
+/*
+ * smtp_msg.c -- DATA in an imc-smtpd session: start imc-queue, answer
+ * 354, stream the Received line and the text (through the smtp_data state
+ * machine: dot-unstuffed, LF line ends) into it, then send the envelope
+ * and map imc-queue's exit code to the reply (docs/INTERNALS.md section 4).
+ *
+ * Envelope: F the sender, T each recipient, I peer=IP, helo=NAME,
+ * proto=SMTP|ESMTP|ESMTPS|ESMTPA|ESMTPSA, auth=USER (after AUTH),
+ * filter=drop|turf (control/filter matched the sender; imc-send acts on it).
+ *
+ * Failure modes: imc-queue cannot start (451 4.3.0, before the 354); the
+ * text is refused (bare CR or LF 550 5.6.11, a long line 500 5.5.2, too
+ * big 552 5.3.4: read to the final dot, imc-queue gets no envelope so it
+ * writes nothing, one reply); imc-queue fails (its code mapped: 552, 554,
+ * 452 4.3.1, 451); the client goes away or times out in the middle (the
+ * session ends; imc-queue sees EOF and no envelope and writes nothing).
+ */
+#include <errno.h>
+#include <time.h>
+#include "date.h"
+#include "diag.h"
+#include "exitcodes.h"
+#include "fileio.h"
+#include "log.h"
+#include "smtp_data.h"
+#include "smtpd.h"
+#include "tls.h"
+#include "../queue/inject_run.h"
+
+/* the text on its way to imc-queue, written in large blocks */
+struct textout {
+  int fd;
+  int ok;                          /* 0 once a write failed (imc-queue stopped reading) */
+  size_t len;
+  char buf[65536];
+};
+
+static void out_flush(struct textout *o)
+{
+  if (o->ok && o->len && write_all(o->fd, o->buf, o->len) < 0) o->ok = 0;
+  o->len = 0;
+}
+
+static void out_put(struct textout *o, const char *b, size_t n)
+{
+  if (o->len + n > sizeof o->buf) out_flush(o);
+  if (n > sizeof o->buf) { if (o->ok && write_all(o->fd, b, n) < 0) o->ok = 0; return; }
+  byte_copy(o->buf + o->len, n, b);
+  o->len += n;
+}
+
+/* ---- the Received line */
+
+static void cat_ip(stralloc *r, const char *ip)
+{
+  if (!str_diffn(ip, "::ffff:", 7) && ip[str_chr(ip, '.')]) ip += 7;
+  stralloc_cats(r, ip[str_chr(ip, ':')] ? "[IPv6:" : "[");
+  stralloc_cats(r, ip);
+  stralloc_cats(r, "]");
+}
+
+static void received(const struct session *s, stralloc *r)
+{
+  char date[DATE_MAX];
+  date[date_rfc5322(date, time(0))] = 0;
+  r->len = 0;
+  stralloc_cats(r, "Received: from ");
+  stralloc_cats(r, s->helo);
+  stralloc_cats(r, " (");
+  cat_ip(r, s->remoteip);
+  stralloc_cats(r, ")\n\tby ");
+  stralloc_cats(r, s->cfg.me.s);
+  stralloc_cats(r, " (imc) with ");
+  stralloc_cats(r, smtpd_proto(s));
+  if (s->tls) {
+    stralloc_cats(r, " (");
+    stralloc_cats(r, tls_version(&s->sio));
+    stralloc_cats(r, " cipher ");
+    stralloc_cats(r, tls_cipher(&s->sio));
+    stralloc_cats(r, ")");
+  }
+  if (s->nrcpt == 1) {
+    stralloc_cats(r, "\n\tfor <");
+    stralloc_cats(r, s->rcpts.s);
+    stralloc_cats(r, ">");
+  }
+  stralloc_cats(r, "; ");
+  stralloc_cats(r, date);
+  stralloc_cats(r, "\n");
+}
+
+/* ---- the envelope */
+
+static int env_info(stralloc *env, const char *key, const char *val)
+{
+  char buf[16 + SMTP_ADDR_MAX + 1];
+  size_t k = str_len(key), v = str_len(val);
+  if (v > SMTP_ADDR_MAX) v = SMTP_ADDR_MAX;
+  byte_copy(buf, k, key);
+  byte_copy(buf + k, v, val);
+  return env_add(env, 'I', buf, k + v);
+}
+
+static int envelope(const struct session *s, stralloc *env)
+{
+  static const char *filters[] = { "", "drop", "turf" };
+  size_t pos = 0;
+  const char *r;
+  env->len = 0;
+  if (env_add(env, 'F', s->sender.addr, s->sender.len) < 0) return -1;
+  while ((r = config_list_next(&s->rcpts, &pos)) != 0)
+    if (env_add(env, 'T', r, str_len(r)) < 0) return -1;
+  if (env_info(env, "peer=", s->remoteip) < 0 || env_info(env, "helo=", s->helo) < 0
+      || env_info(env, "proto=", smtpd_proto(s)) < 0) return -1;
+  if (s->authed && env_info(env, "auth=", s->auth_user) < 0) return -1;
+  if (s->filter && env_info(env, "filter=", filters[s->filter]) < 0) return -1;
+  return env_finish(env);
+}
+
+/* ---- the reply */
+
+static const char *queue_refusal(int code)
+{
+  if (code == QX_PERM_TOOBIG) return "552 5.3.4 message too big";
+  if (code == QX_PERM_LOOP) return "554 5.4.6 too many Received lines: a mail loop";
+  if (QX_IS_PERM(code)) return "554 5.5.4 message refused by the queue";
+  if (code == QX_TEMP_DISKFREE) return "452 4.3.1 insufficient system storage, try again later";
+  if (code == QX_TEMP_CONTROL) return "451 4.3.5 configuration problem, try again later";
+  return "451 4.3.0 temporary queue failure, try again later";
+}
+
+static void log_message(struct session *s, const char *id, const struct smtp_data *d, const char *result)
+{
+  char n[FMT_ULONG], z[FMT_ULONG];
+  n[fmt_ulong(n, s->nrcpt)] = 0;
+  z[fmt_ulonglong(z, d->bytes)] = 0;
+  log_event(LOG_SMTP, LEVEL_MEDIUM, s->remoteip, " id=", id[0] ? id : "-", " mail=<", s->sender.addr,
+            "> rcpts=", n, " size=", z, " result=", result);
+}
+
+/* ---- reading the text */
+
+static void text_feed(struct smtp_data *d, struct textout *o, const char *b, size_t n)
+{
+  char out[1024];
+  while (n && !d->done) {
+    size_t olen, used = smtp_data_feed(d, b, n < sizeof out ? n : sizeof out, out, &olen);
+    if (olen) out_put(o, out, olen);
+    b += used;
+    n -= used;
+  }
+}
+
+static void text_read(struct session *s, struct smtp_data *d, struct textout *o)
+{
+  int crlf, r;
+  while (!d->done) {
+    r = sio_getline(&s->sio, &s->line, SMTP_LINE_MAX - 2, &crlf);
+    if (r == -2) { smtp_data_longline(d); continue; }
+    if (r == 0) { s->dead = 1; smtpd_end(s, "disconnected-in-data"); }
+    if (r < 0 && errno == ETIMEDOUT) {
+      smtpd_reply(s, "421 4.4.2 ", s->cfg.me.s, " timeout, closing connection");
+      smtpd_end(s, "timeout-in-data");
+    }
+    if (r < 0) { s->dead = 1; smtpd_end(s, "read-error-in-data"); }
+    text_feed(d, o, s->line.s, s->line.len);
+    text_feed(d, o, crlf ? "\r\n" : "\n", crlf ? 2 : 1);
+  }
+}
+
+static void text_finish(struct session *s, struct qrun *q, const struct smtp_data *d)
+{
+  static stralloc env;
+  char id[QID_LEN + 1];
+  const char *e = smtp_data_reply(d);
+  int code;
+  id[0] = 0;
+  if (e || envelope(s, &env) < 0) {
+    qrun_finish(q, 0, id);
+    if (!e) e = "451 4.3.0 out of memory, try again later";
+    log_message(s, id, d, e);
+    smtpd_reply(s, e);
+    return;
+  }
+  code = qrun_finish(q, &env, id);
+  if (code == QX_OK) {
+    s->msgs++;
+    log_message(s, id, d, "queued");
+    smtpd_reply(s, "250 2.0.0 ok: queued as ", id);
+    return;
+  }
+  e = queue_refusal(code);
+  log_message(s, id, d, e);
+  smtpd_reply(s, e);
+}
+
+void smtpd_data(struct session *s, const struct smtp_cmd *c)
+{
+  static struct textout o;
+  static stralloc recv;
+  struct smtp_data d;
+  struct qrun q;
+  if (c->arglen) { smtpd_bad(s, "501 5.5.4 syntax: DATA"); return; }
+  if (!s->mail_seen) { smtpd_bad(s, "503 5.5.1 send MAIL first"); return; }
+  if (!s->nrcpt) { smtpd_reply(s, "554 5.5.1 no valid recipients"); return; }
+  received(s, &recv);
+  if (qrun_start(&q) < 0) {
+    warnsys("unable to start imc-queue");
+    smtpd_reply(s, "451 4.3.0 unable to queue the message, try again later");
+    smtpd_tx_reset(s);
+    return;
+  }
+  smtpd_reply(s, "354 go ahead, end with <CRLF>.<CRLF>");
+  smtpd_flush(s);
+  o.fd = q.msgfd;
+  o.ok = 1;
+  o.len = 0;
+  out_put(&o, recv.s, recv.len);
+  smtp_data_init(&d, s->cfg.databytes, recv.len);
+  text_read(s, &d, &o);
+  out_flush(&o);
+  text_finish(s, &q, &d);
+  smtpd_tx_reset(s);
+}

@@ -1,0 +1,83 @@
+/*
+ * smtpd.h -- one inbound ESMTP session of imc-smtpd: its state and the
+ * functions its modules share.  imc-smtpd.c fills the struct from the
+ * environment and control/, then smtpd_run takes over until the session
+ * ends; nothing here returns to main after that.
+ *
+ * Modules: smtp_session.c (the command loop, replies, logging, the simple
+ * commands), smtp_envelope.c (MAIL, RCPT, ETRN), smtp_tlsauth.c (STARTTLS,
+ * AUTH), smtp_msg.c (DATA: the Received line and the imc-queue run).
+ */
+#ifndef IMC_SMTPD_H
+#define IMC_SMTPD_H
+
+#include "config.h"
+#include "directory.h"
+#include "sio.h"
+#include "smtp_auth.h"
+#include "smtp_cmd.h"
+
+#define SMTPD_MAX_BAD 10            /* bad commands before 421 and close */
+#define SMTPD_RCPT_HARDMAX 10000    /* recipients per message when control/maxrcpt is 0 */
+
+struct session {
+  struct config cfg;
+  struct directory dir;
+  int dir_ok;                       /* directory_open worked */
+  struct sio sio;
+  struct tls_creds *creds;          /* 0: STARTTLS not offered */
+  const char *remoteip, *localip;
+  int relay;                        /* connection rule relay */
+  int must_auth;                    /* rule auth, or the submission port */
+  int loopback;
+  int tls;
+  int dead;                         /* the transport failed: nothing more to write */
+  int bad;                          /* bad commands so far */
+  /* after EHLO/HELO */
+  char helo[256];
+  int helo_seen, esmtp;
+  /* after AUTH */
+  char auth_user[AUTH_FIELD_MAX + 1];
+  int authed;
+  /* the mail transaction */
+  int mail_seen;
+  struct smtp_path sender;
+  stralloc rcpts;                   /* accepted recipients, each NUL-terminated */
+  unsigned long nrcpt;
+  int filter;                       /* FILTER_* of the sender */
+  /* for the log line at the end */
+  unsigned long msgs, last_rcpts;
+  char last_mail[SMTP_ADDR_MAX + 1];
+  stralloc line;                    /* the command line being handled */
+  char tag[24];                     /* "[pid]" at the head of protocol log lines */
+};
+
+void smtpd_run(struct session *s) __attribute__((noreturn));
+
+/* a reply line made of the strings given: logged (protocol, maximum) and buffered
+   until a flush; cut at SMTPD_REPLY_MAX */
+#define SMTPD_REPLY_MAX 600
+void smtpd_replyl(struct session *s, ...);
+#define smtpd_reply(s, ...) smtpd_replyl((s), __VA_ARGS__, (const char *)0)
+int smtpd_flush(struct session *s);
+/* a refused command that counts against SMTPD_MAX_BAD (421 and the end past it) */
+void smtpd_bad(struct session *s, const char *text);
+/* ends the session: the log line, close (TLS close_notify), exit 0 */
+void smtpd_end(struct session *s, const char *result) __attribute__((noreturn));
+/* a line of the client (AUTH responses) with the session's timeout and limit:
+   1 a line in s->line, or the session ends (EOF, timeout); -2 too long */
+int smtpd_getline(struct session *s, int *crlf);
+void smtpd_log_in(struct session *s, const char *text, size_t len);  /* "< text" (protocol) */
+void smtpd_tx_reset(struct session *s);
+unsigned long smtpd_maxrcpt(const struct session *s);
+
+void smtpd_mail(struct session *s, const struct smtp_cmd *c);
+void smtpd_rcpt(struct session *s, const struct smtp_cmd *c);
+void smtpd_etrn(struct session *s, const struct smtp_cmd *c);
+void smtpd_starttls(struct session *s, const struct smtp_cmd *c);
+void smtpd_auth(struct session *s, const struct smtp_cmd *c);
+int smtpd_auth_offered(const struct session *s);    /* AUTH in the EHLO reply */
+void smtpd_data(struct session *s, const struct smtp_cmd *c);
+const char *smtpd_proto(const struct session *s);  /* SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA */
+
+#endif

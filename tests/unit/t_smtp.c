@@ -1,0 +1,522 @@
+/*
+ * t_smtp.c -- imc-smtpd's parsers and policies: command lines, MAIL/RCPT
+ * paths and parameters, the DATA state machine (end, dot-unstuffing, bare
+ * CR/LF, long lines, size), base64 and AUTH PLAIN/LOGIN decoding with the
+ * crypt(3) check, the new control files (addressspace, filter,
+ * senders.allow/deny, auth, greetdelay) and the recipient, sender and ETRN
+ * policies.  Control files live in a temporary IMC_HOME.
+ */
+#include <crypt.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "check.h"
+#include "config.h"
+#include "control.h"
+#include "directory.h"
+#include "log.h"
+#include "../../smtpd/smtp_auth.h"
+#include "../../smtpd/smtp_cmd.h"
+#include "../../smtpd/smtp_data.h"
+#include "../../smtpd/smtp_policy.h"
+
+static char home[] = "/tmp/t_smtp.XXXXXX";
+static char errs[4096];
+
+static void put(const char *name, const char *text)
+{
+  char path[256];
+  FILE *f;
+  snprintf(path, sizeof path, "%s/control/%s", home, name);
+  f = fopen(path, "w");
+  if (!f) { perror(path); exit(1); }
+  fputs(text, f);
+  fclose(f);
+}
+
+static void collect(const char *file, unsigned line, const char *msg)
+{
+  size_t n = strlen(errs);
+  snprintf(errs + n, sizeof errs - n, "%s:%u: %s\n", file, line, msg);
+}
+
+/* ---- command lines */
+
+static void test_cmd(void)
+{
+  struct smtp_cmd c;
+  CHECK(smtp_cmd_parse("ehlo client.example", 19, &c) == 0 && c.verb == V_EHLO);
+  CHECK_MEM(c.arg, c.arglen, "client.example");
+  CHECK(smtp_cmd_parse("QUIT", 4, &c) == 0 && c.verb == V_QUIT && c.arglen == 0);
+  CHECK(smtp_cmd_parse("quit   ", 7, &c) == 0 && c.verb == V_QUIT && c.arglen == 0);
+  CHECK(smtp_cmd_parse("StartTLS", 8, &c) == 0 && c.verb == V_STARTTLS);
+  CHECK(smtp_cmd_parse("NOOPX", 5, &c) == 0 && c.verb == V_UNKNOWN);
+  CHECK(smtp_cmd_parse("", 0, &c) == 0 && c.verb == V_UNKNOWN);
+  CHECK(smtp_cmd_parse("MAIL  FROM:<a@b.c>  ", 20, &c) == 0 && c.verb == V_MAIL);
+  CHECK_MEM(c.arg, c.arglen, "FROM:<a@b.c>");
+  CHECK_STR(smtp_cmd_parse("NO\0OP", 5, &c), "500 5.5.2 NUL byte in command");
+  CHECK_STR(smtp_cmd_parse("NOOP\r", 5, &c), "500 5.5.2 control character in command");
+  CHECK_STR(smtp_verb_name(V_ETRN), "ETRN");
+  CHECK(smtp_helo_valid("mx.example", 10));
+  CHECK(smtp_helo_valid("[192.0.2.1]", 11));
+  CHECK(!smtp_helo_valid("", 0));
+  CHECK(!smtp_helo_valid("a b", 3));
+  CHECK(!smtp_helo_valid("a\x80", 2));
+}
+
+static const char *path(const char *arg, int mail, struct smtp_path *p)
+{
+  return smtp_path_parse(arg, strlen(arg), mail, p);
+}
+
+static void test_paths(void)
+{
+  struct smtp_path p;
+  CHECK(path("FROM:<Alice@Example.COM>", 1, &p) == 0);
+  CHECK_STR(p.addr, "Alice@example.com");
+  CHECK(p.at == 5 && p.len == 17 && !p.route && !p.quoted && !p.has_size);
+  CHECK(path("from: <>", 1, &p) == 0 && p.len == 0 && p.addr[0] == 0);
+  CHECK_STR(path("TO:<>", 0, &p), "501 5.1.3 bad recipient address syntax");
+  CHECK(path("TO:<@relay.example,@b.example:bob@example.com>", 0, &p) == 0 && p.route);
+  CHECK_STR(p.addr, "bob@example.com");
+  CHECK(path("TO:<\"bob\"@example.com>", 0, &p) == 0 && !p.quoted);
+  CHECK_STR(p.addr, "bob@example.com");
+  CHECK(path("TO:<\"b o\\\"b\"@example.com>", 0, &p) == 0 && p.quoted);
+  CHECK_STR(p.addr, "\"b o\\\"b\"@example.com");
+  CHECK(path("TO:<\"x@y\"@example.com>", 0, &p) == 0 && p.quoted && p.at == 5);
+  CHECK(path("TO:<bob@example.com.>", 0, &p) == 0 && p.trailing_dot);
+  CHECK_STR(p.addr, "bob@example.com");
+  CHECK(path("TO:<bob@[192.0.2.1]>", 0, &p) == 0 && p.literal);
+  CHECK(path("TO:<Postmaster>", 0, &p) == 0 && p.at == p.len && p.len == 10);
+  CHECK_STR(path("TO:<bob>", 0, &p), "501 5.1.3 bad recipient address syntax");
+  CHECK_STR(path("FROM:<postmaster>", 1, &p), "501 5.1.7 bad sender address syntax");
+  CHECK_STR(path("FROM:a@b.c", 1, &p), "501 5.1.7 bad sender address syntax");
+  CHECK_STR(path("FROM:<a@b.c", 1, &p), "501 5.1.7 bad sender address syntax");
+  CHECK_STR(path("FROM:<a..b@b.c>", 1, &p), "501 5.1.7 bad sender address syntax");
+  CHECK_STR(path("FROM:<a@b..c>", 1, &p), "501 5.1.7 bad sender address syntax");
+  CHECK_STR(path("FROM:<a@-b.c>", 1, &p), "501 5.1.7 bad sender address syntax");
+  CHECK_STR(path("FROM:<\xc3\xa9@b.c>", 1, &p), "501 5.1.7 bad sender address syntax");
+  CHECK_STR(path("FROM:<\"unterminated@b.c>", 1, &p), "501 5.1.7 bad sender address syntax");
+  CHECK_STR(path("TO <a@b.c>", 0, &p), "501 5.5.4 syntax: RCPT TO:<address>");
+  CHECK_STR(path("", 1, &p), "501 5.5.4 syntax: MAIL FROM:<address>");
+  CHECK_STR(path("FROM:<a@b.c>x", 1, &p), "501 5.5.4 syntax error after the address");
+}
+
+static void test_long_paths(void)
+{
+  struct smtp_path p;
+  char buf[1200];
+  memset(buf, 'a', sizeof buf);
+  memcpy(buf, "TO:<", 4);
+  memcpy(buf + 4 + 64, "@example.com>", 14);
+  CHECK(path(buf, 0, &p) == 0 && p.len == 64 + 12);
+  memcpy(buf + 4 + 65, "@example.com>", 14);
+  CHECK(path(buf, 0, &p) != 0);                           /* local part of 65 */
+  memset(buf, 'a', sizeof buf);
+  memcpy(buf, "TO:<b@", 6);
+  buf[sizeof buf - 2] = '>';
+  buf[sizeof buf - 1] = 0;
+  CHECK(path(buf, 0, &p) != 0);                           /* domain far too long */
+  memset(buf, '"', sizeof buf);                           /* quotes and escapes: bounded */
+  memcpy(buf, "TO:<", 4);
+  buf[sizeof buf - 1] = 0;
+  CHECK(path(buf, 0, &p) != 0);
+}
+
+static void test_params(void)
+{
+  struct smtp_path p;
+  CHECK(path("FROM:<a@b.c> SIZE=12345 BODY=8BITMIME", 1, &p) == 0);
+  CHECK(p.has_size && p.size == 12345 && p.body == BODY_8BITMIME);
+  CHECK(path("FROM:<a@b.c>  body=7bit  AUTH=<>", 1, &p) == 0 && p.body == BODY_7BIT && !p.has_size);
+  CHECK(path("FROM:<a@b.c> SIZE=99999999999999999999999999", 1, &p) == 0 && p.size == (unsigned long)-1);
+  CHECK_STR(path("FROM:<a@b.c> SIZE=12x", 1, &p), "501 5.5.4 bad SIZE parameter");
+  CHECK_STR(path("FROM:<a@b.c> SIZE", 1, &p), "501 5.5.4 bad SIZE parameter");
+  CHECK_STR(path("FROM:<a@b.c> BODY=BINARYMIME", 1, &p), "501 5.5.4 bad BODY parameter (7BIT or 8BITMIME)");
+  CHECK_STR(path("FROM:<a@b.c> SMTPUTF8", 1, &p), "555 5.5.4 unsupported parameter");
+  CHECK_STR(path("TO:<a@b.c> NOTIFY=NEVER", 0, &p), "555 5.5.4 unsupported parameter");
+}
+
+static void test_etrn(void)
+{
+  char dom[256];
+  CHECK(smtp_etrn_parse("Remote.Example", 14, dom) == 0);
+  CHECK_STR(dom, "remote.example");
+  CHECK(smtp_etrn_parse("@remote.example.", 16, dom) == 0);
+  CHECK_STR(dom, "remote.example");
+  CHECK_STR(smtp_etrn_parse("#queue", 6, dom), "458 4.5.4 queue names are not supported: give a domain");
+  CHECK_STR(smtp_etrn_parse("", 0, dom), "501 5.5.4 syntax: ETRN domain");
+  CHECK_STR(smtp_etrn_parse("bad..domain", 11, dom), "501 5.5.4 syntax: ETRN domain");
+}
+
+/* ---- DATA */
+
+/* feeds in pieces of `step` bytes; returns the stored text in out */
+static size_t data_run(struct smtp_data *d, const char *in, size_t len, size_t step, char *out, size_t *consumed)
+{
+  size_t pos = 0, total = 0;
+  while (pos < len && !d->done) {
+    size_t n = len - pos < step ? len - pos : step, olen;
+    size_t used = smtp_data_feed(d, in + pos, n, out + total, &olen);
+    total += olen;
+    pos += used;
+  }
+  *consumed = pos;
+  out[total] = 0;
+  return total;
+}
+
+static void check_data(const char *in, size_t max, const char *want, int errors, size_t want_used)
+{
+  size_t step, len = strlen(in);
+  for (step = 1; step <= len; step = step < 4 ? step + 1 : step * 3) {
+    struct smtp_data d;
+    char out[4096];
+    size_t used, n;
+    smtp_data_init(&d, max, 0);
+    n = data_run(&d, in, len, step, out, &used);
+    CHECK(d.errors == errors);
+    if (want) { CHECK(d.done); CHECK_MEM(out, n, want); CHECK(d.bytes == strlen(want)); }
+    CHECK(used == want_used);
+  }
+}
+
+static void test_data(void)
+{
+  const char *m = "Subject: x\r\n\r\nbody\r\n..dot\r\n.x\r\n.\r\nQUIT\r\n";
+  check_data(m, 0, "Subject: x\n\nbody\n.dot\nx\n", 0, strlen(m) - 6);
+  check_data(".\r\n", 0, "", 0, 3);
+  check_data("a\r\n.\r\n", 0, "a\n", 0, 6);
+  check_data("a\n.\r\n", 0, 0, DATA_BARE, 5);                 /* bare LF */
+  check_data("a\rb\r\n.\r\n", 0, 0, DATA_BARE, 8);            /* bare CR */
+  check_data("a\r\n.\n.\r\n", 0, 0, DATA_BARE, 8);            /* ".\n" does not end it */
+  check_data("a\n.\n\r\n.\r\n", 0, 0, DATA_BARE, 9);
+  check_data("a\r\n.\r.\r\n", 0, 0, DATA_BARE, 8);            /* ".\r." is not the end either */
+  check_data("a\r\r\n.\r\n", 0, 0, DATA_BARE, 7);
+  check_data("12345\r\n.\r\n", 6, "12345\n", 0, 10);          /* exactly the limit */
+  check_data("123456\r\n.\r\n", 6, 0, DATA_TOOBIG, 11);
+}
+
+static void test_data_lines(void)
+{
+  char buf[3000];
+  struct smtp_data d;
+  char out[3000];
+  size_t used, n;
+  memset(buf, 'x', 998);
+  strcpy(buf + 998, "\r\n.\r\n");                             /* 1000 octets with CR LF: fine */
+  smtp_data_init(&d, 0, 0);
+  n = data_run(&d, buf, strlen(buf), 7, out, &used);
+  CHECK(d.done && !d.errors && n == 999);
+  memset(buf, 'x', 999);
+  strcpy(buf + 999, "\r\n.\r\n");                             /* 1001: too long */
+  smtp_data_init(&d, 0, 0);
+  data_run(&d, buf, strlen(buf), 100, out, &used);
+  CHECK(d.done && d.errors == DATA_LONGLINE);
+  smtp_data_init(&d, 0, 0);
+  smtp_data_longline(&d);
+  data_run(&d, ".\r\n", 3, 1, out, &used);
+  CHECK(d.done && d.errors == DATA_LONGLINE);
+  CHECK_STR(smtp_data_reply(&d), "500 5.5.2 line too long in the message text (the limit is 1000 octets)");
+  smtp_data_init(&d, 10, 11);                                 /* the Received line alone is too big */
+  CHECK(d.errors == DATA_TOOBIG);
+  CHECK_STR(smtp_data_reply(&d), "552 5.3.4 message too big");
+  d.errors = DATA_BARE | DATA_TOOBIG;
+  CHECK_STR(smtp_data_reply(&d), "550 5.6.11 bare CR or LF in the message text is not allowed");
+  d.errors = 0;
+  CHECK(smtp_data_reply(&d) == 0);
+}
+
+/* ---- AUTH */
+
+static void test_base64(void)
+{
+  char out[64], enc[64];
+  size_t n;
+  CHECK(b64_decode("AGFsaWNlAHNlY3JldA==", 20, out, sizeof out, &n) == 0);
+  CHECK(n == 13 && !memcmp(out, "\0alice\0secret", 13));
+  CHECK(b64_decode("YQ==", 4, out, sizeof out, &n) == 0 && n == 1 && out[0] == 'a');
+  CHECK(b64_decode("YWI=", 4, out, sizeof out, &n) == 0 && n == 2);
+  CHECK(b64_decode("YWJj", 4, out, sizeof out, &n) == 0 && n == 3);
+  CHECK(b64_decode("", 0, out, sizeof out, &n) == 0 && n == 0);
+  CHECK(b64_decode("YWJ", 3, out, sizeof out, &n) < 0);
+  CHECK(b64_decode("Y=Jj", 4, out, sizeof out, &n) < 0);
+  CHECK(b64_decode("YQ==YWJj", 8, out, sizeof out, &n) < 0);
+  CHECK(b64_decode("YW J", 4, out, sizeof out, &n) < 0);
+  CHECK(b64_decode("YWJjYWJj", 8, out, 5, &n) < 0);          /* over the cap */
+  n = b64_encode("\0alice\0secret", 13, enc);
+  CHECK_MEM(enc, n, "AGFsaWNlAHNlY3JldA==");
+  n = b64_encode("ab", 2, enc);
+  CHECK_MEM(enc, n, "YWI=");
+}
+
+static void test_plain(void)
+{
+  const char *u, *p;
+  size_t ul, pl;
+  CHECK(auth_plain_split("\0alice\0secret", 13, &u, &ul, &p, &pl) == 0);
+  CHECK_MEM(u, ul, "alice");
+  CHECK_MEM(p, pl, "secret");
+  CHECK(auth_plain_split("alice\0alice\0pw", 14, &u, &ul, &p, &pl) == 0);
+  CHECK(auth_plain_split("bob\0alice\0pw", 12, &u, &ul, &p, &pl) < 0);   /* acting as another */
+  CHECK(auth_plain_split("\0alice\0", 7, &u, &ul, &p, &pl) < 0);
+  CHECK(auth_plain_split("\0\0pw", 4, &u, &ul, &p, &pl) < 0);
+  CHECK(auth_plain_split("alice", 5, &u, &ul, &p, &pl) < 0);
+  CHECK(auth_plain_split("\0alice\0pw\0x", 11, &u, &ul, &p, &pl) < 0);
+}
+
+/* crypt_rn, not crypt: the sanitizers intercept crypt(), which breaks with a static libcrypt */
+static void hash(const char *pw, const char *setting, char *out, size_t cap)
+{
+  static struct crypt_data cd;
+  const char *h = crypt_rn(pw, setting, &cd, sizeof cd);
+  snprintf(out, cap, "%s", h ? h : "*");
+}
+
+static void test_auth_check(void)
+{
+  struct config c;
+  char text[1024], h6[256], hy[256], salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  hash("secret", "$6$saltsaltsalt", h6, sizeof h6);
+  CHECK(h6[0] == '$');
+  CHECK(crypt_gensalt_rn("$y$", 0, "0123456789abcdef", 16, salt, sizeof salt) != 0);
+  hash("other", salt, hy, sizeof hy);
+  CHECK(hy[0] == '$');
+  snprintf(text, sizeof text, "# users\nAlice:%s\nbob@example.com:%s\n", h6, hy);
+  put("auth", text);
+  errs[0] = 0;
+  CHECK(config_load(&c, collect) == 0);
+  CHECK_STR(errs, "");
+  CHECK(auth_check(&c, "alice", 5, "secret", 6) == 1);
+  CHECK(auth_check(&c, "ALICE", 5, "secret", 6) == 1);
+  CHECK(auth_check(&c, "alice", 5, "Secret", 6) == 0);
+  CHECK(auth_check(&c, "alice", 5, "secre", 5) == 0);
+  CHECK(auth_check(&c, "carol", 5, "secret", 6) == 0);
+  CHECK(auth_check(&c, "bob@example.com", 15, "other", 5) == 1);
+  CHECK(auth_check(&c, "alice", 5, "sec\0ret", 7) == 0);
+  config_free(&c);
+  put("auth", "");
+}
+
+/* ---- control files */
+
+static void test_config_files(void)
+{
+  struct config c;
+  unsigned long cost = 0;
+  put("addressspace", "example.net 5\n.sub.example 010\n");
+  put("filter", "spam@bad.example\n@turf.example TURF\n");
+  put("senders.allow", "alice\nCarol@Example.com\n");
+  put("senders.deny", "bob\n");
+  put("greetdelay", "2s\n");
+  put("auth", "");
+  CHECK(config_load(&c, 0) == 0);
+  CHECK(c.greetdelay == 2);
+  CHECK(config_in_addressspace(&c, "Example.NET", 11, &cost) && cost == 5);
+  CHECK(config_in_addressspace(&c, "a.sub.example", 13, &cost) && cost == 10);
+  CHECK(!config_in_addressspace(&c, "sub.example", 11, 0));      /* subdomains only */
+  CHECK(!config_in_addressspace(&c, "other.example", 13, 0));
+  CHECK(config_filter(&c, "SPAM@bad.example", 16) == FILTER_DROP);
+  CHECK(config_filter(&c, "x@turf.example", 14) == FILTER_TURF);
+  CHECK(config_filter(&c, "x@bad.example", 13) == FILTER_NONE);
+  CHECK(config_filter(&c, "", 0) == FILTER_NONE);
+  CHECK(config_sender_listed(&c, &c.senders_allow, "Alice@example.com", 17));
+  CHECK(!config_sender_listed(&c, &c.senders_allow, "alice@remote.example", 20));
+  CHECK(config_sender_listed(&c, &c.senders_allow, "carol@example.com", 17));
+  CHECK(!config_sender_listed(&c, &c.senders_allow, "carol@example.org", 17));
+  config_free(&c);
+  put("addressspace", "");
+  put("filter", "");
+  put("senders.allow", "");
+  put("senders.deny", "");
+  put("greetdelay", "");
+  CHECK(config_load(&c, 0) == 0);
+  CHECK(c.greetdelay == 0 && !c.filter.len && !c.auth.len);
+  CHECK(config_in_addressspace(&c, "anything.example", 16, 0));   /* default * */
+  config_free(&c);
+}
+
+static void test_config_errors(void)
+{
+  struct config c;
+  put("addressspace", "example.net 0\nbad..domain\n* 1 2\n");
+  put("filter", "user@\n@example.com burn\nnot-an-address\n");
+  put("senders.allow", "al ice\nalice\nALICE\n");
+  put("auth", "alice\nbob:plain\nalice:$6$salt$hash\nALICE:$6$salt$hash\n!x:$6$a$b\n");
+  put("greetdelay", "soon\n");
+  errs[0] = 0;
+  CHECK(config_load(&c, collect) == 13);
+  CHECK_STR(errs,
+    "addressspace:1: cost must be a number from 1 to 100\n"
+    "addressspace:2: not a domain pattern (example.com, .example.com or *)\n"
+    "addressspace:3: expected PATTERN [COST]\n"
+    "filter:1: not an address or @domain\n"
+    "filter:2: action must be drop or turf\n"
+    "filter:3: not an address or @domain\n"
+    "senders.allow:1: extra words after the value\n"
+    "senders.allow:3: listed twice\n"
+    "auth:1: expected user:crypt-hash\n"
+    "auth:2: not a crypt(3) hash (make one with: openssl passwd -6)\n"
+    "auth:4: user listed twice\n"
+    "auth:5: user is not an alias or an address\n"
+    "greetdelay:1: not a number\n");
+  config_free(&c);
+  CHECK(config_check_text("auth", "x:$6$a$b\n", 9, 0) == 0);
+  CHECK(config_check_text("filter", "@a.example turf\n", 16, 0) == 0);
+  put("addressspace", "");
+  put("filter", "");
+  put("senders.allow", "");
+  put("auth", "");
+  put("greetdelay", "");
+}
+
+/* ---- policies */
+
+static const char *rcpt(const struct config *c, struct directory *d, int relay, const char *arg,
+                        const char *sender, int *remote)
+{
+  static struct smtp_path p;
+  const char *e = smtp_path_parse(arg, strlen(arg), 0, &p);
+  if (e) return e;
+  e = policy_rcpt(c, d, relay, &p, sender, strlen(sender), remote);
+  return e ? e : p.addr;
+}
+
+static void test_policy_rcpt(struct config *c, struct directory *d)
+{
+  const char *denied = "550 5.7.1 relaying denied";
+  int remote = -1;
+  CHECK_STR(rcpt(c, d, 0, "TO:<Alice@Example.COM>", "x@remote.example", &remote), "Alice@example.com");
+  CHECK(remote == 0);
+  CHECK_STR(rcpt(c, d, 0, "TO:<team@example.org>", "", &remote), "team@example.org");
+  CHECK_STR(rcpt(c, d, 0, "TO:<nobody@example.com>", "", &remote), "550 5.1.1 no such user here");
+  CHECK_STR(rcpt(c, d, 0, "TO:<postmaster>", "", &remote), "postmaster@example.com");
+  CHECK_STR(rcpt(c, d, 0, "TO:<POSTMASTER@example.org>", "", &remote), "POSTMASTER@example.org");
+  CHECK_STR(rcpt(c, d, 0, "TO:<x@remote.example>", "", &remote), denied);
+  CHECK(remote == 1);
+  CHECK_STR(rcpt(c, d, 0, "TO:<alice@example.com.>", "", &remote), denied);
+  CHECK_STR(rcpt(c, d, 0, "TO:<alice@[192.0.2.1]>", "", &remote), denied);
+  CHECK_STR(rcpt(c, d, 0, "TO:<x%remote.example@example.com>", "", &remote), denied);
+  CHECK_STR(rcpt(c, d, 0, "TO:<remote.example!x@example.com>", "", &remote), denied);
+  CHECK_STR(rcpt(c, d, 0, "TO:<\"x@remote.example\"@example.com>", "", &remote), denied);
+  CHECK_STR(rcpt(c, d, 0, "TO:<@example.com:alice@example.com>", "", &remote), "alice@example.com");
+  CHECK_STR(rcpt(c, d, 0, "TO:<@example.com:nobody@example.com>", "", &remote), denied);
+  CHECK_STR(rcpt(c, d, 0, "TO:<@example.com:x@remote.example>", "", &remote), denied);
+  /* a relay client */
+  CHECK_STR(rcpt(c, d, 1, "TO:<x@remote.example>", "alice@example.com", &remote), "x@remote.example");
+  CHECK(remote == 1);
+  CHECK_STR(rcpt(c, d, 1, "TO:<x%y@example.com>", "", &remote), "550 5.1.1 no such user here");
+  CHECK_STR(rcpt(c, d, 1, "TO:<alice@example.com.>", "", &remote), "alice@example.com");
+  CHECK_STR(rcpt(c, d, 1, "TO:<x@[192.0.2.1]>", "", &remote), "x@[192.0.2.1]");
+}
+
+static void test_policy_relay_limits(struct config *c, struct directory *d)
+{
+  int remote;
+  put("addressspace", "partner.example\n.partner.example\n");
+  put("senders.allow", "alice\nbob\n");
+  put("senders.deny", "bob\n");
+  config_free(c);
+  CHECK(config_load(c, 0) == 0);
+  CHECK_STR(rcpt(c, d, 1, "TO:<x@remote.example>", "alice@example.com", &remote),
+            "550 5.7.1 relaying denied: the domain is outside the address space");
+  CHECK_STR(rcpt(c, d, 1, "TO:<x@partner.example>", "alice@example.com", &remote), "x@partner.example");
+  CHECK_STR(rcpt(c, d, 1, "TO:<x@a.partner.example>", "ALICE@Example.org", &remote), "x@a.partner.example");
+  CHECK_STR(rcpt(c, d, 1, "TO:<x@partner.example>", "bob@example.com", &remote),
+            "550 5.7.1 sender not allowed to send out");
+  CHECK_STR(rcpt(c, d, 1, "TO:<x@partner.example>", "carol@example.com", &remote),
+            "550 5.7.1 sender not allowed to send out");
+  CHECK_STR(rcpt(c, d, 1, "TO:<x@partner.example>", "alice@remote.example", &remote),
+            "550 5.7.1 sender not allowed to send out");
+  CHECK_STR(rcpt(c, d, 1, "TO:<x@partner.example>", "", &remote), "x@partner.example");
+  CHECK_STR(rcpt(c, d, 1, "TO:<bob@example.com>", "carol@remote.example", &remote), "bob@example.com");
+  CHECK(policy_sender_out(c, "alice@example.com", 17));
+  CHECK(!policy_sender_out(c, "bob@example.com", 15));
+  CHECK(policy_etrn(c, "partner.example") == 0);
+  CHECK_STR(policy_etrn(c, "example.com"), "459 4.7.1 node not allowed: it is a local domain");
+  CHECK_STR(policy_etrn(c, "remote.example"), "459 4.7.1 node not allowed: outside the address space");
+  put("addressspace", "");
+  put("senders.allow", "");
+  put("senders.deny", "");
+  config_free(c);
+  CHECK(config_load(c, 0) == 0);
+  CHECK(policy_sender_out(c, "anyone@remote.example", 21));     /* no lists: all allowed */
+}
+
+static void test_policy_auth(struct config *c)
+{
+  CHECK(policy_auth_sender(c, "alice", "alice@example.com", 17));
+  CHECK(policy_auth_sender(c, "alice", "ALICE@EXAMPLE.ORG", 17));
+  CHECK(policy_auth_sender(c, "alice", "", 0));
+  CHECK(!policy_auth_sender(c, "alice", "bob@example.com", 15));
+  CHECK(!policy_auth_sender(c, "alice", "alice@remote.example", 20));
+  CHECK(!policy_auth_sender(c, "alice", "alicex@example.com", 18));
+  CHECK(policy_auth_sender(c, "dave@remote.example", "Dave@Remote.Example", 19));
+  CHECK(!policy_auth_sender(c, "dave@remote.example", "dave@example.com", 16));
+}
+
+/* ---- lib/log.c: levels, one line per event, control characters made harmless */
+static void test_log(struct config *c)
+{
+  char path[256], buf[512];
+  int fd, save;
+  ssize_t n;
+  snprintf(path, sizeof path, "%s/log.out", home);
+  fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  save = dup(2);
+  CHECK(fd >= 0 && save >= 0 && dup2(fd, 2) == 2);
+  c->loglevel[LOG_SMTP] = LEVEL_MEDIUM;
+  c->loglevel[LOG_PROTOCOL] = LEVEL_MINIMUM;
+  log_init(c);
+  log_event(LOG_SMTP, LEVEL_MEDIUM, "a\nb", "\001c");
+  log_event(LOG_SMTP, LEVEL_MAXIMUM, "not logged");
+  log_outb(LOG_PROTOCOL, LEVEL_MINIMUM, "p ", "x\0y\r", 4);
+  log_outb(LOG_PROTOCOL, LEVEL_MEDIUM, "p ", "not logged", 10);
+  CHECK(log_enabled(LOG_SMTP, LEVEL_MEDIUM) && !log_enabled(LOG_SMTP, LEVEL_MAXIMUM));
+  dup2(save, 2);
+  close(save);
+  n = pread(fd, buf, sizeof buf - 1, 0);
+  buf[n > 0 ? n : 0] = 0;
+  CHECK_STR(buf, "imc: smtp: a?b?c\nimc: protocol: p x?y?\n");
+  close(fd);
+  log_init(0);
+}
+
+int main(void)
+{
+  char dir[256];
+  struct config c;
+  struct directory d;
+  if (!mkdtemp(home)) { perror("mkdtemp"); return 1; }
+  snprintf(dir, sizeof dir, "%s/control", home);
+  if (mkdir(dir, 0755) < 0) { perror(dir); return 1; }
+  setenv("IMC_HOME", home, 1);
+  put("me", "mx.example.com\n");
+  put("sitedomains", "example.com\nExample.ORG\n");
+  put("directory", "mailbox alice \"Alice\"\nmailbox bob \"Bob\"\nlist team alice,bob\n");
+  test_cmd();
+  test_paths();
+  test_long_paths();
+  test_params();
+  test_etrn();
+  test_data();
+  test_data_lines();
+  test_base64();
+  test_plain();
+  test_auth_check();
+  test_config_files();
+  test_config_errors();
+  CHECK(directory_compile(0) == 0);
+  CHECK(config_load(&c, 0) == 0);
+  CHECK(directory_open(&d) == 0);
+  test_policy_rcpt(&c, &d);
+  test_policy_relay_limits(&c, &d);
+  test_policy_auth(&c);
+  test_log(&c);
+  directory_close(&d);
+  config_free(&c);
+  snprintf(dir, sizeof dir, "rm -rf '%s'", home);
+  if (system(dir) != 0) printf("note: %s left behind\n", home);
+  return check_done("t_smtp");
+}
