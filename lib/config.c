@@ -348,6 +348,27 @@ static const char *p_auth(struct config *c, char *line)
   return list_add(&c->auth, w, 0);
 }
 
+static void b_notify(struct config *c) { c->notify = 0; }
+
+/* words separated by spaces or commas: ndr unknown-recipient host-not-found expired
+   conversion-failed connector, or none */
+static const char *p_notify(struct config *c, char *line)
+{
+  static const char *const names[] = { "ndr", "unknown-recipient", "host-not-found", "expired",
+                                       "conversion-failed", "connector", 0 };
+  char *p = line, *w;
+  int i;
+  for (; *p; p++) if (*p == ',') *p = ' ';
+  p = line;
+  while ((w = ctl_word(&p)) != 0) {
+    if (!strcasecmp(w, "none")) continue;
+    for (i = 0; names[i] && strcasecmp(w, names[i]); i++) ;
+    if (!names[i]) return "unknown kind (ndr, unknown-recipient, host-not-found, expired, conversion-failed, connector, none)";
+    c->notify |= 1u << i;
+  }
+  return 0;
+}
+
 static const struct setting settings[] = {
   { "me", 0, def_me, p_me, 0 },
   { "sitedomains", 0, def_sitedomains, p_sitedomains, 0 },
@@ -376,6 +397,7 @@ static const struct setting settings[] = {
   { "senders.deny", "", 0, p_senders_deny, 0 },
   { "auth", "", 0, p_auth, 0 },
   { "greetdelay", "0", 0, p_greetdelay, 0 },
+  { "notify", "connector", 0, p_notify, b_notify },
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -384,7 +406,7 @@ const char *const config_files[] = {
   "tracking", "maxlocal", "retry", "lifetime", "delaywarn", "maxinbound", "maxperip",
   "maxoutbound", "maxperhost", "msgsperconn", "timeoutsmtpd", "timeoutremote",
   "timeoutconnect", "transfertimeout", "addressspace", "filter", "senders.allow",
-  "senders.deny", "auth", "greetdelay", 0
+  "senders.deny", "auth", "greetdelay", "notify", 0
 };
 
 /* does the text hold a line that is neither blank nor a comment? */

@@ -47,7 +47,16 @@ struct config {
   stralloc senders_deny;      /* aliases or addresses */
   stralloc auth;              /* "user:crypt-hash", the user in lower case */
   unsigned long greetdelay;   /* seconds to watch for early talkers before the greeting */
+  unsigned notify;            /* NOTIFY_* bits: what the postmaster is told */
 };
+
+/* control/notify: the kinds of notice the postmaster gets */
+#define NOTIFY_NDR         0x01   /* a copy of every bounce */
+#define NOTIFY_UNKNOWN     0x02   /* a copy of bounces for unknown local recipients */
+#define NOTIFY_HOSTNOTFOUND 0x04  /* a copy of bounces for domains or hosts not found */
+#define NOTIFY_EXPIRED     0x08   /* a copy of bounces for expired messages */
+#define NOTIFY_CONVERSION  0x10   /* a conversion failed */
+#define NOTIFY_CONNECTOR   0x20   /* connector faults: disk low, bad control file, backlog */
 
 typedef void (*config_errfn)(const char *file, unsigned line, const char *msg);
 

@@ -177,15 +177,32 @@ static void mark_bounced(struct msg *m, const char *how)
   m->dirty = 1;
 }
 
-/* runs compose + imc-queue for the notice to `to`; imc-queue's exit code, -1 if it could not run */
-static int notice_queue(struct msg *m, const char *to, const char *dsnkind, unsigned long now,
-                        char qid[QID_LEN + 1])
+/* does control/notify want the postmaster to get a copy of this bounce? */
+static int notify_copy(const struct msg *m)
+{
+  unsigned long i;
+  if (cfg.notify & NOTIFY_NDR) return 1;
+  for (i = 0; i < m->q.n; i++) {
+    const struct qinfo_rcpt *r = &m->q.r[i];
+    const char *t = r->reply.s ? r->reply.s : "";
+    if (!is_bouncing(r)) continue;
+    if ((cfg.notify & NOTIFY_EXPIRED) && r->state == QI_EXPIRED) return 1;
+    if ((cfg.notify & NOTIFY_UNKNOWN) && !strncmp(t, "5.1.1", 5)) return 1;
+    if ((cfg.notify & NOTIFY_HOSTNOTFOUND) && (strstr(t, "5.1.2") || strstr(t, "5.4.4"))) return 1;
+  }
+  return 0;
+}
+
+/* runs compose + imc-queue for the notice to `to` (and a copy to `cc` unless it is 0);
+   imc-queue's exit code, -1 if it could not run */
+static int notice_queue(struct msg *m, const char *to, const char *cc, const char *dsnkind,
+                        unsigned long now, char qid[QID_LEN + 1])
 {
   stralloc text = {0}, env = {0};
   int code = -1;
   if (dsn_compose(&text, m, to, now) == 0 && env_add(&env, 'F', "", 0) == 0
-      && env_add(&env, 'T', to, str_len(to)) == 0 && env_add(&env, 'I', dsnkind, str_len(dsnkind)) == 0
-      && env_finish(&env) == 0)
+      && env_add(&env, 'T', to, str_len(to)) == 0 && (!cc || env_add(&env, 'T', cc, str_len(cc)) == 0)
+      && env_add(&env, 'I', dsnkind, str_len(dsnkind)) == 0 && env_finish(&env) == 0)
     code = dsn_queue(&text, &env, qid);
   stralloc_free(&text);
   stralloc_free(&env);
@@ -198,7 +215,7 @@ int delay_send(struct msg *m, unsigned long now)
   char qid[QID_LEN + 1];
   int code = -1;
   delayed = 1;
-  if (stralloc_copy(&to, &m->sender) && stralloc_0(&to)) code = notice_queue(m, to.s, "dsn=delay", now, qid);
+  if (stralloc_copy(&to, &m->sender) && stralloc_0(&to)) code = notice_queue(m, to.s, 0, "dsn=delay", now, qid);
   delayed = 0;
   stralloc_free(&to);
   if (code != 0 && !QX_IS_PERM(code)) { warn("unable to queue the delay warning for ", m->id); return -1; }
@@ -207,7 +224,7 @@ int delay_send(struct msg *m, unsigned long now)
 
 int bounce_send(struct msg *m, unsigned long now)
 {
-  stralloc to = {0};
+  stralloc to = {0}, pm = {0};
   char qid[QID_LEN + 1], how[QID_LEN + 40];
   int code = -1;
   if (m->double_bounce) {
@@ -216,7 +233,8 @@ int bounce_send(struct msg *m, unsigned long now)
     return 0;
   }
   if (m->sender.len ? !stralloc_copy(&to, &m->sender) || !stralloc_0(&to) : postmaster_addr(&to) < 0) goto done;
-  code = notice_queue(m, to.s, m->sender.len ? "dsn=bounce" : "dsn=double", now, qid);
+  if (m->sender.len && notify_copy(m) && postmaster_addr(&pm) < 0) goto done;
+  code = notice_queue(m, to.s, pm.len ? pm.s : 0, m->sender.len ? "dsn=bounce" : "dsn=double", now, qid);
   if (code == 0) {
     strcpy(how, "bounce queued as ");
     strcat(how, qid);
@@ -228,5 +246,6 @@ int bounce_send(struct msg *m, unsigned long now)
   } else warn("unable to queue the bounce of ", m->id, ": will try again");
 done:
   stralloc_free(&to);
+  stralloc_free(&pm);
   return code == 0 ? 0 : -1;
 }

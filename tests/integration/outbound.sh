@@ -38,6 +38,7 @@ instance() {
   echo 'mailbox alice "Alice"' > "$1/control/directory"
   echo 1 > "$1/control/retry"
   echo 3 > "$1/control/timeoutconnect"
+  echo 'host-not-found, expired' > "$1/control/notify"
   echo "$DNSCACHEIP" > "$1/env/DNSCACHEIP"
   IMC_HOME=$1 imc-ctl compile > /dev/null
 }
@@ -60,6 +61,8 @@ r = rcpts[0]
 assert r["Final-Recipient"] == "rfc822; w@nullmx.test", r["Final-Recipient"]
 assert r["Action"] == "failed" and r["Status"].startswith("5."), (r["Action"], r["Status"])'
 
+check "control/notify host-not-found: the postmaster gets a copy" t_wait 10 t_count_is "$I/mail/postmaster" 1
+
 send three a@three.test bad@three.test c@three.test
 check "one of three refused: the others delivered" t_wait 20 delivered_is three 1
 check "one of three refused: a bounce" t_wait 20 t_count_is "$M" 2
@@ -69,6 +72,7 @@ r = rcpts[0]
 assert r["Final-Recipient"] == "rfc822; bad@three.test", r["Final-Recipient"]
 assert r["Action"] == "failed" and r["Status"].startswith("5."), (r["Action"], r["Status"])
 assert "550" in r["Diagnostic-Code"], r["Diagnostic-Code"]'
+check "no copy of an ordinary bounce" t_count_is "$I/mail/postmaster" 1
 check "the sink got the two others" sh -c "grep -h '^X-Sink-To:' '$W'/three.md/msg* | grep -q 'a@three.test' && grep -h '^X-Sink-To:' '$W'/three.md/msg* | grep -q 'c@three.test' && ! grep -qh '^X-Sink-To:.*bad@three.test' '$W'/three.md/msg*"
 
 send flaky f@flaky.test
