@@ -50,6 +50,8 @@ static void cleanup(void)
 }
 
 #define qdie(ex, ...) do { cleanup(); fatal((ex), __VA_ARGS__); } while (0)
+/* a write that failed for want of space is the disk guard's temporary failure (452 4.3.1) */
+#define WRITE_EX (errno == ENOSPC || errno == EDQUOT ? QX_TEMP_DISKFREE : QX_TEMP_WRITE)
 #define qdiesys(ex, ...) do { int e_ = errno; cleanup(); errno = e_; fatalsys((ex), __VA_ARGS__); } while (0)
 
 static void on_alarm(int sig)
@@ -113,7 +115,7 @@ static int create_tmp(char id[QID_LEN + 1], unsigned long *qtime)
       if (fchmod(fd, 0640) < 0) qdiesys(QX_TEMP_WRITE, "unable to chmod queue/", tmppath);
       return fd;
     }
-    if (errno == ENOSPC || errno == EDQUOT) fatalsys(QX_TEMP_WRITE, "unable to create queue/", tmppath);
+    if (errno == ENOSPC || errno == EDQUOT) fatalsys(QX_TEMP_DISKFREE, "unable to create queue/", tmppath);
     if (errno != EEXIST) fatalsys(QX_TEMP_QUEUE, "unable to create queue/", tmppath);
     nanosleep(&ns, 0);
   }
@@ -132,7 +134,7 @@ static unsigned long long copy_message(int out, unsigned long databytes)
     if (r == 0) return total;
     total += (unsigned long long)r;
     if (databytes && total > databytes) qdie(QX_PERM_TOOBIG, "message larger than control/databytes");
-    if (write_all(out, buf, (size_t)r) < 0) qdiesys(QX_TEMP_WRITE, "unable to write queue/", tmppath);
+    if (write_all(out, buf, (size_t)r) < 0) qdiesys(WRITE_EX, "unable to write queue/", tmppath);
   }
 }
 
@@ -186,9 +188,9 @@ static void finish_tmp(int fd, const stralloc *env, unsigned long long msglen, u
   t.qtime = qtime;
   qtrailer_pack(tr, &t);
   if (write_all(fd, env->s, env->len) < 0 || write_all(fd, tr, sizeof tr) < 0)
-    qdiesys(QX_TEMP_WRITE, "unable to write queue/", tmppath);
-  if (fsync(fd) < 0) qdiesys(QX_TEMP_WRITE, "unable to fsync queue/", tmppath);
-  if (close(fd) < 0) qdiesys(QX_TEMP_WRITE, "unable to close queue/", tmppath);
+    qdiesys(WRITE_EX, "unable to write queue/", tmppath);
+  if (fsync(fd) < 0) qdiesys(WRITE_EX, "unable to fsync queue/", tmppath);
+  if (close(fd) < 0) qdiesys(WRITE_EX, "unable to close queue/", tmppath);
 }
 
 /* the commit point: rename into new/ and make the rename durable */

@@ -27,6 +27,7 @@ t_cleanup() {
     kill -9 "$p" 2>/dev/null
   done
   wait 2>/dev/null
+  for m in ${T_MOUNTS:-}; do umount -l "$m" 2>/dev/null; done
   [ -n "${KEEP:-}" ] || rm -rf "$T_TMP"
 }
 trap t_cleanup EXIT
