@@ -77,7 +77,9 @@ int qinfo_pack(const struct qinfo *q, stralloc *out)
   unsigned long i;
   out->len = 0;
   if (!stralloc_cats(out, "IMCI1\t") || !stralloc_cats(out, q->id) || !stralloc_cats(out, "\nq\t")
-      || cat_num(out, q->qtime) < 0 || !stralloc_cats(out, (q->flags & QI_WARNED) ? "\tw\n" : "\t-\n"))
+      || cat_num(out, q->qtime) < 0 || !stralloc_cats(out, "\t")
+      || !stralloc_cats(out, !q->flags ? "-" : q->flags == QI_WARNED ? "w" : q->flags == QI_HELD ? "h" : "wh")
+      || !stralloc_cats(out, "\n"))
     goto nomem;
   for (i = 0; i < q->n; i++) if (pack_rcpt(&q->r[i], out) < 0) goto nomem;
   if (!stralloc_cats(out, "end\t") || cat_num(out, q->n) < 0 || !stralloc_append(out, "\n")) goto nomem;
@@ -137,7 +139,7 @@ static int unpack_line(struct qinfo *q, char *line, int lineno, int *ended)
   }
   if (lineno == 1) {
     if (n != 3 || strcmp(f[0], "q") || scan_num(f[1], &q->qtime) < 0) return -2;
-    q->flags = strchr(f[2], 'w') ? QI_WARNED : 0;
+    q->flags = (strchr(f[2], 'w') ? QI_WARNED : 0) | (strchr(f[2], 'h') ? QI_HELD : 0);
     return 0;
   }
   if (n == 2 && !strcmp(f[0], "end")) {

@@ -18,7 +18,8 @@
 #define QI_BOUNCED   'B'
 #define QI_LOCAL     'L'
 #define QI_REMOTE    'R'
-#define QI_WARNED    0x1          /* flag: a delay warning was sent */
+#define QI_WARNED    0x1          /* flag w: a delay warning was sent */
+#define QI_HELD      0x2          /* flag h: held by the administrator */
 
 struct qinfo_rcpt {
   char state;

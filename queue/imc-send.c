@@ -120,6 +120,7 @@ static void ready(void)
 static void trigger_line(const char *s, size_t len, unsigned long now)
 {
   char arg[256];
+  if (len == 1 && s[0] == 'C') { ctl_scan(now); return; }
   if (len < 2 || s[0] != 'R' || len > sizeof arg) return;
   memcpy(arg, s + 1, len - 1);
   arg[len - 1] = 0;
@@ -196,7 +197,9 @@ int main(void)
   diag_prog = "imc-send";
   umask(027);
   start();
+  held_load();
   if (queue_recover(now) < 0) fatal(EX_TEMP, "unable to read the queue");
+  ctl_scan(now);
   ready();
   for (;;) {
     unsigned n = 2;
@@ -215,7 +218,7 @@ int main(void)
     if (fds[1].revents || now >= rescan) {
       trigger_read(trigger, now);
       scan_new(now);
-      if (now >= rescan) rescan = now + RESCAN_EVERY;
+      if (now >= rescan) { ctl_scan(now); rescan = now + RESCAN_EVERY; }
     }
     if (now >= debris) { queue_debris(now); debris = now + DEBRIS_EVERY; }
   }

@@ -108,6 +108,11 @@ void msg_settle(struct msg *m, unsigned long now);     /* bounce, save or remove
 void rcpt_result(struct msg *m, unsigned long i, char code, const char *text, unsigned long now);
 void track_rcpt(const char *event, const struct msg *m, unsigned long i, const char *result);
 
+/* send_ctl.c: the administrator's requests (queue/ctl/) and held destinations */
+void ctl_scan(unsigned long now);
+void held_load(void);
+int held_domain(const char *d, size_t len);
+
 /* send_dsn.c: bounces */
 int bounce_send(struct msg *m, unsigned long now);     /* 0 queued (or dropped), -1 try later */
 int delay_send(struct msg *m, unsigned long now);      /* the one "delayed" notice: 0 queued, -1 try later */

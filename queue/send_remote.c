@@ -94,7 +94,7 @@ int remote_due(struct msg *m, unsigned long i, unsigned long now)
 {
   struct qinfo_rcpt *r = &m->q.r[i];
   struct dest *d;
-  if (!remote_allowed()) return 0;
+  if (!remote_allowed() || held_domain(r->target.s, r->target.len)) return 0;
   if (!(d = dest_get(&r->target))) return 0;
   if (d->down_until > now) {
     if (r->next < d->down_until) r->next = d->down_until;

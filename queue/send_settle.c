@@ -92,7 +92,9 @@ static unsigned long next_wake(const struct msg *m, unsigned long now)
     if (m->busy[i]) continue;
     if (r->state == QI_FAILED || r->state == QI_EXPIRED) w = now + BOUNCE_RETRY;
     else if (r->state == QI_PENDING) {
-      w = (r->kind == QI_LOCAL || remote_allowed()) ? r->next : expiry(m);
+      int waits = (m->q.flags & QI_HELD)
+                  || (r->kind == QI_REMOTE && (!remote_allowed() || held_domain(r->target.s, r->target.len)));
+      w = waits ? expiry(m) : r->next;
       if (w > expiry(m)) w = expiry(m);
       if (warn_pending(m) && m->q.qtime + cfg.delaywarn < w) w = m->q.qtime + cfg.delaywarn;
     }
@@ -114,11 +116,12 @@ void msg_schedule(struct msg *m, unsigned long now)
 {
   unsigned long i;
   expire(m, now);
-  for (i = 0; i < m->q.n; i++) {
+  for (i = 0; i < m->q.n && !(m->q.flags & QI_HELD); i++) {
     struct qinfo_rcpt *r = &m->q.r[i];
     if (r->state != QI_PENDING || m->busy[i] || r->next > now) continue;
     if (r->kind == QI_LOCAL) local_ready(m, i);
-    else if (!remote_due(m, i, now) && r->next <= now && remote_allowed()) r->next = now + BOUNCE_RETRY;
+    else if (!remote_due(m, i, now) && r->next <= now && remote_allowed()
+             && !held_domain(r->target.s, r->target.len)) r->next = now + BOUNCE_RETRY;
   }
   msg_settle(m, now);
 }

@@ -1,0 +1,190 @@
+/*
+ * send_ctl.c -- the administrator's requests to imc-send, from queue/ctl/
+ * (docs/INTERNALS.md section 13): retry, hold and release a message or a
+ * destination, delete a message silently or with a bounce, requeue a
+ * quarantined file.  Each request file is carried out, then removed; one
+ * that cannot be parsed is removed with a log line.  Held destinations are
+ * kept in queue/info/held so they stay held across restarts.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>         /* rename(2) only */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include "control.h"
+#include "diag.h"
+#include "fileio.h"
+#include "send.h"
+#include "track.h"
+
+static stralloc held;           /* held destination domains, each NUL-terminated, lower case */
+
+int held_domain(const char *d, size_t len)
+{
+  size_t pos = 0;
+  while (pos < held.len) {
+    size_t n = str_len(held.s + pos);
+    if (n == len && !strncasecmp(held.s + pos, d, len)) return 1;
+    pos += n + 1;
+  }
+  return 0;
+}
+
+static void held_save(void)
+{
+  stralloc text = {0}, path = {0};
+  size_t pos = 0;
+  while (pos < held.len) {
+    size_t n = str_len(held.s + pos);
+    if (!stralloc_catb(&text, held.s + pos, n) || !stralloc_append(&text, "\n")) goto done;
+    pos += n + 1;
+  }
+  if (imc_path(&path, "queue/info/held") == 0 && file_replace(path.s, text.s ? text.s : "", text.len, 0640) < 0)
+    warnsys("unable to write queue/info/held");
+done:
+  stralloc_free(&text);
+  stralloc_free(&path);
+}
+
+void held_load(void)
+{
+  stralloc path = {0}, text = {0};
+  size_t pos = 0;
+  held.len = 0;
+  if (imc_path(&path, "queue/info/held") < 0 || file_read(path.s, &text) < 0) warnsys("unable to read queue/info/held");
+  while (pos < text.len) {
+    char *nl = memchr(text.s + pos, '\n', text.len - pos);
+    size_t n = nl ? (size_t)(nl - (text.s + pos)) : text.len - pos;
+    if (n) { case_lowerb(text.s + pos, n); stralloc_catb(&held, text.s + pos, n); stralloc_0(&held); }
+    pos += n + 1;
+  }
+  stralloc_free(&path);
+  stralloc_free(&text);
+}
+
+static void held_set(const char *d, int on)
+{
+  size_t len = strlen(d), pos = 0;
+  if (on) {
+    if (held_domain(d, len)) return;
+    stralloc_catb(&held, d, len);
+    stralloc_0(&held);
+    case_lowerb(held.s + held.len - len - 1, len);
+  } else {
+    while (pos < held.len) {
+      size_t n = str_len(held.s + pos);
+      if (n == len && !strncasecmp(held.s + pos, d, len)) {
+        memmove(held.s + pos, held.s + pos + n + 1, held.len - pos - n - 1);
+        held.len -= n + 1;
+        continue;
+      }
+      pos += n + 1;
+    }
+  }
+  held_save();
+}
+
+/* ---- messages */
+
+static void msg_hold(struct msg *m, int on, unsigned long now)
+{
+  if (on) m->q.flags |= QI_HELD; else m->q.flags &= ~QI_HELD;
+  m->dirty = 1;
+  if (on) msg_settle(m, now); else msg_retry(m, now);
+}
+
+/* every recipient still waiting ends: with a bounce, or silently ("deleted") */
+static void msg_delete(struct msg *m, int bounce, unsigned long now)
+{
+  unsigned long i;
+  for (i = 0; i < m->q.n; i++) {
+    struct qinfo_rcpt *r = &m->q.r[i];
+    if (r->state != QI_PENDING || m->busy[i]) continue;
+    qinfo_set(&r->reply, "5.0.0 message deleted by the administrator", 42);
+    r->state = bounce ? QI_FAILED : QI_BOUNCED;
+    if (!bounce) track_rcpt("deleted", m, i, "by the administrator");
+  }
+  m->q.flags &= ~QI_HELD;
+  m->dirty = 1;
+  msg_settle(m, now);
+}
+
+static void requeue(const char *id, unsigned long now)
+{
+  stralloc from = {0}, to = {0};
+  if (qpath(&from, qdir.s, "quarantine", id) == 0 && qpath(&to, qdir.s, "new", id) == 0) {
+    if (rename(from.s, to.s) < 0) warnsys("unable to requeue ", id);
+    else {
+      info("requeued ", id);
+      if (stralloc_cats(&from, ".info") && stralloc_0(&from)) unlink(from.s);
+      queue_scan_new(now);
+    }
+  }
+  stralloc_free(&from);
+  stralloc_free(&to);
+}
+
+static void on_message(const char *verb, const char *id, unsigned long now)
+{
+  struct msg *m = msg_find(id);
+  if (!strcmp(verb, "requeue")) { requeue(id, now); return; }
+  if (!m) { warn("request for unknown message ", id); return; }
+  if (!strcmp(verb, "retry")) msg_retry(m, now);
+  else if (!strcmp(verb, "hold")) msg_hold(m, 1, now);
+  else if (!strcmp(verb, "release")) msg_hold(m, 0, now);
+  else if (!strcmp(verb, "delete")) msg_delete(m, 0, now);
+  else if (!strcmp(verb, "bounce")) msg_delete(m, 1, now);
+  else { warn("unknown request ", verb); return; }
+  info(verb, " ", id);
+}
+
+static void retry_all(struct msg *m, void *vnow) { msg_retry(m, *(unsigned long *)vnow); }
+
+static void on_domain(const char *verb, const char *d, unsigned long now)
+{
+  if (!strcmp(verb, "retry")) remote_retry(d, now);
+  else if (!strcmp(verb, "hold")) held_set(d, 1);
+  else if (!strcmp(verb, "release")) { held_set(d, 0); remote_retry(d, now); }
+  else { warn("unknown request ", verb, " @", d); return; }
+  info(verb, " @", d);
+}
+
+/* one request line: VERB ARG */
+static void ctl_request(char *line, unsigned long now)
+{
+  char *p = line, *verb = ctl_word(&p), *arg = ctl_word(&p);
+  if (!verb || !arg || ctl_word(&p)) { warn("bad request in queue/ctl: ", line); return; }
+  if (!strcmp(arg, "*") && !strcmp(verb, "retry")) { msg_foreach(retry_all, &now); remote_retry(0, now); info("retry *"); }
+  else if (arg[0] == '@' && arg[1]) on_domain(verb, arg + 1, now);
+  else if (qid_valid(arg, strlen(arg))) on_message(verb, arg, now);
+  else warn("bad request in queue/ctl: ", verb, " ", arg);
+}
+
+static void ctl_file_run(const char *dirpath, const char *name, unsigned long now)
+{
+  stralloc path = {0}, text = {0};
+  if (!stralloc_copys(&path, dirpath) || !stralloc_append(&path, "/") || !stralloc_cats(&path, name)
+      || !stralloc_0(&path)) return;
+  if (file_read(path.s, &text) == 1 && stralloc_0(&text)) {
+    char *nl = strchr(text.s, '\n');
+    if (nl) *nl = 0;
+    ctl_request(text.s, now);
+  }
+  unlink(path.s);
+  stralloc_free(&path);
+  stralloc_free(&text);
+}
+
+void ctl_scan(unsigned long now)
+{
+  stralloc dirpath = {0};
+  DIR *d;
+  struct dirent *e;
+  if (imc_path(&dirpath, "queue/ctl") < 0 || !(d = opendir(dirpath.s))) { stralloc_free(&dirpath); return; }
+  while ((e = readdir(d)) != 0)
+    if (e->d_name[0] != '.') ctl_file_run(dirpath.s, e->d_name, now);
+  closedir(d);
+  stralloc_free(&dirpath);
+}
