@@ -2,9 +2,10 @@
 # bench/smtp.sh -- how fast imc takes mail in over SMTP and relays it, beside Postfix in the same run.
 # A benchmark, not a test: it prints figures and never passes or fails.
 #
-# One imc instance (user mode, in BENCH_DIR) listens on 127.0.0.1:PORT; everything it relays goes
-# to control/smarthost 127.0.0.1:SINK_PORT, where an smtp-sink counts the messages.  Load comes
-# from Postfix's smtp-source, the same tool postfix-baseline.sh uses, with the same N and sessions.
+# One imc instance (user mode, in BENCH_DIR, running a copy of bin/ taken at the start) listens
+# on 127.0.0.1:PORT; everything it relays goes to control/smarthost 127.0.0.1:SINK_PORT, where an
+# smtp-sink counts the messages.  Load comes from Postfix's smtp-source, the same tool
+# postfix-baseline.sh uses, with the same N and sessions.
 #
 #  1. Inbound into local mailboxes (bench.example, MBOXES Maildirs), N messages of 4 KB by SESS
 #     sessions: first 1 message per connection, then -d (N/SESS messages per connection).  The
@@ -33,6 +34,8 @@
 #   instance = user+sys of s6-svscan and every descendant (imc-tcpd, imc-smtpd, imc-queue,
 #              imc-send, imc-local, imc-remote, s6-log ...) with the children they reaped
 #              (bench/probe.c treecpu); Postfix's own figure is its master and children, the same way;
+#              split into the smtpd service's tree (imc-tcpd, which reaps imc-smtpd, which reaps
+#              imc-queue) and the send service's (imc-send with imc-local / imc-remote);
 #   machine  = busy ticks of /proc/stat over the window, minus the memory sampler's CPU (as
 #              postfix-baseline.sh leaves its sampler out): the load tools are included.
 # Memory: smtpbench.py memsample reads /proc/PID/smaps_rollup (Private_Clean + Private_Dirty) of
@@ -126,9 +129,29 @@ track_count() {
 }
 
 # cpu_mark TAG: the instance's and the machine's CPU counters now, into R[TAG.*]
+# (and the same of the smtpd and send services' trees, as "PID SECONDS", for the split)
 cpu_mark() {
+  local svc pid u s
   read -r "R[$1.inst_user]" "R[$1.inst_sys]" < <("$PROBE" treecpu "$SVSCAN_PID")
   read -r "R[$1.busy]" "R[$1.total]" < <(sys_busy)
+  for svc in smtpd send; do
+    pid=$(s6-svstat -p "$INST/service/$svc" 2>/dev/null || echo -1)
+    if [[ $pid =~ ^[0-9]+$ ]] && ((pid > 1)) && read -r u s < <("$PROBE" treecpu "$pid"); then
+      R[$1.$svc]="$pid $(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')"
+    else R[$1.$svc]="- 0"; fi
+  done
+}
+
+# cpu_split TAG MSGS: R[TAG.smtpd_ms] (imc-tcpd, imc-smtpd, imc-queue) and R[TAG.send_ms]
+# (imc-send, imc-local, imc-remote) per message; n/a when the service restarted meanwhile
+cpu_split() {
+  local t=$1 svc a b
+  for svc in smtpd send; do
+    read -r -a a <<< "${R[$t.0.$svc]}"; read -r -a b <<< "${R[$t.1.$svc]}"
+    if [ "${a[0]}" != - ] && [ "${a[0]}" = "${b[0]}" ]; then
+      R[$t.${svc}_ms]=$(awk -v x="${a[1]}" -v y="${b[1]}" -v n="$2" 'BEGIN { printf "%.3f", 1000 * (y - x) / n }')
+    else R[$t.${svc}_ms]=n/a; fi
+  done
 }
 
 # cpu_account TAG MSGS: CPU between the marks TAG.0 and TAG.1 per message, into R[TAG.*];
@@ -174,6 +197,18 @@ wait_listen() { local _; for _ in $(seq 200); do port_busy "$1" && return 0; sle
 build_probe() {
   PROBE=$TMPD/probe
   gcc -O2 -Wall -Wextra -o "$PROBE" "$TOP/bench/probe.c" || die "cannot build bench/probe.c"
+}
+
+# the instance runs a copy of bin/, so that a rebuild in the checkout during the run (make
+# rewrites bin/ in place) cannot make an exec fail or change what is measured
+snapshot_bin() {
+  local f
+  cp -a "$TOP/bin" "$TMPD/bin" || die "cannot copy $TOP/bin"
+  for f in imc-setup imc-ctl imc-tcpd imc-smtpd imc-queue imc-send imc-local imc-remote; do
+    [ -x "$TMPD/bin/$f" ] && [ -s "$TMPD/bin/$f" ] || die "bin/$f is missing or not executable (is a build running?)"
+  done
+  PATH=$TMPD/bin:$PATH
+  R[env.bin]="copy of bin/ taken $(date -u +%H:%M:%SZ), newest file $(find "$TOP/bin" -type f -printf '%TY-%Tm-%Td %TH:%TM:%.2TSZ\n' | sort | tail -1)"
 }
 
 # set_control FILE VALUE: one control file, through imc-ctl set
@@ -339,6 +374,7 @@ figures() {
   R[$t.e2e_rate]=$(rate "$n" "${R[$t.t0]}" "${R[$t.t2]:-}")
   R[$t.e2e_MBps]=$(awk -v r="${R[$t.e2e_rate]}" -v s="$size" 'BEGIN { if (r != "n/a") printf "%.1f", r * s / 1e6; else print "n/a" }')
   cpu_account "$t" "$n"
+  cpu_split "$t" "$n"
 }
 
 # ---------------------------------------------------------------- 1. inbound, local mailboxes
@@ -525,8 +561,12 @@ final_check() {
 
 # ---------------------------------------------------------------- summary
 row() { local l=$1; shift; printf '   %-22s%s\n' "$l" "$*"; }
-cpu_row() { row "" "CPU per message: instance $(med "$1.inst_ms") ms (user $(med "$1.inst_user_s") s + sys $(med "$1.inst_sys_s") s)," \
-                   "machine $(med "$1.mach_ms") ms (busy $(med "$1.busy_pct")%)"; }
+cpu_row() {
+  row "" "CPU per message: instance $(med "$1.inst_ms") ms (user $(med "$1.inst_user_s") s + sys $(med "$1.inst_sys_s") s in all)," \
+         "machine $(med "$1.mach_ms") ms (busy $(med "$1.busy_pct")%)"
+  row "" "  of the instance's: smtpd service $(med "$1.smtpd_ms") ms (imc-tcpd, imc-smtpd, imc-queue)," \
+         "send service $(med "$1.send_ms") ms (imc-send, imc-local or imc-remote)"
+}
 mem_row() {
   if [ "$(med "$1.smtpd_priv_avg")" = n/a ]; then row "" "imc-smtpd private memory: not sampled (the run is shorter than SAMPLE=${SAMPLE}s)"
   else row "" "imc-smtpd private memory: average $(med "$1.smtpd_priv_avg") KB, max $(med "$1.smtpd_priv_max") KB ($(med "$1.smtpd_max_n") at once at most)"; fi
@@ -592,6 +632,7 @@ summary() {
   echo "machine: $(nproc) cpus, kernel $(uname -r), load at start ${R[env.load]}"
   echo "filesystem of $BENCH_DIR: ${R[env.fs]}"
   echo "tree ${R[env.git]}; N=$N N100K=$N100K N1M=$N1M SESS=$SESS MBOXES=$MBOXES IDLE=$IDLE REPS=$REPS (figures: medians)"
+  echo "imc binaries: ${R[env.bin]}"
   echo "imc control: ${R[env.limits]}${CONTROL:+ (CONTROL=$CONTROL)}"
   echo "raw results: $OUT"
   echo
@@ -653,6 +694,7 @@ main() {
   R[env.git]="$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$TOP" diff --quiet 2>/dev/null || echo ' (modified)')"
   note "N=$N N100K=$N100K N1M=$N1M SESS=$SESS REPS=$REPS; ports $PORT (imc) $SINK_PORT (sink); instance in $TMPD; raw results in $OUT"
   build_probe
+  snapshot_bin
   make_instance
   start_instance
   run_all

@@ -165,10 +165,13 @@ static int on_selfpipe(void)
   return stop;
 }
 
+/* each message that is due gets one turn: one that stays due (it could not be
+   dispatched) waits for the next loop rather than spinning here */
 static void run_due(unsigned long now)
 {
   struct msg *m;
-  while ((m = heap_top()) != 0 && m->next <= now) {
+  unsigned long turns = msg_count() + 1;
+  while (turns-- && (m = heap_top()) != 0 && m->next <= now) {
     heap_set(m, TIME_NEVER);
     msg_schedule(m, now);
   }
@@ -179,7 +182,7 @@ static int poll_timeout(unsigned long now, unsigned long periodic)
   struct msg *m = heap_top();
   unsigned long until = periodic;
   if (m && m->next < until) until = m->next;
-  if (until <= now) return 0;
+  if (until <= now) return 1000 * (m && m->next <= now);   /* a message that stayed due: a second */
   return until - now > 3600 ? 3600000 : (int)((until - now) * 1000);
 }
 
