@@ -36,9 +36,14 @@ build/%.o: %.c $(HEADERS) | deps-ok
 	$(CC) $(CFLAGS) -c -o $@ $<
 build/libimc.a: $(patsubst %.c,build/%.o,$(MODULES))
 	rm -f $@ && ar rcs $@ $^
+# The programs started per connection or per message are linked statically, so
+# that starting one maps no shared object at all.  The others stay dynamic: the
+# daemons gain nothing, the name service (getpwnam, initgroups) and iconv's
+# modules need it, and libfaketime (the tests' clock) works only through it.
+STATIC   = imc-smtpd imc-queue imc-local imc-remote
 define prog_rule
 bin/$(notdir $(basename $(1))): build/$(basename $(1)).o build/libimc.a
-	$$(CC) $$(CFLAGS) -o $$@ $$^ $$(LDLIBS)
+	$$(CC) $$(CFLAGS) $(if $(filter $(notdir $(basename $(1))),$(STATIC)),-static -o $$@ $$^ -lbearssl -lowfat -lcrypt,-o $$@ $$^ $$(LDLIBS))
 endef
 $(foreach m,$(MAINS),$(eval $(call prog_rule,$(m))))
 bin/sendmail: bin/imc-inject

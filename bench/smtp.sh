@@ -487,6 +487,8 @@ pf() {
   median $(awk -F'\t' -v sc="$1" -v f="$2" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
     $1 == sc && (f in c) { print $c[f] }' "$OUT/postfix.tsv")
 }
+# pf_mem SCENARIO: Postfix's smtpd private KB, n/a when its sampler saw no smtpd (it writes 0)
+pf_mem() { local m; m=$(pf "$1" smtpd_private_kb); [ "$m" = 0 ] && m=n/a; echo "$m"; }
 # pf_machine_ms SCENARIO: Postfix's whole-machine CPU per message (its sampler left out)
 pf_machine_ms() {
   [ -s "$OUT/postfix.tsv" ] || { echo n/a; return; }
@@ -604,7 +606,7 @@ summary_postfix() {
   for sc in inbound1 big100k big1m; do
     row "$sc x $(pf "$sc" n)" "end to end $(pf "$sc" e2e_mps) msg/s ($(pf "$sc" e2e_MBps) MB/s); accept $(pf "$sc" inbound_mps) msg/s"
     row "" "CPU per message: postfix $(pf "$sc" pf_cpu_ms_per_msg) ms, machine $(pf_machine_ms "$sc") ms (busy $(pf "$sc" sys_busy_pct)%);" \
-           "smtpd private $(pf "$sc" smtpd_private_kb) KB; sent $(pf "$sc" sent), deferred $(pf "$sc" deferred)"
+           "smtpd private $(pf_mem "$sc") KB; sent $(pf "$sc" sent), deferred $(pf "$sc" deferred)"
   done
 }
 
@@ -621,8 +623,8 @@ summary_ratios() {
       "1 MB $(ratio "$(med r1m.inst_ms)" "$(pf big1m pf_cpu_ms_per_msg)") (imc's tree / Postfix's; below 1: imc uses less)"
   row "" "machine: 4 KB $(ratio "$(med r4k.mach_ms)" "$(pf_machine_ms inbound1)"), 100 KB $(ratio "$(med r100k.mach_ms)" "$(pf_machine_ms big100k)")," \
       "1 MB $(ratio "$(med r1m.mach_ms)" "$(pf_machine_ms big1m)"); inbound into Maildirs / Postfix inbound1: $(ratio "$(med in1.inst_ms)" "$(pf inbound1 pf_cpu_ms_per_msg)")"
-  row "memory per connection" "$(ratio "$(med r4k.smtpd_priv_avg)" "$(pf inbound1 smtpd_private_kb)") imc-smtpd / Postfix smtpd private (4 KB relay run);" \
-      "$(ratio "${R[idle.per_conn_kb]:-n/a}" "$(pf inbound1 smtpd_private_kb)") idle connection / Postfix smtpd"
+  row "memory per connection" "$(ratio "$(med r4k.smtpd_priv_avg)" "$(pf_mem inbound1)") imc-smtpd / Postfix smtpd private (4 KB relay run);" \
+      "$(ratio "${R[idle.per_conn_kb]:-n/a}" "$(pf_mem inbound1)") idle connection / Postfix smtpd"
 }
 
 summary() {

@@ -59,7 +59,17 @@ void rcpt_result(struct msg *m, unsigned long i, char code, const char *text, un
   }
 }
 
-/* mark pending recipients whose lifetime is over; 1 if any */
+/* a recipient that cannot be tried now: its message or destination is held, or
+   transfermode keeps remote mail back */
+static int rcpt_waits(const struct msg *m, const struct qinfo_rcpt *r)
+{
+  return (m->q.flags & QI_HELD)
+         || (r->kind == QI_REMOTE && (!remote_allowed() || held_domain(r->target.s, r->target.len)));
+}
+
+/* mark pending recipients whose lifetime is over; 1 if any.  A recipient that
+   could be tried but never was gets its first try first (as qmail does): a
+   message is not bounced as expired untried after imc-send was down a while. */
 static int expire(struct msg *m, unsigned long now)
 {
   unsigned long i;
@@ -67,7 +77,7 @@ static int expire(struct msg *m, unsigned long now)
   if (now < expiry(m)) return 0;
   for (i = 0; i < m->q.n; i++) {
     struct qinfo_rcpt *r = &m->q.r[i];
-    if (r->state != QI_PENDING || m->busy[i]) continue;
+    if (r->state != QI_PENDING || m->busy[i] || (!r->attempts && !rcpt_waits(m, r))) continue;
     r->state = QI_EXPIRED;
     if (!r->reply.len) set_reply(r, "4.4.7 message expired before it could be delivered");
     else {
@@ -92,9 +102,7 @@ static unsigned long next_wake(const struct msg *m, unsigned long now)
     if (m->busy[i]) continue;
     if (r->state == QI_FAILED || r->state == QI_EXPIRED) w = now + BOUNCE_RETRY;
     else if (r->state == QI_PENDING) {
-      int waits = (m->q.flags & QI_HELD)
-                  || (r->kind == QI_REMOTE && (!remote_allowed() || held_domain(r->target.s, r->target.len)));
-      w = waits ? expiry(m) : r->next;
+      w = rcpt_waits(m, r) ? expiry(m) : r->next;
       if (w > expiry(m)) w = expiry(m);
       if (warn_pending(m) && m->q.qtime + cfg.delaywarn < w) w = m->q.qtime + cfg.delaywarn;
     }
