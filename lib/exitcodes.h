@@ -32,6 +32,13 @@
 #define QX_IS_PERM(x) ((x) >= 11 && (x) <= 40)
 #define QX_IS_TEMP(x) (!QX_IS_OK(x) && !QX_IS_PERM(x))
 
+/* imc-convert (also 0 converted, 100 usage, 111 temporary); on any code but 0
+   the output is incomplete or empty and the caller discards it */
+#define CX_OK          0
+#define CX_SUPPRESSED 20   /* an automatic reply or out-of-office this profile does not send:
+                              nothing written; the caller tracks it "suppressed" */
+#define CX_TOOBIG     21   /* the converted message exceeds the profile's maxsize: bounce 5.3.4 */
+
 /* sendmail(8) compatible codes used by imc-inject (sysexits.h values) */
 #define IX_USAGE      64
 #define IX_DATAERR    65

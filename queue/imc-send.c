@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -88,9 +89,21 @@ static void config_reload(void)
   }
 }
 
+/* as many descriptors as the hard limit allows: every deliverer run holds its
+   messages' queue files open while it runs */
+static void fd_limit(void)
+{
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
 static void start(void)
 {
   int fd;
+  fd_limit();
   if (chdir(imc_home()) < 0) fatalsys(EX_TEMP, "unable to enter ", imc_home());
   if (imc_path(&qdir, "queue") < 0) fatalsys(EX_TEMP, "out of memory");
   fd = open("queue/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);

@@ -261,9 +261,8 @@ static int msg_load(const char *id, char area, unsigned long now)
   load_headers(m, qf.fd);
   r = load_state(m, &rcpts, now);
   stralloc_free(&rcpts);
-  m->fd = qf.fd;                       /* kept: the first delivery needs it */
-  qf.fd = -1;
-  qfile_close(&qf);
+  qfile_close(&qf);                    /* reopened when a delivery needs it: 100,000 queued
+                                          messages must not hold 100,000 descriptors */
   if (r == 0 && !(m->busy = calloc(m->q.n ? m->q.n : 1, 1))) r = -1;
   if (r < 0) {
     if (r == -2) msg_quarantine(id, area, "state file fails validation");
