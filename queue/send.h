@@ -60,6 +60,7 @@ extern stralloc qdir;                              /* IMC_HOME/queue */
 int queue_scan_new(unsigned long now);             /* load every unknown message in new/ */
 int msg_open(struct msg *m);                       /* m->fd, opened if closed: 0 or -1 */
 int msg_path(stralloc *sa, const struct msg *m);   /* its queue file */
+extern int recovering;                             /* loading at start: schedule later */
 int queue_recover(unsigned long now);                         /* at start: mess/, info/ orphans, debris */
 void queue_debris(unsigned long now);              /* remove old tmp/ files */
 void msg_quarantine(const char *id, char area, const char *why);
@@ -98,6 +99,7 @@ int remote_due(struct msg *m, unsigned long i, unsigned long now);  /* queue it 
 void remote_dispatch(void);
 void dest_result(struct dest *d, unsigned long final, unsigned long tempfail, unsigned long now);
 void remote_retry(const char *domain, unsigned long now);          /* 0: every destination */
+void remote_dest_up(const char *domain);                          /* forget that it was down */
 int remote_allowed(void);                                         /* transfermode lets mail out */
 int remote_reload(void);                                          /* control/routes, smarthost, transfermode */
 

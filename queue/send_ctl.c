@@ -177,14 +177,20 @@ static void ctl_file_run(const char *dirpath, const char *name, unsigned long no
   stralloc_free(&text);
 }
 
+static int not_dot(const struct dirent *e) { return e->d_name[0] != '.'; }
+
+/* in the order they were made: names are SECONDS.PID.N, compared as numbers */
 void ctl_scan(unsigned long now)
 {
   stralloc dirpath = {0};
-  DIR *d;
-  struct dirent *e;
-  if (imc_path(&dirpath, "queue/ctl") < 0 || !(d = opendir(dirpath.s))) { stralloc_free(&dirpath); return; }
-  while ((e = readdir(d)) != 0)
-    if (e->d_name[0] != '.') ctl_file_run(dirpath.s, e->d_name, now);
-  closedir(d);
+  struct dirent **list;
+  int n, i;
+  if (imc_path(&dirpath, "queue/ctl") < 0) return;
+  n = scandir(dirpath.s, &list, not_dot, versionsort);
+  for (i = 0; i < n; i++) {
+    ctl_file_run(dirpath.s, list[i]->d_name, now);
+    free(list[i]);
+  }
+  if (n >= 0) free(list);
   stralloc_free(&dirpath);
 }

@@ -116,6 +116,14 @@ int jobs_open(struct job *jobs, unsigned long n, struct spawn_fd *fds, size_t *n
   return 0;
 }
 
+/* imc-send holds a queue file open only while it starts a deliverer for it */
+static void jobs_close(struct job *jobs, unsigned long n)
+{
+  unsigned long k;
+  for (k = 0; k < n; k++)
+    if (jobs[k].m->fd >= 0) { close(jobs[k].m->fd); jobs[k].m->fd = -1; }
+}
+
 int run_start(const char *prog, char **argv, const stralloc *in, struct job *jobs, unsigned long n,
               struct dest *d)
 {
@@ -141,6 +149,7 @@ int run_start(const char *prog, char **argv, const stralloc *in, struct job *job
   r = 0;
 done:
   if (r < 0) warnsys("unable to run ", prog);
+  jobs_close(jobs, n);            /* the deliverer has its own copies now */
   if (memfd >= 0) close(memfd);
   if (p[0] >= 0) close(p[0]);
   if (p[1] >= 0) close(p[1]);

@@ -26,6 +26,7 @@
 #define HEAD_PEEK 16384            /* bytes read to find the Message-ID */
 
 struct config cfg;
+int recovering;
 struct directory dir;
 stralloc qdir;
 
@@ -270,7 +271,8 @@ static int msg_load(const char *id, char area, unsigned long now)
     msg_free(m);
     return r == -2 ? 0 : -1;
   }
-  msg_schedule(m, now);
+  if (recovering) heap_set(m, now);    /* the administrator's requests come first */
+  else msg_schedule(m, now);
   return 0;
 }
 
@@ -360,8 +362,10 @@ static void on_debris(const char *dirpath, const char *name, unsigned long now)
 
 int queue_recover(unsigned long now)
 {
+  recovering = 1;
   scan_hashed("mess", on_mess, now);
-  if (queue_scan_new(now) < 0) return -1;
+  if (queue_scan_new(now) < 0) { recovering = 0; return -1; }
+  recovering = 0;
   scan_hashed("info", on_info_tmp, now);
   queue_debris(now);
   return 0;

@@ -194,7 +194,7 @@ static void retry_msg(struct msg *m, void *vctx)
 }
 
 /* the destination of a domain brought up again, or every one when domain is 0 */
-static void dest_up(const char *domain)
+void remote_dest_up(const char *domain)
 {
   stralloc t = {0};
   struct dest *d;
@@ -211,6 +211,6 @@ static void dest_up(const char *domain)
 void remote_retry(const char *domain, unsigned long now)
 {
   struct retry_ctx c = { domain, now };
-  dest_up(domain);
+  remote_dest_up(domain);
   msg_foreach(retry_msg, &c);
 }

@@ -112,11 +112,16 @@ static unsigned long next_wake(const struct msg *m, unsigned long now)
   return t;
 }
 
+/* the administrator asked: every waiting recipient now, its destination too */
 void msg_retry(struct msg *m, unsigned long now)
 {
   unsigned long i;
-  for (i = 0; i < m->q.n; i++)
-    if (m->q.r[i].state == QI_PENDING && !m->busy[i]) m->q.r[i].next = now;
+  for (i = 0; i < m->q.n; i++) {
+    struct qinfo_rcpt *r = &m->q.r[i];
+    if (r->state != QI_PENDING || m->busy[i]) continue;
+    r->next = now;
+    if (r->kind == QI_REMOTE) remote_dest_up(r->target.s);
+  }
   heap_set(m, now);
 }
 

@@ -1,0 +1,291 @@
+/*
+ * imc-qread -- the queued messages, one line each, or one message in full.
+ *
+ *     imc-qread              one line per message:
+ *                            ID AGE SIZE <SENDER> RECIPIENT=STATE ...
+ *     imc-qread ID...        each message in full: where it is, the envelope,
+ *                            every recipient's state (attempts, last reply,
+ *                            next retry), its history from the tracking log,
+ *                            and the header section
+ *
+ * Input: the queue of $IMC_HOME (default /var/imc), read only, and the
+ * tracking log (log/track/, the rotated files too) for the history.
+ * Recipient states: queued (pending, not tried yet), deferred (tried,
+ * waiting for its next retry), held, delivered, failed and expired (a
+ * bounce is being sent), bounced.  Quarantined files are listed last with
+ * the state quarantined; imc-qread ID shows them too.
+ *
+ * Exit codes: 0; 100 usage, or an ID that is not in the queue; 111 the
+ * queue cannot be read.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include "admin.h"
+#include "diag.h"
+#include "exitcodes.h"
+#include "fileio.h"
+#include "header.h"
+
+#define HEADER_MAX 65536       /* the most of a header section shown */
+
+static struct aqueue aq;
+
+static void put_sender(const char *s)
+{
+  adm_puts("<");
+  adm_putclean(s, strlen(s));
+  adm_puts(">");
+}
+
+/* ---- the list */
+
+static void list_head(const char *id, unsigned long t, unsigned long long size)
+{
+  char age[ADM_AGE];
+  adm_age(age, aq.now > t ? aq.now - t : 0);
+  adm_puts(id);
+  adm_rpad(age, 7);
+  adm_rnum((unsigned long)size, 10);
+  adm_puts("  ");
+}
+
+static void list_one(struct amsg *m)
+{
+  unsigned long i;
+  list_head(m->id, m->qtime, m->msglen);
+  put_sender(m->sender.s);
+  for (i = 0; i < m->q.n; i++) {
+    const struct qinfo_rcpt *r = &m->q.r[i];
+    adm_puts(" ");
+    adm_putclean(r->address.s, r->address.len);
+    adm_puts("=");
+    adm_puts(amsg_rcpt_state(&aq, m, r));
+  }
+  if (m->info == -2) adm_puts(" (state file fails validation)");
+  adm_puts("\n");
+}
+
+static void list_quarantined(const struct aquar *q, void *ctx)
+{
+  (void)ctx;
+  list_head(q->name, q->time, q->size);
+  adm_puts(q->valid ? "- quarantined (valid now: imc-qctl requeue)\n" : "- quarantined\n");
+}
+
+static int do_list(void)
+{
+  stralloc ids = {0};
+  size_t pos;
+  if (aq_ids(&aq, &ids) < 0) fatalsys(EX_TEMP, "unable to read the queue");
+  for (pos = 0; pos < ids.len; pos += QID_LEN + 1) {
+    struct amsg m;
+    char area = aq_where(&aq, ids.s + pos);
+    int bad, r = area ? amsg_load(&aq, &m, ids.s + pos, area, &bad) : 0;
+    if (r < 0) fatalsys(EX_TEMP, "unable to read message ", ids.s + pos);
+    if (r == 0) continue;
+    list_one(&m);
+    amsg_free(&m);
+    adm_flush();
+  }
+  stralloc_free(&ids);
+  if (aq_quarantine(&aq, list_quarantined, 0) < 0) fatalsys(EX_TEMP, "unable to read queue/quarantine");
+  adm_flush();
+  return EX_OK;
+}
+
+/* ---- one message */
+
+static void label(const char *l)
+{
+  adm_puts("  ");
+  adm_pad(l, 14);
+}
+
+static void put_time(unsigned long t)
+{
+  char iso[ADM_TIME], age[ADM_AGE];
+  adm_iso(iso, t);
+  adm_puts(iso);
+  if (t <= aq.now) { adm_age(age, aq.now - t); adm_puts(" ("); adm_puts(age); adm_puts(" ago)"); }
+  else { adm_age(age, t - aq.now); adm_puts(" (in "); adm_puts(age); adm_puts(")"); }
+}
+
+static void show_where(const struct amsg *m)
+{
+  char h[2] = { qid_hash(m->id), 0 };
+  label("where:");
+  if (m->area == AREA_QUAR) adm_puts("queue/quarantine/");
+  else if (m->area == AREA_NEWQ) adm_puts("queue/new/");
+  else { adm_puts("queue/mess/"); adm_puts(h); adm_puts("/"); }
+  adm_puts(m->id);
+  if (m->info == 1) adm_puts(m->area == AREA_QUAR ? ", state in ID.info beside it" : ", with its state file");
+  else if (m->info == -2) adm_puts(", its state file fails validation");
+  else if (m->area == AREA_NEWQ) adm_puts(" (first delivery: no state file yet)");
+  adm_puts("\n");
+}
+
+static void show_envelope(const struct amsg *m)
+{
+  size_t pos = 0, len;
+  const char *val;
+  char type;
+  label("sender:");
+  put_sender(m->sender.s);
+  adm_puts("\n");
+  while (env_next(m->env.s, m->env.len, &pos, &type, &val, &len) == 1) {
+    if (type == 'F') continue;
+    label(type == 'T' ? "envelope to:" : "info:");
+    adm_putclean(val, len);
+    adm_puts("\n");
+  }
+}
+
+static void show_summary(const struct amsg *m)
+{
+  adm_puts("message ");
+  adm_puts(m->id);
+  adm_puts("\n");
+  show_where(m);
+  label("queued:");
+  put_time(m->qtime);
+  adm_puts("\n");
+  label("size:");
+  adm_putulong((unsigned long)m->msglen);
+  adm_puts(" bytes\n");
+  label("flags:");
+  if (!m->q.flags) adm_puts("-");
+  if (m->q.flags & QI_HELD) adm_puts("held ");
+  if (m->q.flags & QI_WARNED) adm_puts("delay-warning-sent");
+  adm_puts("\n");
+  show_envelope(m);
+}
+
+static void show_rcpt(const struct amsg *m, const struct qinfo_rcpt *r)
+{
+  adm_puts("recipient ");
+  adm_putclean(r->address.s, r->address.len);
+  adm_puts("\n");
+  label("state:");
+  adm_puts(amsg_rcpt_state(&aq, m, r));
+  adm_puts(r->kind == QI_LOCAL ? ", local, mailbox " : ", remote, destination ");
+  adm_putclean(r->target.s, r->target.len);
+  adm_puts("\n");
+  if (r->original.len && (r->original.len != r->address.len || memcmp(r->original.s, r->address.s, r->address.len))) {
+    label("original:");
+    adm_putclean(r->original.s, r->original.len);
+    adm_puts("\n");
+  }
+  label("attempts:");
+  adm_putulong(r->attempts);
+  if (r->last) { adm_puts(", the last "); put_time(r->last); }
+  adm_puts("\n");
+  if (r->state == QI_PENDING && r->attempts && !amsg_rcpt_held(&aq, m, r)) {
+    label("next retry:");
+    put_time(r->next);
+    adm_puts("\n");
+  }
+  if (r->reply.len) { label("last reply:"); adm_putclean(r->reply.s, r->reply.len); adm_puts("\n"); }
+}
+
+struct hist { const char *id; unsigned long n; };
+
+static void on_event(struct trk_event *e, void *vctx)
+{
+  struct hist *h = vctx;
+  if (strcmp(e->id, h->id)) return;
+  h->n++;
+  adm_puts("  ");
+  adm_puts(e->time);
+  adm_puts(" ");
+  adm_pad(e->event, 10);
+  adm_puts(" ");
+  adm_putclean(e->rcpt, strlen(e->rcpt));
+  if (*e->peer) { adm_puts(" peer="); adm_putclean(e->peer, strlen(e->peer)); }
+  if (*e->result) { adm_puts(": "); adm_putclean(e->result, strlen(e->result)); }
+  adm_puts("\n");
+}
+
+static void show_history(const char *id)
+{
+  stralloc dir = {0};
+  struct hist h = { id, 0 };
+  adm_puts("history (tracking log)\n");
+  if (trk_dir(&dir) < 0) adm_nomem();
+  if (trk_scan(dir.s, on_event, &h) < 0) warnsys("unable to read the tracking log ", dir.s);
+  else if (!h.n) adm_puts("  (no events)\n");
+  stralloc_free(&dir);
+}
+
+/* the header section, each line indented */
+static void show_headers(struct aqueue *q, const struct amsg *m)
+{
+  stralloc p = {0};
+  char buf[HEADER_MAX];
+  size_t want = m->msglen < sizeof buf ? (size_t)m->msglen : sizeof buf, n, pos = 0;
+  ssize_t got = -1;
+  int fd;
+  adm_puts("headers\n");
+  if (qpath(&p, q->qdir.s, m->area == AREA_NEWQ ? "new" : m->area == AREA_QUAR ? "quarantine" : "mess", m->id) < 0)
+    adm_nomem();
+  if ((fd = open(p.s, O_RDONLY | O_CLOEXEC)) >= 0) { got = pread_full(fd, buf, want, 0); close(fd); }
+  stralloc_free(&p);
+  if (got < 0) { adm_puts("  (unable to read the message)\n"); return; }
+  n = header_end(buf, (size_t)got);
+  while (pos < n) {
+    char *nl = memchr(buf + pos, '\n', n - pos);
+    size_t len = nl ? (size_t)(nl - buf) - pos : n - pos;
+    if (len || pos + 1 < n) { adm_puts("  "); adm_putclean(buf + pos, len); adm_puts("\n"); }
+    pos += len + 1;
+  }
+  if (n == (size_t)got && got == (ssize_t)sizeof buf) adm_puts("  (cut)\n");
+}
+
+/* a file that fails validation: where it is, and what the tracking log knows */
+static void show_bad(const char *id, char area)
+{
+  char h[2] = { qid_hash(id), 0 };
+  adm_puts("message ");
+  adm_puts(id);
+  adm_puts("\n");
+  label("where:");
+  adm_puts(area == AREA_QUAR ? "queue/quarantine/" : area == AREA_NEWQ ? "queue/new/" : "queue/mess/");
+  if (area == AREA_MESSQ) { adm_puts(h); adm_puts("/"); }
+  adm_puts(id);
+  adm_puts(" (fails validation: its size, trailer or envelope is wrong)\n");
+  show_history(id);
+}
+
+static int do_show(const char *id)
+{
+  struct amsg m;
+  unsigned long i;
+  char area = aq_where(&aq, id);
+  int bad = 0, r = area ? amsg_load(&aq, &m, id, area, &bad) : 0;
+  if (r < 0) fatalsys(EX_TEMP, "unable to read message ", id);
+  if (r == 0 && bad) { show_bad(id, area); return EX_OK; }
+  if (r == 0) { warn(id, ": not in the queue"); return EX_PERM; }
+  show_summary(&m);
+  for (i = 0; i < m.q.n; i++) show_rcpt(&m, &m.q.r[i]);
+  show_history(id);
+  show_headers(&aq, &m);
+  amsg_free(&m);
+  return EX_OK;
+}
+
+int main(int argc, char **argv)
+{
+  int i, ex = EX_OK;
+  diag_prog = "imc-qread";
+  for (i = 1; i < argc; i++)
+    if (!qid_valid(argv[i], strlen(argv[i]))) usage("[ID...]");
+  if (aq_open(&aq) < 0) fatalsys(EX_TEMP, "unable to read the instance");
+  if (argc == 1) ex = do_list();
+  for (i = 1; i < argc; i++) {
+    if (i > 1) adm_puts("\n");
+    if (do_show(argv[i]) != EX_OK) ex = EX_PERM;
+    adm_flush();
+  }
+  aq_close(&aq);
+  return ex;
+}
