@@ -56,20 +56,26 @@ ssize_t pread_full(int fd, void *buf, size_t len, off_t off)
   return (ssize_t)got;
 }
 
-int file_read_fd(int fd, stralloc *sa)
+int fd_read_all(int fd, stralloc *sa, size_t max)
 {
-  sa->len = 0;
   for (;;) {
     ssize_t r;
-    if (!stralloc_readyplus(sa, 8192)) { errno = ENOMEM; return -1; }
-    r = read(fd, sa->s + sa->len, 8192);
+    if (sa->len >= max) return -2;
+    if (!stralloc_readyplus(sa, 65536)) { errno = ENOMEM; return -1; }
+    r = read(fd, sa->s + sa->len, 65536);
+    if (r == 0) return 0;
     if (r < 0) {
       if (errno == EINTR) continue;
       return -1;
     }
-    if (r == 0) return 0;
     sa->len += (size_t)r;
   }
+}
+
+int file_read_fd(int fd, stralloc *sa)
+{
+  sa->len = 0;
+  return fd_read_all(fd, sa, (size_t)-1) < 0 ? -1 : 0;
 }
 
 int file_read(const char *path, stralloc *sa)

@@ -15,6 +15,8 @@ ssize_t read_full(int fd, void *buf, size_t len);           /* until len or EOF;
 ssize_t pread_full(int fd, void *buf, size_t len, off_t off);
 int file_read(const char *path, stralloc *sa);              /* 1 read, 0 missing, -1 error */
 int file_read_fd(int fd, stralloc *sa);                     /* whole file from its current offset */
+/* appends all of fd (to EOF) to sa: 0, -1 error (errno), -2 more than max bytes */
+int fd_read_all(int fd, stralloc *sa, size_t max);
 int dir_sync(const char *dir);                              /* fsync a directory */
 int dir_sync_parent(const char *path);                      /* fsync the directory holding path */
 /* write path.tmp, fsync, rename onto path, fsync the directory: atomic and durable */

@@ -462,18 +462,9 @@ static void do_line(const char *line, size_t len, int terminated)
 /* all of fd 0, at most LOCAL_INPUT_MAX bytes */
 static void read_jobs(stralloc *in)
 {
-  for (;;) {
-    ssize_t r;
-    if (in->len >= LOCAL_INPUT_MAX) fatal(EX_TEMP, "unable to read jobs: more than 16 MB of input");
-    if (!stralloc_readyplus(in, 65536)) fatal(EX_TEMP, "unable to read jobs: out of memory");
-    r = read(0, in->s + in->len, 65536);
-    if (r == 0) return;
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      fatalsys(EX_TEMP, "unable to read jobs");
-    }
-    in->len += (size_t)r;
-  }
+  int r = fd_read_all(0, in, LOCAL_INPUT_MAX);
+  if (r == -2) fatal(EX_TEMP, "unable to read jobs: more than 16 MB of input");
+  if (r < 0) fatalsys(EX_TEMP, "unable to read jobs");
 }
 
 static void run_jobs(const stralloc *in)

@@ -50,13 +50,14 @@
 #include "inject_run.h"
 #include "message.h"
 #include "queue.h"
+#include "selfpipe.h"
 
 #define SCAN_INTERVAL 60
 #define RETRY_DELAY 60
 
 enum { P_OK, P_QUEUED, P_BAD, P_TEMP, P_GONE };   /* P_OK: go on */
 
-static int selfpipe[2];
+static int sigfd = -1;             /* the self-pipe's read end */
 static int stop;
 static stralloc me, dir, reason, env, added, sender, rcpts;
 static struct msgin in;
@@ -65,14 +66,6 @@ static struct msghead head;
 #define nomem() fatal(EX_TEMP, "out of memory")
 
 /* ---- signals, through the self-pipe */
-
-static void on_signal(int sig)
-{
-  int e = errno;
-  char c = sig == SIGHUP ? 'h' : 't';
-  if (write(selfpipe[1], &c, 1) < 0) {}
-  errno = e;
-}
 
 static void load_me(void)
 {
@@ -85,26 +78,18 @@ static void load_me(void)
 /* drains the self-pipe: sets stop, rereads control/ on SIGHUP */
 static void take_signals(void)
 {
-  char buf[64];
-  ssize_t n, i;
-  while ((n = read(selfpipe[0], buf, sizeof buf)) > 0)
-    for (i = 0; i < n; i++) {
-      if (buf[i] == 't') stop = 1;
-      else load_me();
-    }
+  int sig;
+  while ((sig = selfpipe_next()) != 0) {
+    if (sig == SIGHUP) load_me();
+    else stop = 1;
+  }
 }
 
 static void setup_signals(void)
 {
-  struct sigaction sa;
-  if (pipe2(selfpipe, O_CLOEXEC | O_NONBLOCK) < 0) fatalsys(EX_TEMP, "unable to create the self-pipe");
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sa.sa_flags = SA_RESTART;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, 0);
-  sigaction(SIGINT, &sa, 0);
-  sigaction(SIGHUP, &sa, 0);
+  if ((sigfd = selfpipe_init()) < 0) fatalsys(EX_TEMP, "unable to create the self-pipe");
+  if (selfpipe_catch(SIGTERM, 0) < 0 || selfpipe_catch(SIGINT, 0) < 0 || selfpipe_catch(SIGHUP, 0) < 0)
+    fatalsys(EX_TEMP, "unable to catch signals");
   signal(SIGPIPE, SIG_IGN);
 }
 
@@ -442,7 +427,7 @@ static void wait_loop(int ino)
   while (!stop) {
     struct pollfd p[2];
     time_t now = time(0);
-    p[0].fd = selfpipe[0];
+    p[0].fd = sigfd;
     p[1].fd = ino;
     p[0].events = p[1].events = POLLIN;
     p[0].revents = p[1].revents = 0;

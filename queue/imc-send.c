@@ -28,6 +28,7 @@
 #include "diag.h"
 #include "exitcodes.h"
 #include "fileio.h"
+#include "selfpipe.h"
 #include "send.h"
 #include "track.h"
 
@@ -35,30 +36,15 @@
 #define RESCAN_EVERY 60          /* seconds between safety scans of new/ */
 #define DEBRIS_EVERY 3600
 
-static int selfpipe[2];
+static int sigfd = -1;
 static int trigger = -1;
-
-static void on_signal(int sig)
-{
-  char c = (char)sig;
-  int e = errno;
-  if (write(selfpipe[1], &c, 1) < 0) { /* the pipe is full: a wake-up is pending anyway */ }
-  errno = e;
-}
 
 static void signals_init(void)
 {
-  struct sigaction sa;
-  if (pipe2(selfpipe, O_CLOEXEC | O_NONBLOCK) < 0) fatalsys(EX_TEMP, "unable to create the self-pipe");
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
-  sigaction(SIGHUP, &sa, 0);
-  sigaction(SIGTERM, &sa, 0);
-  sigaction(SIGINT, &sa, 0);
-  sa.sa_handler = SIG_IGN;
-  sigaction(SIGPIPE, &sa, 0);
+  if ((sigfd = selfpipe_init()) < 0) fatalsys(EX_TEMP, "unable to create the self-pipe");
+  if (selfpipe_catch(SIGHUP, 0) < 0 || selfpipe_catch(SIGTERM, 0) < 0 || selfpipe_catch(SIGINT, 0) < 0)
+    fatalsys(EX_TEMP, "unable to catch signals");
+  signal(SIGPIPE, SIG_IGN);
 }
 
 static void config_error(const char *file, unsigned line, const char *msg)
@@ -168,12 +154,10 @@ static void trigger_read(int fd, unsigned long now)
 /* 1 when TERM arrived */
 static int on_selfpipe(void)
 {
-  char sigs[32];
-  ssize_t n = read(selfpipe[0], sigs, sizeof sigs), i;
-  int stop = 0;
-  for (i = 0; i < n; i++) {
-    if (sigs[i] == SIGHUP) config_reload();
-    else if (sigs[i] == SIGTERM || sigs[i] == SIGINT) stop = 1;
+  int sig, stop = 0;
+  while ((sig = selfpipe_next()) != 0) {
+    if (sig == SIGHUP) config_reload();
+    else if (sig == SIGTERM || sig == SIGINT) stop = 1;
   }
   return stop;
 }
@@ -222,7 +206,7 @@ int main(void)
     now = (unsigned long)time(0);
     if (!stopping) { run_due(now); local_dispatch(); remote_dispatch(); }
     if (stopping && !runs_active()) break;
-    fds[0].fd = selfpipe[0]; fds[0].events = POLLIN; fds[0].revents = 0;
+    fds[0].fd = sigfd; fds[0].events = POLLIN; fds[0].revents = 0;
     fds[1].fd = trigger; fds[1].events = stopping ? 0 : POLLIN; fds[1].revents = 0;
     runs_pollfds(fds, &n, MAXPOLL);
     if (poll(fds, n, stopping ? 1000 : poll_timeout(now, rescan < debris ? rescan : debris)) < 0

@@ -63,18 +63,9 @@ static char domain[HOST_MAX + 1];
 
 static void read_jobs(stralloc *in)
 {
-  for (;;) {
-    ssize_t r;
-    if (in->len >= REMOTE_INPUT_MAX) fatal(EX_TEMP, "unable to read jobs: more than 16 MB of input");
-    if (!stralloc_readyplus(in, 65536)) fatal(EX_TEMP, "unable to read jobs: out of memory");
-    r = read(0, in->s + in->len, 65536);
-    if (r == 0) return;
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      fatalsys(EX_TEMP, "unable to read jobs");
-    }
-    in->len += (size_t)r;
-  }
+  int r = fd_read_all(0, in, REMOTE_INPUT_MAX);
+  if (r == -2) fatal(EX_TEMP, "unable to read jobs: more than 16 MB of input");
+  if (r < 0) fatalsys(EX_TEMP, "unable to read jobs");
 }
 
 /* the recipients of a good job, NUL-terminated in place */

@@ -48,6 +48,7 @@
 #include "exitcodes.h"
 #include "fileio.h"
 #include "rules.h"
+#include "selfpipe.h"
 #include "tcpd.h"
 
 #define ACCEPT_BURST 64          /* connections taken from one listener per wake-up */
@@ -66,7 +67,7 @@ static struct tcpd_table table;
 static struct tcpd_listener ls[TCPD_MAXLISTEN];
 static unsigned nls;
 static stralloc smtpd;
-static int selfpipe[2];
+static int sigfd = -1;             /* the self-pipe's read end */
 static time_t paused_until;      /* accept() ran out of resources: wait until then */
 
 /* ---- settings */
@@ -191,28 +192,12 @@ static void drop_privileges(void)
     fatal(EX_TEMP, "unable to drop privileges to ", u);
 }
 
-static void on_signal(int sig)
-{
-  char c = (char)sig;
-  int e = errno;
-  if (write(selfpipe[1], &c, 1) < 0) { /* the pipe is full: a wake-up is pending anyway */ }
-  errno = e;
-}
-
 static void signals_init(void)
 {
-  struct sigaction sa;
-  if (pipe2(selfpipe, O_CLOEXEC | O_NONBLOCK) < 0) fatalsys(EX_TEMP, "unable to create the self-pipe");
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
-  sigaction(SIGHUP, &sa, 0);
-  sigaction(SIGTERM, &sa, 0);
-  sigaction(SIGINT, &sa, 0);
-  sigaction(SIGCHLD, &sa, 0);
-  sa.sa_handler = SIG_IGN;
-  sigaction(SIGPIPE, &sa, 0);
+  if ((sigfd = selfpipe_init()) < 0) fatalsys(EX_TEMP, "unable to create the self-pipe");
+  if (selfpipe_catch(SIGHUP, 0) < 0 || selfpipe_catch(SIGTERM, 0) < 0 || selfpipe_catch(SIGINT, 0) < 0
+      || selfpipe_catch(SIGCHLD, SA_NOCLDSTOP) < 0) fatalsys(EX_TEMP, "unable to catch signals");
+  signal(SIGPIPE, SIG_IGN);
 }
 
 static void ready(void)
@@ -364,14 +349,11 @@ static void reap(void)
 /* 1 when TERM arrived */
 static int on_selfpipe(void)
 {
-  char sigs[64];
-  ssize_t n, i;
-  int stop = 0, hup = 0;
-  while ((n = read(selfpipe[0], sigs, sizeof sigs)) > 0)
-    for (i = 0; i < n; i++) {
-      if (sigs[i] == SIGHUP) hup = 1;
-      else if (sigs[i] == SIGTERM || sigs[i] == SIGINT) stop = 1;
-    }
+  int sig, stop = 0, hup = 0;
+  while ((sig = selfpipe_next()) != 0) {
+    if (sig == SIGHUP) hup = 1;
+    else if (sig == SIGTERM || sig == SIGINT) stop = 1;
+  }
   reap();
   if (hup) settings_reload();
   return stop;
@@ -384,7 +366,7 @@ static void serve(void)
   for (;;) {
     int paused = paused_until && time(0) < paused_until;
     if (!paused) paused_until = 0;
-    fds[0].fd = selfpipe[0]; fds[0].events = POLLIN; fds[0].revents = 0;
+    fds[0].fd = sigfd; fds[0].events = POLLIN; fds[0].revents = 0;
     for (i = 0; i < nls; i++) {
       fds[i + 1].fd = paused ? -1 : ls[i].fd;
       fds[i + 1].events = POLLIN;

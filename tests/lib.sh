@@ -80,3 +80,22 @@ t_done() { [ "$T_FAILS" = 0 ]; }
 
 # t_count_is MAILDIR N: exactly N messages in new/ (for t_wait, which reruns it)
 t_count_is() { [ "$(t_count "$1")" = "$2" ]; }
+
+# t_killer INSTANCE CHILD STOPFILE: in the background, until STOPFILE exists, kill
+# imc-send (one time in three) or its CHILD processes (imc-local, imc-remote)
+# with SIGKILL at random moments; the number of kills goes to STOPFILE.kills.
+# s6-svstat -p says -1 while the service is down: never kill that.
+t_killer() {
+  _k=0
+  while [ ! -e "$3" ]; do
+    sleep "0.$(( $(od -An -N1 -tu1 /dev/urandom) % 25 + 5 ))"
+    _p=$(s6-svstat -p "$1/service/send" 2>/dev/null)
+    case "$_p" in ''|*[!0-9]*|0|1) continue ;; esac
+    if [ $(( $(od -An -N1 -tu1 /dev/urandom) % 3 )) = 0 ]; then
+      kill -9 "$_p" 2>/dev/null && _k=$((_k + 1))
+    else
+      pkill -9 -P "$_p" "$2" 2>/dev/null && _k=$((_k + 1))
+    fi
+  done
+  echo "$_k" > "$3.kills"
+}

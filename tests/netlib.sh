@@ -1,5 +1,5 @@
 # netlib.sh -- network peers for the integration tests (sourced after lib.sh):
-# a random 127.A.B.0/24 for this run (NET, ip N), Python SMTP sinks
+# a random 127.A.B.0/24 for this run (NET, hip N), Python SMTP sinks
 # (tests/tools/sink.py) and a dnsmasq, each started in the background,
 # recorded in T_PIDS and stopped by pid.  Sinks write what they accept to
 # W/NAME.md/ and count connections in W/NAME.count.
@@ -9,8 +9,8 @@ mkdir -p "$W"
 SINK=$TOP/tests/tools/sink.py
 _r=$(( ($$ * 7919 + $(date +%s) + $(od -An -N2 -tu2 /dev/urandom)) % 50000 ))
 NET=127.$((_r % 200 + 20)).$((_r / 200 % 250 + 1))
-ip() { echo "$NET.$1"; }
-DEAD=$(ip 2)                        # nothing listens there: connection refused
+hip() { echo "$NET.$1"; }       # not ip: that is iproute2
+DEAD=$(hip 2)                        # nothing listens there: connection refused
 in_use() { ss -Htln 2>/dev/null | awk '{print $4}' | grep -q -e "^$1\$"; }
 
 # start_sink NAME ADDR:PORT [sink options]
@@ -39,12 +39,12 @@ conns() { cat "$W/$1.count" 2>/dev/null || echo 0; }
 # start_dns: dnsmasq on NET.53 with the lines of W/dns.conf.extra (local=/test/);
 # sets DNSCACHEIP
 start_dns() {
-  { printf 'keep-in-foreground\nport=53\nlisten-address=%s\nbind-interfaces\nno-resolv\nno-hosts\nlocal=/test/\n' "$(ip 53)"
+  { printf 'keep-in-foreground\nport=53\nlisten-address=%s\nbind-interfaces\nno-resolv\nno-hosts\nlocal=/test/\n' "$(hip 53)"
     cat "$W/dns.conf.extra"; } > "$W/dns.conf"
   dnsmasq -C "$W/dns.conf" --pid-file= --log-facility="$W/dns.log" 2> "$W/dns.err" &
   T_PIDS="$T_PIDS $!"
-  DNSCACHEIP=$(ip 53); export DNSCACHEIP
-  t_wait 10 sh -c "ss -Hlun | grep -q '$(ip 53):53'" || { fail dns "dnsmasq did not start: $(cat "$W/dns.err")"; return 1; }
+  DNSCACHEIP=$(hip 53); export DNSCACHEIP
+  t_wait 10 sh -c "ss -Hlun | grep -q '$(hip 53):53'" || { fail dns "dnsmasq did not start: $(cat "$W/dns.err")"; return 1; }
 }
 
 # bounce_check MAILDIR-FILE PYTHON-ASSERTIONS: parse a DSN with Python's email package;

@@ -9,10 +9,10 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/netlib.sh"
 
-start_sink fast "$(ip 3):25" || exit 1
-start_sink slow "$(ip 4):25" --rcpt-fail u1@slow.test=451 --rcpt-fail u2@slow.test=451 \
+start_sink fast "$(hip 3):25" || exit 1
+start_sink slow "$(hip 4):25" --rcpt-fail u1@slow.test=451 --rcpt-fail u2@slow.test=451 \
   --rcpt-fail u3@slow.test=451 || exit 1
-start_sink flip "$(ip 5):25" --rcpt-tempfail-first || exit 1
+start_sink flip "$(hip 5):25" --rcpt-tempfail-first || exit 1
 
 I=$T_TMP/i
 IMC_HOME=$I; export IMC_HOME
@@ -20,7 +20,7 @@ t_instance "$I" || { fail setup "imc-setup failed"; exit 1; }
 echo site.test > "$I/control/me"
 echo site.test > "$I/control/sitedomains"
 printf 'mailbox alice "Alice"\nmailbox bob "Bob"\nmailbox carol "Carol"\n' > "$I/control/directory"
-printf 'slow.test [%s]\nfast.test [%s]\nflip.test [%s]\n' "$(ip 4)" "$(ip 3)" "$(ip 5)" > "$I/control/routes"
+printf 'slow.test [%s]\nfast.test [%s]\nflip.test [%s]\n' "$(hip 4)" "$(hip 3)" "$(hip 5)" > "$I/control/routes"
 echo 1h > "$I/control/retry"
 IMC_HOME=$I imc-ctl compile > /dev/null
 t_start "$I" || { fail start "services did not come up"; exit 1; }
@@ -78,7 +78,7 @@ check "qread ID: the envelope" contains "$one" "sender:       <alice@site.test>"
 check "qread ID: a recipient's state" contains "$one" "state:        deferred, remote, destination slow.test"
 check "qread ID: attempts" has_line "$one" '^  attempts:     1, the last '
 check "qread ID: next retry" has_line "$one" '^  next retry:   .*(in [0-9]'
-check "qread ID: the last reply" contains "$one" "last reply:   [$(ip 4)]: 451"
+check "qread ID: the last reply" contains "$one" "last reply:   [$(hip 4)]: 451"
 check "qread ID: the history: received" has_line "$one" ' received  *u1@slow.test'
 check "qread ID: the history: deferred, with the reply" has_line "$one" ' deferred  *u1@slow.test: .*451'
 check "qread ID: the headers" contains "$one" "  Subject: one"

@@ -15,22 +15,7 @@ for k in 0 1 2 3 4; do echo "mailbox m$k \"M $k\""; done > "$I/control/directory
 imc-ctl compile > /dev/null
 t_start "$I" || { fail start "services did not come up"; exit 1; }
 
-send_pid() { s6-svstat -p "$I/service/send" 2>/dev/null; }
-killer() {
-  kills=0
-  while [ ! -e "$T_TMP/stop" ]; do
-    sleep "0.$(( $(od -An -N1 -tu1 /dev/urandom) % 25 + 5 ))"
-    p=$(send_pid)
-    case "$p" in ''|*[!0-9]*|0|1) continue ;; esac     # s6-svstat -p says -1 while down
-    if [ $(( $(od -An -N1 -tu1 /dev/urandom) % 2 )) = 0 ]; then
-      kill -9 "$p" 2>/dev/null && kills=$((kills + 1))
-    else
-      pkill -9 -P "$p" imc-local 2>/dev/null && kills=$((kills + 1))
-    fi
-  done
-  echo "$kills" > "$T_TMP/kills"
-}
-killer &
+t_killer "$I" imc-local "$T_TMP/stop" &
 KPID=$!
 T_PIDS="$T_PIDS $KPID"
 
@@ -43,7 +28,7 @@ done
 sleep 2
 touch "$T_TMP/stop"
 wait "$KPID" 2>/dev/null
-echo "kills: $(cat "$T_TMP/kills" 2>/dev/null)"
+echo "kills: $(cat "$T_TMP/stop.kills" 2>/dev/null)"
 check "every injection accepted" test "$fails" = 0
 check "queue drains after the kills" t_wait 120 t_queue_empty "$I"
 

@@ -13,22 +13,22 @@ cat > "$W/dns.conf.extra" <<EOF
 mx-host=mx.test,mx1.mx.test,10
 mx-host=mx.test,mx2.mx.test,20
 address=/mx1.mx.test/$DEAD
-address=/mx2.mx.test/$(ip 3)
+address=/mx2.mx.test/$(hip 3)
 dns-rr=nullmx.test,15,000000
-address=/aonly.test/$(ip 3)
-address=/three.test/$(ip 4)
-address=/busy.test/$(ip 5)
-address=/flaky.test/$(ip 6)
-address=/drop.test/$(ip 7)
-address=/ten.test/$(ip 8)
+address=/aonly.test/$(hip 3)
+address=/three.test/$(hip 4)
+address=/busy.test/$(hip 5)
+address=/flaky.test/$(hip 6)
+address=/drop.test/$(hip 7)
+address=/ten.test/$(hip 8)
 EOF
 start_dns || exit 1
-start_sink ok "$(ip 3):25" || exit 1
-start_sink three "$(ip 4):25" --rcpt-fail bad@three.test=550 || exit 1
-start_sink busy "$(ip 5):25" --greet 421 || exit 1
-start_sink flaky "$(ip 6):25" --rcpt-tempfail-first || exit 1
-start_sink drop "$(ip 7):25" --drop-in-data || exit 1
-start_sink ten "$(ip 8):25" || exit 1
+start_sink ok "$(hip 3):25" || exit 1
+start_sink three "$(hip 4):25" --rcpt-fail bad@three.test=550 || exit 1
+start_sink busy "$(hip 5):25" --greet 421 || exit 1
+start_sink flaky "$(hip 6):25" --rcpt-tempfail-first || exit 1
+start_sink drop "$(hip 7):25" --drop-in-data || exit 1
+start_sink ten "$(hip 8):25" || exit 1
 
 # instance DIR: site imc.test with mailbox alice, fast retries, our DNS
 instance() {

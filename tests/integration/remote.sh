@@ -11,43 +11,14 @@ W=$T_TMP/w
 H=$T_TMP/home
 mkdir -p "$W" "$H/control"
 IMC_HOME=$H; export IMC_HOME
-SINK=$TOP/tests/tools/sink.py
 tab=$(printf '\t')
-
-# ---- addresses and ports, random per run, checked free
-R=$(( ($$ * 7919 + $(date +%s)) % 50000 ))
-NET=127.$((R % 200 + 20)).$((R / 200 % 250 + 1))
-PORT=$((20000 + (R * 13) % 9000))
-in_use() { ss -Htln 2>/dev/null | awk '{print $4}' | grep -q -e "^$1\$"; }
+. "$TOP/tests/netlib.sh"
+PORT=$((20000 + ($$ * 13 + $(date +%s)) % 9000))
 for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
   if in_use "$NET.$i:25" || in_use "$NET.$i:$PORT" || in_use "$NET.53:53"; then
     fail setup "address or port in use: $NET.$i"; exit 1
   fi
 done
-hip() { echo "$NET.$1"; }
-DEAD=$(hip 2)          # nothing listens there: connection refused
-
-# ---- processes started here, stopped by pid
-# start_sink NAME ADDR:PORT [sink options]: maildir W/NAME.md, log, count file
-start_sink() {
-  _n=$1 _l=$2; shift 2
-  rm -rf "$W/$_n.md" "$W/$_n.ready" "$W/$_n.count" "$W/$_n.log"
-  mkdir -p "$W/$_n.md"
-  "$PYTHON" "$SINK" --listen "$_l" --maildir "$W/$_n.md" --count-file "$W/$_n.count" \
-    --log "$W/$_n.log" --ready-file "$W/$_n.ready" "$@" 2> "$W/$_n.err" &
-  eval "PID_$_n=$!"
-  T_PIDS="$T_PIDS $!"
-  t_wait 10 test -e "$W/$_n.ready" || { fail "sink $_n" "did not start: $(cat "$W/$_n.err")"; return 1; }
-}
-stop_sink() {
-  eval "_p=\${PID_$1:-}"
-  case "$_p" in ''|*[!0-9]*) return ;; esac
-  kill "$_p" 2>/dev/null
-  wait "$_p" 2>/dev/null
-  eval "PID_$1="
-}
-delivered() { find "$W/$1.md" -type f -name 'msg*' 2>/dev/null | wc -l | tr -d ' '; }
-conns() { cat "$W/$1.count" 2>/dev/null || echo 0; }
 onemsg() { find "$W/$1.md" -type f -name 'msg*' | sort | head -1; }
 
 # ---- DNS: dnsmasq on NET.53, authoritative for .test only

@@ -7,14 +7,14 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/netlib.sh"
 
-start_sink sink "$(ip 3):25" || exit 1
+start_sink sink "$(hip 3):25" || exit 1
 I=$T_TMP/i
 IMC_HOME=$I; export IMC_HOME
 t_instance "$I" || { fail setup "imc-setup failed"; exit 1; }
 echo site.test > "$I/control/me"
 echo site.test > "$I/control/sitedomains"
 echo 'mailbox alice "Alice"' > "$I/control/directory"
-printf 'held.test [%s]\nfree.test [%s]\ndead.test [127.0.0.1]:1\n' "$(ip 3)" "$(ip 3)" > "$I/control/routes"
+printf 'held.test [%s]\nfree.test [%s]\ndead.test [127.0.0.1]:1\n' "$(hip 3)" "$(hip 3)" > "$I/control/routes"
 IMC_HOME=$I imc-ctl compile > /dev/null
 t_start "$I" || { fail start "services did not come up"; exit 1; }
 n=0
