@@ -1,7 +1,8 @@
 /*
  * imc-ctl -- check, show, set and compile the control files of an instance.
  *
- *     imc-ctl check              every setting, control/rules, transfermode, routes, smarthost
+ *     imc-ctl check              every setting, control/rules, transfermode, routes, smarthost,
+ *                                domains, mimetypes
  *                                and control/directory
  *     imc-ctl show               each setting's value, `(default)` when not set
  *     imc-ctl set FILE VALUE...  replace control/FILE (one line per VALUE);
@@ -26,6 +27,8 @@
 #include "directory.h"
 #include "exitcodes.h"
 #include "fileio.h"
+#include "domains.h"
+#include "mimetypes.h"
 #include "route.h"
 #include "rules.h"
 
@@ -102,6 +105,8 @@ static int do_check(void)
   rules_free(&rs);
   if (transfermode_load(&mode, report) < 0) fatalsys(EX_TEMP, "unable to read control/transfermode");
   if (routes_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/routes or control/smarthost");
+  if (domains_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/domains");
+  if (mimetypes_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/mimetypes");
   if (directory_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/directory");
   check_compiled();
   if (nerrors) {

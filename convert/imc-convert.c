@@ -1,0 +1,58 @@
+/*
+ * imc-convert -- the content converter: one message in, one message out,
+ * for a content profile.
+ *
+ *     imc-convert [-8] PROFILE  < message  > converted
+ *
+ * PROFILE is `inbound` (uuencoded blocks in text become MIME attachments,
+ * nothing else changes), a destination domain (its settings in
+ * control/domains: the exact domain, else the longest `.suffix`, else `*`),
+ * or `-` for the `*` settings.  -8 also downgrades 8-bit content to 7-bit
+ * (RFC 6152) for a next hop without 8BITMIME.  fd 0 is a file or a pipe
+ * with LF line ends, as the queue stores messages; fd 1 gets the result.
+ * It reads control/domains and control/mimetypes under $IMC_HOME and
+ * nothing else but its input; it writes nothing but its output.
+ *
+ * Exit codes (lib/exitcodes.h): 0 converted; CX_SUPPRESSED (20) an
+ * automatic reply or out-of-office the profile does not send, nothing
+ * written; CX_TOOBIG (21) the result passed maxsize (bounce 5.3.4); 100
+ * usage; 111 temporary (reading, writing, memory, a control file that is
+ * unreadable or has errors).  On any code but 0 the output is to be
+ * discarded.  Malformed MIME is not an error: it passes through unchanged
+ * with a warning on fd 2.
+ */
+#include <string.h>
+#include "addr.h"
+#include "convert.h"
+#include "diag.h"
+#include "exitcodes.h"
+
+static void report(const char *file, unsigned line, const char *msg)
+{
+  char num[FMT_ULONG];
+  num[fmt_ulong(num, line)] = 0;
+  if (line) warn("control/", file, ":", num, ": ", msg);
+  else warn("control/", file, ": ", msg);
+}
+
+static int profile_name_ok(const char *s)
+{
+  size_t n = strlen(s);
+  return !strcmp(s, "-") || !strcmp(s, "inbound") || domain_valid(s, n) || domain_literal(s, n);
+}
+
+int main(int argc, char **argv)
+{
+  struct profile p;
+  int eightbit = 0, i = 1, rc;
+  diag_prog = "imc-convert";
+  if (i < argc && !strcmp(argv[i], "-8")) { eightbit = 1; i++; }
+  if (i < argc && !strcmp(argv[i], "--")) i++;
+  if (argc - i != 1 || !profile_name_ok(argv[i])) usage("[-8] inbound|DOMAIN|-");
+  rc = profile_load(&p, argv[i], eightbit, report);
+  if (rc < 0) fatalsys(EX_TEMP, "unable to read control/domains or control/mimetypes");
+  if (rc > 0) fatal(EX_TEMP, "errors in control/domains or control/mimetypes");
+  rc = convert_fd(&p, 0, 1);
+  profile_free(&p);
+  return rc;
+}
