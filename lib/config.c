@@ -617,3 +617,14 @@ const char *config_auth_hash(const struct config *c, const char *user, size_t le
   }
   return 0;
 }
+
+int config_sender_out(const struct config *c, const char *sender, size_t len)
+{
+  size_t at;
+  if (!c->senders_allow.len && !c->senders_deny.len) return 1;
+  if (len == 0) return 1;
+  at = addr_at(sender, len);
+  if (at == len || !config_is_sitedomain(c, sender + at + 1, len - at - 1)) return 0;
+  if (c->senders_allow.len && !config_sender_listed(c, &c->senders_allow, sender, len)) return 0;
+  return !config_sender_listed(c, &c->senders_deny, sender, len);
+}

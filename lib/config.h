@@ -93,6 +93,9 @@ int config_filter(const struct config *c, const char *addr, size_t len);
    address, or its local part as an alias when the domain is a site domain?  Case-insensitive.
    1 yes, 0 no */
 int config_sender_listed(const struct config *c, const stralloc *list, const char *addr, size_t len);
+/* control/senders.allow and senders.deny: may this envelope sender send outside the site?
+   (no lists: everyone; <> always; otherwise a site address allowed and not denied) */
+int config_sender_out(const struct config *c, const char *sender, size_t len);
 /* the crypt(3) hash of an AUTH user (case-insensitive), NUL-terminated, or 0 */
 const char *config_auth_hash(const struct config *c, const char *user, size_t len);
 

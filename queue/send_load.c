@@ -139,8 +139,14 @@ static struct qinfo_rcpt *rcpt_add(struct msg *m, char state, char kind, const c
 
 static int resolved(void *vctx, char kind, const char *target, size_t tlen, const char *addr, size_t alen)
 {
+  static const char refused[] = "5.7.1 sender not allowed to send out through the connector";
   struct resolve_ctx *c = vctx;
+  struct qinfo_rcpt *r;
   if (rcpt_known(&c->m->q, kind, target, tlen, addr, alen)) return 0;
+  if (kind == QI_REMOTE && !config_sender_out(&cfg, c->m->sender.s, c->m->sender.len)) {
+    r = rcpt_add(c->m, QI_FAILED, kind, target, tlen, c->original, addr, alen);   /* delivery restriction */
+    return r && qinfo_set(&r->reply, refused, sizeof refused - 1) == 0 ? 0 : -1;
+  }
   return rcpt_add(c->m, QI_PENDING, kind, target, tlen, c->original, addr, alen) ? 0 : -1;
 }
 

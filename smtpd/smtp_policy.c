@@ -51,7 +51,7 @@ static const char *remote_rcpt(const struct config *c, int relay, const struct s
   if (!relay) return denied;
   if (!config_in_addressspace(c, p->addr + p->at + 1, p->len - p->at - 1, 0))
     return "550 5.7.1 relaying denied: the domain is outside the address space";
-  if (!policy_sender_out(c, sender, slen)) return "550 5.7.1 sender not allowed to send out";
+  if (!config_sender_out(c, sender, slen)) return "550 5.7.1 sender not allowed to send out";
   return 0;
 }
 
@@ -67,16 +67,6 @@ const char *policy_rcpt(const struct config *c, struct directory *d, int relay,
   return remote_rcpt(c, relay, p, sender, slen);
 }
 
-int policy_sender_out(const struct config *c, const char *sender, size_t len)
-{
-  size_t at;
-  if (!c->senders_allow.len && !c->senders_deny.len) return 1;
-  if (len == 0) return 1;
-  at = addr_at(sender, len);
-  if (at == len || !config_is_sitedomain(c, sender + at + 1, len - at - 1)) return 0;
-  if (c->senders_allow.len && !config_sender_listed(c, &c->senders_allow, sender, len)) return 0;
-  return !config_sender_listed(c, &c->senders_deny, sender, len);
-}
 
 int policy_auth_sender(const struct config *c, const char *user, const char *sender, size_t len)
 {

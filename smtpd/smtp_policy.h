@@ -28,7 +28,6 @@ const char *policy_rcpt(const struct config *c, struct directory *d, int relay,
    no senders.deny lines, yes; otherwise it must be in a site domain, on
    senders.allow (when that has lines) and not on senders.deny.  The null sender
    may.  1 yes, 0 no */
-int policy_sender_out(const struct config *c, const char *sender, size_t len);
 
 /* may an authenticated user (an alias or an address from control/auth) send
    as this address?  ALIAS@ a site domain, or the user's own address, or <>.  1 yes */

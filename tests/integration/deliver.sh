@@ -19,6 +19,7 @@ list all team, carol, Alice
 contact dave "Dave Remote" dave@remote.example
 DIR
 echo 'remote.example [127.0.0.1]:1' > "$I/control/routes"
+echo alice > "$I/control/senders.allow"       # only alice may send out through the connector
 imc-ctl compile > /dev/null || fail compile "imc-ctl compile failed"
 t_start "$I" || { fail start "services did not come up"; exit 1; }
 M=$I/mail
@@ -90,6 +91,12 @@ check "contact deferred" t_wait 10 grep -q '	deferred	.*dave@remote.example' "$I
 check "contact stays queued" t_wait 10 sh -c "find '$I/queue/mess' -type f | grep -q ."
 check "a contact's message has a state file" t_wait 5 sh -c "find '$I/queue/info' -type f -name '[0-9a-f]*' | grep -q ."
 check "nothing else left in the queue" t_wait 10 sh -c "[ -z \"\$(find '$I/queue/new' '$I/queue/tmp' -type f)\" ] && [ \$(find '$I/queue/mess' -type f | wc -l) = 1 ]"
+
+# delivery restrictions apply to locally submitted mail too: bob may not send out
+msg nine | sendmail -f bob@example.com dave@example.com
+check "a refused sender's remote mail bounces" t_wait 10 sh -c "grep -l '^Subject: nine' '$M'/bob/new/* 2>/dev/null | xargs grep -l '^Content-Type: multipart/report' | grep -q ."
+check "with 5.7.1" sh -c "grep -l '^Subject: nine' '$M'/bob/new/* | xargs grep -q '^Status: 5.7.1'"
+check "and is tracked" grep -q 'bounced.*bob@example.com.*dave@remote.example' "$I/log/track/current"
 
 # tracking: received and delivered for one message id
 id=$(grep -h 'Subject: one' -l "$M"/bob/new/* >/dev/null; awk -F'\t' '$2=="received" && $6=="bob@example.com" {print $3; exit}' "$I/log/track/current")

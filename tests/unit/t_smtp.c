@@ -431,8 +431,8 @@ static void test_policy_relay_limits(struct config *c, struct directory *d)
             "550 5.7.1 sender not allowed to send out");
   CHECK_STR(rcpt(c, d, 1, "TO:<x@partner.example>", "", &remote), "x@partner.example");
   CHECK_STR(rcpt(c, d, 1, "TO:<bob@example.com>", "carol@remote.example", &remote), "bob@example.com");
-  CHECK(policy_sender_out(c, "alice@example.com", 17));
-  CHECK(!policy_sender_out(c, "bob@example.com", 15));
+  CHECK(config_sender_out(c, "alice@example.com", 17));
+  CHECK(!config_sender_out(c, "bob@example.com", 15));
   CHECK(policy_etrn(c, "partner.example") == 0);
   CHECK_STR(policy_etrn(c, "example.com"), "459 4.7.1 node not allowed: it is a local domain");
   CHECK_STR(policy_etrn(c, "remote.example"), "459 4.7.1 node not allowed: outside the address space");
@@ -441,7 +441,7 @@ static void test_policy_relay_limits(struct config *c, struct directory *d)
   put("senders.deny", "");
   config_free(c);
   CHECK(config_load(c, 0) == 0);
-  CHECK(policy_sender_out(c, "anyone@remote.example", 21));     /* no lists: all allowed */
+  CHECK(config_sender_out(c, "anyone@remote.example", 21));     /* no lists: all allowed */
 }
 
 static void test_policy_auth(struct config *c)
