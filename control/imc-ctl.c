@@ -206,10 +206,10 @@ static int do_show(void)
 
 static int known_file(const char *file)
 {
-  int i;
+  size_t i;
   if (!strcmp(file, "rules") || !strcmp(file, "transfermode")) return 1;
   if (!strcmp(file, "routes") || !strcmp(file, "smarthost")) return 1;
-  for (i = 0; config_files[i]; i++) if (!strcmp(config_files[i], file)) return 1;
+  for (i = 0; config_file(i); i++) if (!strcmp(config_file(i), file)) return 1;
   return 0;
 }
 

@@ -401,13 +401,10 @@ static const struct setting settings[] = {
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
-const char *const config_files[] = {
-  "me", "sitedomains", "postmaster", "databytes", "maxrcpt", "diskfree", "loglevel",
-  "tracking", "maxlocal", "retry", "lifetime", "delaywarn", "maxinbound", "maxperip",
-  "maxoutbound", "maxperhost", "msgsperconn", "timeoutsmtpd", "timeoutremote",
-  "timeoutconnect", "transfertimeout", "addressspace", "filter", "senders.allow",
-  "senders.deny", "auth", "greetdelay", "notify", 0
-};
+const char *config_file(size_t i)
+{
+  return i < NSETTINGS ? settings[i].file : 0;
+}
 
 /* does the text hold a line that is neither blank nor a comment? */
 static int has_lines(const char *s, size_t len)

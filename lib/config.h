@@ -71,8 +71,8 @@ int config_show(config_showfn show);                  /* 0, or -1 if a file is u
    error like config_load; the number of errors, or -1 if FILE is not a setting */
 int config_check_text(const char *file, const char *text, size_t len, config_errfn err);
 
-/* the files config_load knows, NULL-terminated, for imc-ctl */
-extern const char *const config_files[];
+/* the files config_load knows, for imc-ctl */
+const char *config_file(size_t i);      /* the i-th file name (from 0), or 0 past the last */
 
 int config_is_sitedomain(const struct config *c, const char *dom, size_t len);
 unsigned long config_retry_delay(const struct config *c, unsigned attempt);  /* attempt 1 = first retry */

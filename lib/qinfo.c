@@ -53,17 +53,11 @@ static int cat_field(stralloc *out, const char *s, size_t len)
   return 0;
 }
 
-static int cat_num(stralloc *out, unsigned long n)
-{
-  char buf[FMT_ULONG];
-  return stralloc_catb(out, buf, fmt_ulong(buf, n)) ? 0 : -1;
-}
-
 static int pack_rcpt(const struct qinfo_rcpt *r, stralloc *out)
 {
   char sk[5] = { 'r', '\t', r->state, '\t', 0 };
-  if (!stralloc_cats(out, sk) || cat_num(out, r->attempts) < 0 || !stralloc_cats(out, "\t")
-      || cat_num(out, r->next) < 0 || !stralloc_cats(out, "\t") || cat_num(out, r->last) < 0
+  if (!stralloc_cats(out, sk) || !stralloc_catulong(out, (unsigned long)r->attempts) || !stralloc_cats(out, "\t")
+      || !stralloc_catulong(out, (unsigned long)r->next) || !stralloc_cats(out, "\t") || !stralloc_catulong(out, (unsigned long)r->last)
       || !stralloc_append(out, "\t") || !stralloc_append(out, &r->kind) || !stralloc_append(out, "\t")
       || cat_field(out, r->target.s, r->target.len) < 0 || !stralloc_append(out, "\t")
       || cat_field(out, r->original.s, r->original.len) < 0 || !stralloc_append(out, "\t")
@@ -77,12 +71,12 @@ int qinfo_pack(const struct qinfo *q, stralloc *out)
   unsigned long i;
   out->len = 0;
   if (!stralloc_cats(out, "IMCI1\t") || !stralloc_cats(out, q->id) || !stralloc_cats(out, "\nq\t")
-      || cat_num(out, q->qtime) < 0 || !stralloc_cats(out, "\t")
+      || !stralloc_catulong(out, (unsigned long)q->qtime) || !stralloc_cats(out, "\t")
       || !stralloc_cats(out, !q->flags ? "-" : q->flags == QI_WARNED ? "w" : q->flags == QI_HELD ? "h" : "wh")
       || !stralloc_cats(out, "\n"))
     goto nomem;
   for (i = 0; i < q->n; i++) if (pack_rcpt(&q->r[i], out) < 0) goto nomem;
-  if (!stralloc_cats(out, "end\t") || cat_num(out, q->n) < 0 || !stralloc_append(out, "\n")) goto nomem;
+  if (!stralloc_cats(out, "end\t") || !stralloc_catulong(out, (unsigned long)q->n) || !stralloc_append(out, "\n")) goto nomem;
   return 0;
 nomem:
   errno = ENOMEM;

@@ -17,12 +17,6 @@ void local_ready(struct msg *m, unsigned long i)
   jobq_push(&ready, m, i);     /* on ENOMEM it stays pending for its next wake-up */
 }
 
-static int cat_num(stralloc *sa, unsigned long long n)
-{
-  char buf[FMT_ULONG];
-  return stralloc_catb(sa, buf, fmt_ulong(buf, (unsigned long)n)) ? 0 : -1;
-}
-
 /* one line per message: FD MSGLEN SENDER (MAILBOX RECIPIENT)... */
 static int job_lines(const struct job *jobs, unsigned long n, stralloc *in)
 {
@@ -33,7 +27,7 @@ static int job_lines(const struct job *jobs, unsigned long n, stralloc *in)
     const struct qinfo_rcpt *r = &m->q.r[jobs[k].i];
     if (m != last) {
       if (last && !stralloc_append(in, "\n")) return -1;
-      if (cat_num(in, (unsigned long long)m->fd) < 0 || !stralloc_append(in, "\t") || cat_num(in, m->msglen) < 0
+      if (!stralloc_catulong(in, (unsigned long)m->fd) || !stralloc_append(in, "\t") || !stralloc_catulong(in, (unsigned long)m->msglen)
           || !stralloc_append(in, "\t") || !stralloc_cat(in, &m->sender)) return -1;
       last = m;
     }

@@ -105,12 +105,6 @@ int remote_due(struct msg *m, unsigned long i, unsigned long now)
   return 1;
 }
 
-static int cat_num(stralloc *sa, unsigned long long n)
-{
-  char buf[FMT_ULONG];
-  return stralloc_catb(sa, buf, fmt_ulong(buf, (unsigned long)n)) ? 0 : -1;
-}
-
 static const char *prio_name(int p)
 {
   return p == PRIO_URGENT ? "urgent" : p == PRIO_NONURGENT ? "nonurgent" : "normal";
@@ -125,7 +119,7 @@ static int job_lines(const struct job *jobs, unsigned long n, stralloc *in)
     const struct msg *m = jobs[k].m;
     if (m != last) {
       if (last && !stralloc_append(in, "\n")) return -1;
-      if (cat_num(in, (unsigned long long)m->fd) < 0 || !stralloc_append(in, "\t") || cat_num(in, m->msglen) < 0
+      if (!stralloc_catulong(in, (unsigned long)m->fd) || !stralloc_append(in, "\t") || !stralloc_catulong(in, (unsigned long)m->msglen)
           || !stralloc_append(in, "\t") || !stralloc_cats(in, prio_name(m->prio)) || !stralloc_append(in, "\t")
           || !stralloc_cat(in, &m->sender)) return -1;
       last = m;
