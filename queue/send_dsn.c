@@ -47,10 +47,8 @@ static int dsn_rcpt_text(stralloc *b, const struct qinfo_rcpt *r)
       || stralloc_catb(b, r->reply.s, r->reply.len) == 0 || cats(b, "\n") ? -1 : 0;
 }
 
-/* which notice is being written: a bounce (failed) or a delay warning (delayed) */
-static int delayed;
-
-static int dsn_rcpt_report(stralloc *b, const struct qinfo_rcpt *r, const char *date)
+/* `delayed` throughout: the notice is a delay warning, not a bounce */
+static int dsn_rcpt_report(stralloc *b, const struct qinfo_rcpt *r, const char *date, int delayed)
 {
   char st[16];
   dsn_status(r, st);
@@ -62,12 +60,13 @@ static int dsn_rcpt_report(stralloc *b, const struct qinfo_rcpt *r, const char *
       || cats(b, "\n") ? -1 : 0;
 }
 
-static int is_bouncing(const struct qinfo_rcpt *r)
+static int is_bouncing(const struct qinfo_rcpt *r, int delayed)
 {
   return delayed ? r->state == QI_PENDING : r->state == QI_FAILED || r->state == QI_EXPIRED;
 }
 
-static int dsn_head(stralloc *b, const struct msg *m, const char *to, const char *boundary, const char *date)
+static int dsn_head(stralloc *b, const struct msg *m, const char *to, const char *boundary, const char *date,
+                    int delayed)
 {
   return cats(b, "From: Mail Delivery System <MAILER-DAEMON@") || !stralloc_cat(b, &cfg.me)
       || cats(b, ">\nTo: <") || cats(b, to) || cats(b, ">\nSubject: ")
@@ -102,7 +101,7 @@ static int dsn_headers(stralloc *b, struct msg *m)
   return ret;
 }
 
-static int dsn_compose(stralloc *b, struct msg *m, const char *to, unsigned long now)
+static int dsn_compose(stralloc *b, struct msg *m, const char *to, unsigned long now, int delayed)
 {
   char date[DATE_MAX], adate[DATE_MAX], boundary[64];
   unsigned long i;
@@ -114,13 +113,13 @@ static int dsn_compose(stralloc *b, struct msg *m, const char *to, unsigned long
   boundary[QID_LEN + 1 + fmt_ulong(num, now)] = 0;
   memcpy(boundary + QID_LEN + 1, num, fmt_ulong(num, now));
   b->len = 0;
-  if (dsn_head(b, m, to, boundary, date) < 0) return -1;
-  for (i = 0; i < m->q.n; i++) if (is_bouncing(&m->q.r[i]) && dsn_rcpt_text(b, &m->q.r[i]) < 0) return -1;
+  if (dsn_head(b, m, to, boundary, date, delayed) < 0) return -1;
+  for (i = 0; i < m->q.n; i++) if (is_bouncing(&m->q.r[i], delayed) && dsn_rcpt_text(b, &m->q.r[i]) < 0) return -1;
   if (cats(b, "\n--") || cats(b, boundary) || cats(b, "\nContent-Type: message/delivery-status\n"
       "Content-Description: Delivery report\n\nReporting-MTA: dns; ") || !stralloc_cat(b, &cfg.me)
       || cats(b, "\nX-IMC-Queue-ID: ") || cats(b, m->id) || cats(b, "\nArrival-Date: ") || cats(b, adate)
       || cats(b, "\n")) return -1;
-  for (i = 0; i < m->q.n; i++) if (is_bouncing(&m->q.r[i]) && dsn_rcpt_report(b, &m->q.r[i], date) < 0) return -1;
+  for (i = 0; i < m->q.n; i++) if (is_bouncing(&m->q.r[i], delayed) && dsn_rcpt_report(b, &m->q.r[i], date, delayed) < 0) return -1;
   if (cats(b, "\n--") || cats(b, boundary) || cats(b, "\nContent-Type: text/rfc822-headers\n"
       "Content-Description: Undelivered message headers\n\n") || dsn_headers(b, m) < 0
       || cats(b, "\n--") || cats(b, boundary) || cats(b, "--\n")) return -1;
@@ -170,7 +169,7 @@ static void mark_bounced(struct msg *m, const char *how)
 {
   unsigned long i;
   for (i = 0; i < m->q.n; i++)
-    if (is_bouncing(&m->q.r[i])) {
+    if (is_bouncing(&m->q.r[i], 0)) {
       track_rcpt("bounced", m, i, how);
       m->q.r[i].state = QI_BOUNCED;
     }
@@ -185,7 +184,7 @@ static int notify_copy(const struct msg *m)
   for (i = 0; i < m->q.n; i++) {
     const struct qinfo_rcpt *r = &m->q.r[i];
     const char *t = r->reply.s ? r->reply.s : "";
-    if (!is_bouncing(r)) continue;
+    if (!is_bouncing(r, 0)) continue;
     if ((cfg.notify & NOTIFY_EXPIRED) && r->state == QI_EXPIRED) return 1;
     if ((cfg.notify & NOTIFY_UNKNOWN) && !strncmp(t, "5.1.1", 5)) return 1;
     if ((cfg.notify & NOTIFY_HOSTNOTFOUND) && (strstr(t, "5.1.2") || strstr(t, "5.4.4"))) return 1;
@@ -200,7 +199,7 @@ static int notice_queue(struct msg *m, const char *to, const char *cc, const cha
 {
   stralloc text = {0}, env = {0};
   int code = -1;
-  if (dsn_compose(&text, m, to, now) == 0 && env_add(&env, 'F', "", 0) == 0
+  if (dsn_compose(&text, m, to, now, !strcmp(dsnkind, "dsn=delay")) == 0 && env_add(&env, 'F', "", 0) == 0
       && env_add(&env, 'T', to, str_len(to)) == 0 && (!cc || env_add(&env, 'T', cc, str_len(cc)) == 0)
       && env_add(&env, 'I', dsnkind, str_len(dsnkind)) == 0 && env_finish(&env) == 0)
     code = dsn_queue(&text, &env, qid);
@@ -214,9 +213,7 @@ int delay_send(struct msg *m, unsigned long now)
   stralloc to = {0};
   char qid[QID_LEN + 1];
   int code = -1;
-  delayed = 1;
   if (stralloc_copy(&to, &m->sender) && stralloc_0(&to)) code = notice_queue(m, to.s, 0, "dsn=delay", now, qid);
-  delayed = 0;
   stralloc_free(&to);
   if (code != 0 && !QX_IS_PERM(code)) { warn("unable to queue the delay warning for ", m->id); return -1; }
   return 0;
