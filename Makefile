@@ -20,7 +20,7 @@ PROGS    = $(patsubst %.c,bin/%,$(notdir $(MAINS)))
 UNITS    = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/t_*.c))
 SCRIPTS  = bin/imc-setup bin/imc-start
 
-.PHONY: all deps check unit integration run install clean fuzz fuzzers bench
+.PHONY: all deps check unit integration run install clean fuzz fuzzers bench sanbin sancheck
 all: deps-ok $(PROGS) bin/sendmail
 
 # ---- dependencies: Debian packages, installed when missing
@@ -63,6 +63,24 @@ san/tests/%: tests/unit/%.c tests/unit/check.h san/libimc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANFLAGS) -Itests/unit -o $@ $< san/libimc.a $(LDLIBS)
 
+# san/bin mirrors bin/ with every program built with the sanitizers, for the
+# integration tests' second run (IMC_SAN=1, tests/run.sh).  All of them are
+# dynamic executables: ASan does not support -static.  The scripts are copies,
+# so that imc-setup there names san/bin in the run scripts it writes.
+SANPROGS = $(addprefix san/,$(PROGS))
+define san_prog_rule
+san/bin/$(notdir $(basename $(1))): san/$(basename $(1)).o san/libimc.a
+	@mkdir -p san/bin
+	$$(CC) $$(CFLAGS) $$(SANFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach m,$(MAINS),$(eval $(call san_prog_rule,$(m))))
+san/bin/imc-%: bin/imc-%
+	@mkdir -p san/bin
+	cp $< $@
+san/bin/sendmail: san/bin/imc-inject
+	ln -sf imc-inject $@
+sanbin: deps-ok $(SANPROGS) $(addprefix san/,$(SCRIPTS)) san/bin/sendmail
+
 # ---- fuzz targets (tests/fuzz/fuzz_*.c), built with clang and libFuzzer
 FUZZERS   = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZFLAGS = -g -O1 -std=gnu11 -D_GNU_SOURCE -Ilib -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -78,9 +96,14 @@ fuzzers: $(addprefix fuzz/bin/,$(FUZZERS))
 fuzz: fuzzers
 	@FUZZ_SECS=$${FUZZ_SECS:-60} TESTS=fuzz sh tests/run.sh
 
-# ---- tests: every unit test twice (plain and sanitized), then the integration tests
-check: all $(addprefix build/tests/,$(UNITS)) $(addprefix san/tests/,$(UNITS)) fuzzers
-	@sh tests/run.sh
+# ---- tests: every unit test twice (plain and sanitized), the fuzz targets,
+# the integration tests, then the integration tests again with san/bin
+# (IMC_SAN=1: any ASan or UBSan report fails the run)
+check: all $(addprefix build/tests/,$(UNITS)) $(addprefix san/tests/,$(UNITS)) fuzzers sanbin
+	@IMC_SAN=1 sh tests/run.sh
+
+sancheck: all sanbin
+	@TESTS=san sh tests/run.sh
 
 unit: all $(addprefix build/tests/,$(UNITS)) $(addprefix san/tests/,$(UNITS))
 	@TESTS=unit sh tests/run.sh

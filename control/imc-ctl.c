@@ -4,6 +4,8 @@
  *     imc-ctl check              every setting, control/rules, transfermode, routes, smarthost,
  *                                domains, mimetypes
  *                                and control/directory
+ *     imc-ctl check --dns        the same, then for each site domain whether
+ *                                its MX records point at this host (ctl_dns.h)
  *     imc-ctl show               each setting's value, `(default)` when not set
  *     imc-ctl set FILE VALUE...  replace control/FILE (one line per VALUE);
  *                                e.g. imc-ctl set rules 'relay 10.0.0.0/8' 'reject 192.0.2.0/24'
@@ -14,6 +16,10 @@
  *
  * Exit codes: 0 ok; 100 errors in the control files, a value refused by
  * set, or a usage error; 111 a file that cannot be read or written.
+ * check --dns: CTLX_DNSWARN (1) when a site domain's mail does not reach
+ * this host (a warning on stderr says why), else 111 when a DNS lookup
+ * failed temporarily, else 0; the DNS is not asked when the control files
+ * have errors (100).
  * set validates the value with the setting's own parser and replaces the
  * file atomically (write new, fsync, rename, fsync control/), so a bad
  * value leaves the old file as it was.
@@ -23,6 +29,7 @@
 #include <sys/stat.h>
 #include "config.h"
 #include "control.h"
+#include "ctl_dns.h"
 #include "diag.h"
 #include "directory.h"
 #include "exitcodes.h"
@@ -32,7 +39,7 @@
 #include "route.h"
 #include "rules.h"
 
-#define USAGE "check|show|set FILE VALUE...|compile"
+#define USAGE "check [--dns]|show|set FILE VALUE...|compile"
 
 static stralloc out;
 static unsigned long nerrors;
@@ -118,6 +125,29 @@ static int do_check(void)
   out_puts("control: ok\n");
   out_flush();
   return EX_OK;
+}
+
+/* ---- check --dns */
+
+static void dns_say(int is_warning, const char *line)
+{
+  if (is_warning) { out_flush(); warn(line); return; }
+  out_puts(line);
+  out_puts("\n");
+  out_flush();
+}
+
+static int do_check_dns(void)
+{
+  struct config c;
+  struct dnscheck_result res;
+  int r = do_check();
+  if (r != EX_OK) return r;
+  if (config_load(&c, 0) != 0) fatalsys(EX_TEMP, "unable to read the control files");
+  dnscheck_sites(&c, dns_say, &res);
+  config_free(&c);
+  if (res.warnings) return CTLX_DNSWARN;
+  return res.tempfails ? EX_TEMP : EX_OK;
 }
 
 /* ---- show */
@@ -264,6 +294,7 @@ int main(int argc, char **argv)
   diag_prog = "imc-ctl";
   if (argc < 2) usage(USAGE);
   if (!strcmp(argv[1], "check") && argc == 2) return do_check();
+  if (!strcmp(argv[1], "check") && argc == 3 && !strcmp(argv[2], "--dns")) return do_check_dns();
   if (!strcmp(argv[1], "show") && argc == 2) return do_show();
   if (!strcmp(argv[1], "compile") && argc == 2) return do_compile();
   if (!strcmp(argv[1], "set") && argc >= 4) return do_set(argv[2], argv + 3);

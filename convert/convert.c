@@ -89,9 +89,15 @@ static void conv_init(struct conv *c, const struct profile *p, int out)
 
 int convert_fd(const struct profile *p, int in, int out)
 {
+  return convert_fd_len(p, in, -1, out);
+}
+
+int convert_fd_len(const struct profile *p, int in, long long len, int out)
+{
   static struct conv c;
   conv_init(&c, p, out);
   if (rd_init(&c.in, in) < 0) return report(&c, ENOMEM);
+  if (len >= 0) rd_limit(&c.in, (unsigned long long)len);
   return convert_run(&c);
 }
 

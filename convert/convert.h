@@ -30,14 +30,15 @@
 #include "mimetypes.h"
 
 struct profile {
-  int inbound;                 /* the inbound profile */
+  int inbound;                 /* the inbound profile (and keep) */
+  int keep;                    /* keep: nothing changes but what -8 downgrades */
   int eightbit;                /* -8: downgrade 8-bit content to 7-bit */
   struct domain_settings d;    /* outbound settings (unused when inbound) */
   struct mimetypes mt;
   char name[256];              /* for diagnostics */
 };
 
-/* name: "inbound", a domain, or "-" for the `*` defaults; reads control/domains
+/* name: "inbound", "keep", a domain, or "-" for the `*` defaults; reads control/domains
    (not for inbound) and control/mimetypes.  0 ok, >0 errors (each reported),
    -1 a file is unreadable (errno) */
 int profile_load(struct profile *p, const char *name, int eightbit, config_errfn err);
@@ -46,6 +47,9 @@ int profile_builtin(struct profile *p, int inbound, int eightbit);
 void profile_free(struct profile *p);
 
 int convert_fd(const struct profile *p, int in, int out);
+/* the same reading only the first len bytes of `in` (a queue file: the message
+   ends where its envelope starts); len < 0: to the end */
+int convert_fd_len(const struct profile *p, int in, long long len, int out);
 int convert_mem(const struct profile *p, const char *msg, size_t len, int out);
 
 extern int convert_quiet;      /* 1: no warnings on fd 2 (the fuzz target) */

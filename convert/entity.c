@@ -154,6 +154,13 @@ static const char *dropped(const struct conv *c, const struct part *pt, const st
   return 0;
 }
 
+/* a text part: uuencoded blocks found (inbound), converted (outbound), or kept (keep) */
+static int text_or_leaf(struct conv *c, struct mhdr *h, struct part *pt, const struct ectx *x)
+{
+  if (!is_text(c, pt) || c->p->keep) return leaf_entity(c, h, pt, x);
+  return c->p->inbound ? uuscan_entity(c, h, pt, x) : text_entity(c, h, pt, x);
+}
+
 int entity_with_header(struct conv *c, struct mhdr *h, struct part *pt, const struct ectx *x)
 {
   const char *why;
@@ -163,14 +170,12 @@ int entity_with_header(struct conv *c, struct mhdr *h, struct part *pt, const st
   }
   if (x->in_alt && part_is(pt, "text", "plain") && !pt->attachment && !*x->seen_plain) {
     *x->seen_plain = 1;
-    return is_text(c, pt) ? (c->p->inbound ? uuscan_entity(c, h, pt, x) : text_entity(c, h, pt, x))
-                          : leaf_entity(c, h, pt, x);
+    return text_or_leaf(c, h, pt, x);
   }
   if ((why = dropped(c, pt, x)) != 0) return drop_entity(c, pt, why);
   if (part_is(pt, "multipart", 0) && !pt->ct_bad) return multipart_entity(c, h, pt, x);
   if (is_message(pt) && c->depth < DEPTH_MAX) return message_entity(c, h, pt, x);
-  if (is_text(c, pt)) return c->p->inbound ? uuscan_entity(c, h, pt, x) : text_entity(c, h, pt, x);
-  return leaf_entity(c, h, pt, x);
+  return text_or_leaf(c, h, pt, x);
 }
 
 int entity(struct conv *c, const struct ectx *x)

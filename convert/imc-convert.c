@@ -2,14 +2,17 @@
  * imc-convert -- the content converter: one message in, one message out,
  * for a content profile.
  *
- *     imc-convert [-8] PROFILE  < message  > converted
+ *     imc-convert [-8] [-l LEN] PROFILE  < message  > converted
  *
  * PROFILE is `inbound` (uuencoded blocks in text become MIME attachments,
- * nothing else changes), a destination domain (its settings in
+ * nothing else changes), `keep` (nothing changes: with -8, imc-remote's
+ * downgrade of a message already converted for its destination), a destination domain (its settings in
  * control/domains: the exact domain, else the longest `.suffix`, else `*`),
  * or `-` for the `*` settings.  -8 also downgrades 8-bit content to 7-bit
  * (RFC 6152) for a next hop without 8BITMIME.  fd 0 is a file or a pipe
- * with LF line ends, as the queue stores messages; fd 1 gets the result.
+ * with LF line ends, as the queue stores messages; with -l only its first
+ * LEN bytes are the message (imc-send passes the queue file itself, whose
+ * envelope follows the message).  fd 1 gets the result.
  * It reads control/domains and control/mimetypes under $IMC_HOME and
  * nothing else but its input; it writes nothing but its output.
  *
@@ -23,36 +26,37 @@
  */
 #include <string.h>
 #include "addr.h"
+#include "child.h"
 #include "convert.h"
 #include "diag.h"
 #include "exitcodes.h"
 
-static void report(const char *file, unsigned line, const char *msg)
-{
-  char num[FMT_ULONG];
-  num[fmt_ulong(num, line)] = 0;
-  if (line) warn("control/", file, ":", num, ": ", msg);
-  else warn("control/", file, ": ", msg);
-}
-
 static int profile_name_ok(const char *s)
 {
   size_t n = strlen(s);
-  return !strcmp(s, "-") || !strcmp(s, "inbound") || domain_valid(s, n) || domain_literal(s, n);
+  return !strcmp(s, "-") || !strcmp(s, "inbound") || !strcmp(s, "keep") || domain_valid(s, n) || domain_literal(s, n);
 }
 
 int main(int argc, char **argv)
 {
   struct profile p;
   int eightbit = 0, i = 1, rc;
+  long long len = -1;
+  unsigned long long n;
   diag_prog = "imc-convert";
-  if (i < argc && !strcmp(argv[i], "-8")) { eightbit = 1; i++; }
-  if (i < argc && !strcmp(argv[i], "--")) i++;
-  if (argc - i != 1 || !profile_name_ok(argv[i])) usage("[-8] inbound|DOMAIN|-");
-  rc = profile_load(&p, argv[i], eightbit, report);
+  if (ids_settle() < 0) fatalsys(EX_TEMP, "unable to set the real user and group ids");   /* setuid imcc */
+  for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+    if (!strcmp(argv[i], "-8")) eightbit = 1;
+    else if (!strcmp(argv[i], "-l") && i + 1 < argc && argv[i + 1][scan_ulonglong(argv[i + 1], &n)] == 0
+             && argv[i + 1][0] && n < (1ULL << 62)) len = (long long)n, i++;
+    else if (!strcmp(argv[i], "--")) { i++; break; }
+    else break;
+  }
+  if (argc - i != 1 || !profile_name_ok(argv[i])) usage("[-8] [-l LEN] inbound|keep|DOMAIN|-");
+  rc = profile_load(&p, argv[i], eightbit, config_warn);
   if (rc < 0) fatalsys(EX_TEMP, "unable to read control/domains or control/mimetypes");
   if (rc > 0) fatal(EX_TEMP, "errors in control/domains or control/mimetypes");
-  rc = convert_fd(&p, 0, 1);
+  rc = convert_fd_len(&p, 0, len, 1);
   profile_free(&p);
   return rc;
 }

@@ -26,7 +26,8 @@ int profile_load(struct profile *p, const char *name, int eightbit, config_errfn
   memset(p, 0, sizeof *p);
   set_name(p, name);
   p->eightbit = eightbit;
-  p->inbound = !strcmp(name, "inbound");
+  p->keep = !strcmp(name, "keep");
+  p->inbound = p->keep || !strcmp(name, "inbound");
   domains_builtin(&p->d);
   if (!p->inbound) {
     rc = domains_load(&d, err);

@@ -20,6 +20,8 @@ static int rd_alloc(struct rd *r)
   r->lastlen = 0;
   r->offset = 0;
   r->last = -1;
+  r->limited = 0;
+  r->left = 0;
   return 0;
 }
 
@@ -40,6 +42,13 @@ int rd_init_mem(struct rd *r, const char *p, size_t n)
   return rd_alloc(r);
 }
 
+void rd_limit(struct rd *r, unsigned long long n)
+{
+  r->limited = 1;
+  r->left = n;
+  r->at = 0;
+}
+
 void rd_free(struct rd *r)
 {
   free(r->buf);
@@ -56,7 +65,14 @@ static ssize_t rd_read(struct rd *r, char *dst, size_t n)
     r->mempos += n;
     return (ssize_t)n;
   }
-  do got = read(r->fd, dst, n); while (got < 0 && errno == EINTR);
+  if (!r->limited) {
+    do got = read(r->fd, dst, n); while (got < 0 && errno == EINTR);
+    return got;
+  }
+  if (n > r->left) n = (size_t)r->left;      /* limited: the file's first bytes, by offset */
+  if (!n) return 0;
+  do got = pread(r->fd, dst, n, (off_t)r->at); while (got < 0 && errno == EINTR);
+  if (got > 0) { r->left -= (unsigned long long)got; r->at += (unsigned long long)got; }
   return got;
 }
 

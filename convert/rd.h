@@ -29,10 +29,14 @@ struct rd {
   size_t lastlen;            /* length of the last piece, for rd_unget */
   int last;                  /* the last byte handed out, -1 none */
   unsigned long long offset; /* bytes handed out (less those put back) */
+  unsigned long long left;   /* with `limited`: bytes still to read from fd, with pread at `at` */
+  unsigned long long at;
+  int limited;
 };
 
 int rd_init(struct rd *r, int fd);                       /* 0, -1 ENOMEM */
 int rd_init_mem(struct rd *r, const char *p, size_t n);  /* the same, from memory */
+void rd_limit(struct rd *r, unsigned long long n);        /* read the fd's first n bytes, by offset */
 void rd_free(struct rd *r);
 int rd_piece(struct rd *r, const char **p, size_t *n, int *bol);   /* 1 piece, 0 end, -1 error */
 void rd_unget(struct rd *r);        /* put back the piece just read (before any other call) */

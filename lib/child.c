@@ -50,3 +50,12 @@ int wait_exitcode(pid_t pid)
   if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
   return -1;
 }
+
+int ids_settle(void)
+{
+  gid_t g = getegid();
+  uid_t u = geteuid();
+  if (getgid() != g && setregid(g, g) < 0) return -1;
+  if (getuid() != u && setreuid(u, u) < 0) return -1;
+  return 0;
+}

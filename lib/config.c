@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "addr.h"
 #include "config.h"
+#include "diag.h"
 #include "control.h"
 
 typedef const char *(*line_fn)(struct config *, char *);
@@ -135,6 +136,21 @@ ULONG_PARSER(p_timeoutsmtpd, timeoutsmtpd, ctl_scan_time)
 ULONG_PARSER(p_timeoutremote, timeoutremote, ctl_scan_time)
 ULONG_PARSER(p_timeoutconnect, timeoutconnect, ctl_scan_time)
 ULONG_PARSER(p_greetdelay, greetdelay, ctl_scan_time)
+ULONG_PARSER(p_queuewarn, queuewarn, ctl_scan_time)
+
+/* none, in, out or both */
+static const char *p_archive(struct config *c, char *line)
+{
+  static const char *const names[] = { "none", "in", "out", "both" };
+  char *w;
+  const char *e = one_word(line, &w);
+  int i;
+  if (e) return e;
+  for (i = 0; i < 4 && strcmp(w, names[i]); i++) ;
+  if (i == 4) return "expected none, in, out or both";
+  c->archive = (unsigned)i;            /* ARCHIVE_IN | ARCHIVE_OUT */
+  return 0;
+}
 
 static const char *p_diskfree(struct config *c, char *line)
 {
@@ -165,6 +181,7 @@ static const char *p_loglevel(struct config *c, char *line)
 {
   char *p = line, *a = ctl_word(&p), *b = ctl_word(&p);
   int cat = -1, lvl, i;
+  if (!a) return "empty value";                  /* a line of NUL bytes */
   if (ctl_word(&p)) return "expected CATEGORY LEVEL";
   if (!b) b = a;
   else if (strcmp(a, "*") && (cat = name_index(a, cat_names, LOG_NCAT)) < 0) return "unknown category";
@@ -190,6 +207,7 @@ static const char *p_retry(struct config *c, char *line)
 {
   char *p = line, *list = ctl_word(&p), *fac = ctl_word(&p), *item;
   if (c->nretry) return "only one line allowed";
+  if (!list) return "empty value";               /* a line of NUL bytes */
   if (ctl_word(&p)) return "expected INTERVAL[,INTERVAL...] [xFACTOR]";
   while ((item = list) != 0) {
     char *comma = strchr(item, ',');
@@ -276,6 +294,7 @@ static const char *p_addressspace(struct config *c, char *line)
 {
   char *p = line, *pat = ctl_word(&p), *cost = ctl_word(&p);
   unsigned long v = 1;
+  if (!pat) return "empty value";                /* a line of NUL bytes */
   if (ctl_word(&p)) return "expected PATTERN [COST]";
   if (!domain_pattern_valid(pat)) return "not a domain pattern (example.com, .example.com or *)";
   if (cost && (!ctl_scan_ulong(cost, &v) || v < 1 || v > 100)) return "cost must be a number from 1 to 100";
@@ -288,7 +307,9 @@ static const char *p_addressspace(struct config *c, char *line)
 static const char *p_filter(struct config *c, char *line)
 {
   char *p = line, *pat = ctl_word(&p), *act = ctl_word(&p);
-  size_t n = strlen(pat);
+  size_t n;
+  if (!pat) return "empty value";                /* a line of NUL bytes */
+  n = strlen(pat);
   if (ctl_word(&p)) return "expected ADDRESS [drop|turf]";
   if (pat[0] == '@' ? !domain_valid(pat + 1, n - 1) : !addr_valid(pat, n))
     return "not an address or @domain";
@@ -398,6 +419,8 @@ static const struct setting settings[] = {
   { "auth", "", 0, p_auth, 0 },
   { "greetdelay", "0", 0, p_greetdelay, 0 },
   { "notify", "connector", 0, p_notify, b_notify },
+  { "archive", "none", 0, p_archive, 0 },
+  { "queuewarn", "6h", 0, p_queuewarn, 0 },
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -419,12 +442,22 @@ static int has_lines(const char *s, size_t len)
   return 0;
 }
 
-/* the file, or the default text when it is missing or empty: 1 file, 0 default, -1 error */
+/* control/auth holds password hashes and is readable by imc-smtpd's user
+   only (root:imcd 0640 in system mode): a program that may not read it
+   reads it as empty, like a missing file */
+static int secret_hidden(const struct setting *s)
+{
+  return errno == EACCES && !strcmp(s->file, "auth");
+}
+
+/* the file, or the default text when it is missing, empty or a hidden
+   secret: 1 file, 0 default, -1 error */
 static int setting_open(const struct setting *s, const struct config *c, ctl_file *f)
 {
   stralloc def = {0};
   int r = ctl_open(f, s->file);
-  if (r < 0 || (r == 1 && has_lines(f->raw.s, f->raw.len))) return r;
+  if (r < 0 && !secret_hidden(s)) return r;
+  if (r == 1 && has_lines(f->raw.s, f->raw.len)) return r;
   if (s->deffn) s->deffn(c, &def);
   else if (!stralloc_copys(&def, s->deftext)) def.len = 0;
   ctl_openmem(f, s->file, def.s ? def.s : "", def.len);
@@ -624,4 +657,12 @@ int config_sender_out(const struct config *c, const char *sender, size_t len)
   if (at == len || !config_is_sitedomain(c, sender + at + 1, len - at - 1)) return 0;
   if (c->senders_allow.len && !config_sender_listed(c, &c->senders_allow, sender, len)) return 0;
   return !config_sender_listed(c, &c->senders_deny, sender, len);
+}
+
+void config_warn(const char *file, unsigned line, const char *msg)
+{
+  char num[FMT_ULONG];
+  num[fmt_ulong(num, line)] = 0;
+  if (line) warn("control/", file, ":", num, ": ", msg);
+  else warn("control/", file, ": ", msg);
 }

@@ -48,7 +48,13 @@ struct config {
   stralloc auth;              /* "user:crypt-hash", the user in lower case */
   unsigned long greetdelay;   /* seconds to watch for early talkers before the greeting */
   unsigned notify;            /* NOTIFY_* bits: what the postmaster is told */
+  unsigned archive;           /* ARCHIVE_* bits: which messages get a copy in archive/ */
+  unsigned long queuewarn;    /* a message waiting longer is a connector fault; 0: never */
 };
+
+/* control/archive: none, in (messages for local recipients), out (for remote ones), both */
+#define ARCHIVE_IN  0x01
+#define ARCHIVE_OUT 0x02
 
 /* control/notify: the kinds of notice the postmaster gets */
 #define NOTIFY_NDR         0x01   /* a copy of every bounce */
@@ -59,6 +65,8 @@ struct config {
 #define NOTIFY_CONNECTOR   0x20   /* connector faults: disk low, bad control file, backlog */
 
 typedef void (*config_errfn)(const char *file, unsigned line, const char *msg);
+/* a config_errfn that warns (diag.h): "control/FILE:LINE: MSG", or without LINE when it is 0 */
+void config_warn(const char *file, unsigned line, const char *msg);
 
 int config_load(struct config *c, config_errfn err);  /* 0 ok, >0 errors, -1 unreadable */
 void config_free(struct config *c);

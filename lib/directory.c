@@ -213,6 +213,7 @@ static void parse_line(struct dtable *t, char *line, unsigned lineno)
   char *p = line, *kw = ctl_word(&p), *alias = ctl_word(&p);
   stralloc val = {0};
   char kind;
+  if (!kw) { dt_error(t, lineno, "missing keyword", 0); return; }    /* a line of NUL bytes */
   if (!strcmp(kw, "mailbox")) kind = DIR_MAILBOX;
   else if (!strcmp(kw, "list")) kind = DIR_LIST;
   else if (!strcmp(kw, "contact")) kind = DIR_CONTACT;

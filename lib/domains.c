@@ -264,20 +264,26 @@ static int suffix_match(const char *dom, size_t dlen, const char *pattern)
   return dlen > plen && !strcasecmp(dom + dlen - plen, pattern);
 }
 
-void domains_find(const struct domains *d, const char *domain, struct domain_settings *out)
+const char *domains_match(const struct domains *d, const char *domain, struct domain_settings *out)
 {
   const struct domain_entry *best = 0;
   size_t dlen = strlen(domain), bestlen = 0, i;
   for (i = 0; i < d->n; i++) {
     const char *p = d->e[i].pattern;
     if (!strcmp(p, "*")) continue;
-    if (!strcasecmp(p, domain)) { *out = d->e[i].s; return; }
+    if (!strcasecmp(p, domain)) { *out = d->e[i].s; return p; }
     if (p[0] == '.' && strlen(p) > bestlen && suffix_match(domain, dlen, p)) {
       best = &d->e[i];
       bestlen = strlen(p);
     }
   }
   *out = best ? best->s : d->star;
+  return best ? best->pattern : "*";
+}
+
+void domains_find(const struct domains *d, const char *domain, struct domain_settings *out)
+{
+  domains_match(d, domain, out);
 }
 
 void domains_builtin(struct domain_settings *s)

@@ -68,6 +68,8 @@ int domains_check(config_errfn err);                        /* for imc-ctl check
 
 /* the settings for a destination domain (or "*" / "-" for the defaults) */
 void domains_find(const struct domains *d, const char *domain, struct domain_settings *out);
+/* the same, returning the pattern that matched: the domain's line, a `.suffix`, or "*" */
+const char *domains_match(const struct domains *d, const char *domain, struct domain_settings *out);
 void domains_builtin(struct domain_settings *s);            /* DOMAINS_DEFAULT */
 /* the settings as one line of key=value words (for imc-ctl show); 0, -1 ENOMEM */
 int domains_format(const struct domain_settings *s, stralloc *out);

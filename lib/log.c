@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <string.h>
 #include <unistd.h>
 #include "diag.h"
 #include "log.h"
@@ -14,6 +15,16 @@
 static const struct config *log_cfg;
 
 void log_init(const struct config *c) { log_cfg = c; }
+
+void log_load(struct config *c)
+{
+  int i;
+  if (config_load(c, 0) < 0) {
+    memset(c, 0, sizeof *c);
+    for (i = 0; i < LOG_NCAT; i++) c->loglevel[i] = LEVEL_MINIMUM;
+  }
+  log_init(c);
+}
 
 int log_enabled(int cat, int level)
 {

@@ -10,6 +10,12 @@
  * LOG_LINE_MAX is cut.  Bytes below 32 and 127 (they may come from the
  * network) are written as '?', so no input can forge a log line.
  *
+ * What each level adds, in every program: minimum says what went wrong
+ * (a refusal, a deferral, a bounce) and one line per session; medium one
+ * line per message or delivery and per connection; maximum the details
+ * (addresses tried, the work done per job) and, for protocol, the SMTP
+ * transcript.  Errors and warnings (diag.h) are written at every level.
+ *
  * Before log_init nothing is logged.  The arguments are strings, ended by
  * the macro with a null pointer.
  */
@@ -22,6 +28,11 @@
 #define LOG_LINE_MAX 1200
 
 void log_init(const struct config *c);
+/* for a program that reads control/ only for its log levels (imc-local): loads
+   c and calls log_init; a control file with errors is not its business (the
+   levels parsed are used), an unreadable control/ leaves every category at
+   minimum, the default */
+void log_load(struct config *c);
 int log_enabled(int cat, int level);            /* 1 when log_event would write */
 void log_out(int cat, int level, ...);
 /* the same with the first text given as bytes and a length (need not be NUL-terminated) */

@@ -146,8 +146,10 @@ int qfile_validate(struct qfile *q)
   if (st.st_size < QTRAILER_LEN) return -2;
   if (pread_full(q->fd, tr, QTRAILER_LEN, st.st_size - QTRAILER_LEN) != QTRAILER_LEN) return -1;
   if (qtrailer_unpack(tr, &q->t) < 0) return -2;
+  /* both bounded first, so that the sum cannot wrap around to the file's size */
+  if (q->t.msglen > (unsigned long long)st.st_size || q->t.envlen > 16 * 1024 * 1024) return -2;
   total = q->t.msglen + q->t.envlen + QTRAILER_LEN;
-  if (total != (unsigned long long)st.st_size || q->t.envlen > 16 * 1024 * 1024) return -2;
+  if (total != (unsigned long long)st.st_size) return -2;
   if (!stralloc_ready(&q->env, q->t.envlen + 1)) { errno = ENOMEM; return -1; }
   if (pread_full(q->fd, q->env.s, q->t.envlen, (off_t)q->t.msglen) != (ssize_t)q->t.envlen) return -1;
   q->env.len = q->t.envlen;

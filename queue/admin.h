@@ -16,7 +16,9 @@
 
 #include <stddef.h>
 #include "config.h"
+#include "cscan.h"
 #include "directory.h"
+#include "domains.h"
 #include "owfat.h"
 #include "qinfo.h"
 
@@ -51,6 +53,7 @@ struct aqueue {
   int cfg_ok;                /* the control files loaded (for resolving new/ messages) */
   struct directory dir;
   stralloc held;             /* queue/info/held: lower-case domains, each NUL-terminated */
+  struct domains doms;       /* control/domains: the content profiles (built-in defaults on errors) */
   unsigned long now;
 };
 
@@ -63,6 +66,9 @@ struct amsg {
   unsigned long long fsize;  /* the whole queue file */
   stralloc sender;           /* NUL-terminated; "" for <> */
   stralloc env;              /* the envelope records */
+  stralloc head;             /* the first bytes of the message (its header section) */
+  struct cfacts facts;       /* imc-queue's content note */
+  int from_net;              /* the envelope has peer=: received over SMTP */
   struct qinfo q;            /* recipients: the state file, or resolved from the envelope */
 };
 
@@ -77,7 +83,9 @@ int amsg_load(struct aqueue *aq, struct amsg *m, const char *id, char area, int 
 void amsg_free(struct amsg *m);
 int aq_domain_held(const struct aqueue *aq, const char *domain);
 int amsg_rcpt_held(const struct aqueue *aq, const struct amsg *m, const struct qinfo_rcpt *r);
-/* queued (pending, never tried), deferred, held, delivered, failed, expired, bounced */
+/* a pending recipient whose profile needs a converted copy that imc-send has not made yet */
+int amsg_rcpt_converting(const struct aqueue *aq, const struct amsg *m, const struct qinfo_rcpt *r);
+/* queued (pending, never tried), converting, deferred, held, delivered, failed, expired, bounced */
 const char *amsg_rcpt_state(const struct aqueue *aq, const struct amsg *m, const struct qinfo_rcpt *r);
 /* the files in quarantine/ (not the ID.info state files beside them), sorted by name */
 struct aquar {

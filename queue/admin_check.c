@@ -4,7 +4,8 @@
  *
  * What is checked: every directory exists (tmp new mess info quarantine
  * ctl, mess/0..f, info/0..f); queue/trigger is a FIFO and queue/lock a
- * file; each file in new/ and mess/H/ has an id for a name, passes
+ * file; each file in new/ and mess/H/ has an id for a name (or, in
+ * mess/H/, is a converted copy ID.KEY of a message still queued), passes
  * qfile_validate, sits in the right hash directory and in one place only;
  * each state file info/H/ID parses, names its own id and has its message;
  * tmp/ holds no debris older than 36 hours; info/ and the hash
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "admin.h"
+#include "../convert/need.h"
 #include "fileio.h"
 
 #define DEBRIS_AGE (36 * 3600)     /* imc-send's QUEUE_DEBRIS_AGE */
@@ -167,7 +169,14 @@ static void on_message_entry(struct cctx *c, const char *rel, const char *name, 
 }
 
 static void new_entry(struct cctx *c, const char *rel, const char *name) { on_message_entry(c, rel, name, on_new); }
-static void mess_entry(struct cctx *c, const char *rel, const char *name) { on_message_entry(c, rel, name, on_mess); }
+/* mess/H/ID.KEY (.ID.KEY.tmp): imc-send's converted copies, a cache it rebuilds */
+static void mess_entry(struct cctx *c, const char *rel, const char *name)
+{
+  char id[QID_LEN + 1];
+  if (!conv_copy_parse(name, id)) { on_message_entry(c, rel, name, on_mess); return; }
+  if (!exists_in(c, "mess", id) && !exists_in(c, "new", id))
+    report(c, ADM_NOTE, FIX_NONE, rel, name, "a converted copy without its message: imc-send removes it at its next start");
+}
 
 /* ---- state files */
 

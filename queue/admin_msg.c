@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include "addr.h"
 #include "admin.h"
+#include "../convert/need.h"
 #include "fileio.h"
 
 static const char unknown_reply[] = "5.1.1 unknown recipient: no such mailbox here";
@@ -88,6 +89,8 @@ static int from_envelope(struct aqueue *aq, struct amsg *m, int resolve)
   char type;
   while (env_next(m->env.s, m->env.len, &pos, &type, &val, &len) == 1) {
     if (type == 'F' && !stralloc_copyb(&m->sender, val, len)) return -1;
+    if (type == 'I' && len > 5 && !memcmp(val, "peer=", 5)) m->from_net = 1;
+    if (type == 'I' && len > 8 && !memcmp(val, "content=", 8)) cfacts_parse(&m->facts, val, len);
     if (type == 'T' && resolve && rcpt_resolve(aq, &m->q, val, len) < 0) return -1;
   }
   return stralloc_0(&m->sender) ? (m->sender.len--, 0) : -1;
@@ -117,6 +120,17 @@ static int load_info(struct aqueue *aq, struct amsg *m)
   return r;
 }
 
+/* the header section's first bytes, as imc-send reads them to plan conversions */
+static int read_head(struct amsg *m, int fd)
+{
+  size_t want = m->msglen < CONV_HEAD ? (size_t)m->msglen : CONV_HEAD;
+  ssize_t r;
+  if (!stralloc_ready(&m->head, want + 1)) return -1;
+  r = pread_full(fd, m->head.s, want, 0);
+  m->head.len = r > 0 ? (size_t)r : 0;
+  return 1;
+}
+
 static int read_file(struct amsg *m, const char *path, int *bad)
 {
   struct qfile qf = { -1, { 0, 0, 0 }, { 0, 0, 0 } };
@@ -128,6 +142,7 @@ static int read_file(struct amsg *m, const char *path, int *bad)
   m->qtime = (unsigned long)qf.t.qtime;
   m->fsize = fstat(qf.fd, &st) == 0 ? (unsigned long long)st.st_size : 0;
   r = stralloc_copy(&m->env, &qf.env) ? 1 : -1;
+  if (r == 1) r = read_head(m, qf.fd);
   qfile_close(&qf);
   return r;
 }

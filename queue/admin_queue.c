@@ -19,10 +19,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include "addr.h"
 #include "admin.h"
+#include "../convert/need.h"
 #include "control.h"
 #include "diag.h"
 #include "fileio.h"
@@ -64,6 +66,11 @@ int aq_open(struct aqueue *aq)
     warn("the control files have errors (imc-ctl check): recipients of new messages are shown unresolved");
   } else aq->cfg_ok = 1;
   if (aq->cfg_ok && directory_open(&aq->dir) < 0) return -1;
+  if (domains_load(&aq->doms, quiet) != 0) {               /* unreadable or bad: the defaults */
+    domains_free(&aq->doms);
+    memset(&aq->doms, 0, sizeof aq->doms);
+    domains_builtin(&aq->doms.star);
+  }
   return held_load(aq);
 }
 
@@ -73,6 +80,7 @@ void aq_close(struct aqueue *aq)
   directory_close(&aq->dir);
   stralloc_free(&aq->qdir);
   stralloc_free(&aq->held);
+  domains_free(&aq->doms);
 }
 
 /* ---- listing ids */
@@ -166,7 +174,8 @@ const char *amsg_rcpt_state(const struct aqueue *aq, const struct amsg *m, const
   switch (r->state) {
     case QI_PENDING:
       if (amsg_rcpt_held(aq, m, r)) return "held";
-      return r->attempts ? "deferred" : "queued";
+      if (r->attempts) return "deferred";
+      return amsg_rcpt_converting(aq, m, r) ? "converting" : "queued";
     case QI_DELIVERED: return "delivered";
     case QI_FAILED: return "failed";
     case QI_EXPIRED: return "expired";
@@ -175,9 +184,26 @@ const char *amsg_rcpt_state(const struct aqueue *aq, const struct amsg *m, const
   return "unknown";
 }
 
+int amsg_rcpt_converting(const struct aqueue *aq, const struct amsg *m, const struct qinfo_rcpt *r)
+{
+  struct domain_settings s;
+  const char *key;
+  stralloc p = {0};
+  char h[2] = { qid_hash(m->id), 0 };
+  int r2;
+  if (r->state != QI_PENDING || m->area == AREA_QUAR
+      || !conv_profile(&aq->doms, r->kind == QI_LOCAL, m->from_net, r->target.s ? r->target.s : "", &key, &s)
+      || !conv_needed(&s, r->kind == QI_LOCAL, m->head.s, m->head.len, &m->facts, m->msglen)) return 0;
+  r2 = stralloc_copy(&p, &aq->qdir) && stralloc_cats(&p, "/mess/") && stralloc_cats(&p, h) && stralloc_append(&p, "/")
+       && conv_copy_name(&p, m->id, key, 0) == 0 ? access(p.s, F_OK) < 0 : 0;
+  stralloc_free(&p);
+  return r2;
+}
+
 void amsg_free(struct amsg *m)
 {
   stralloc_free(&m->sender);
+  stralloc_free(&m->head);
   stralloc_free(&m->env);
   qinfo_free(&m->q);
 }

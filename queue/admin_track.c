@@ -67,7 +67,7 @@ static int cmp_archive(const void *a, const void *b)
 static int names_out(char **v, size_t n, int current, stralloc *names)
 {
   size_t i;
-  qsort(v, n, sizeof *v, cmp_archive);
+  if (n) qsort(v, n, sizeof *v, cmp_archive);      /* v is 0 when there is none */
   for (i = 0; i < n; i++) if (!stralloc_cats(names, v[i]) || !stralloc_0(names)) return -1;
   if (current && (!stralloc_cats(names, "current") || !stralloc_0(names))) return -1;
   return 0;

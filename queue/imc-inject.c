@@ -244,7 +244,8 @@ int main(int argc, char **argv)
   if (o.sender) sender_address(o.sender, &sender);
   else {
     user_address(&user);               /* the password database only when needed */
-    if (!stralloc_copy(&sender, &user)) nomem();
+    if (!stralloc_copy(&sender, &user) || !stralloc_0(&sender)) nomem();
+    sender.len--;                      /* sender.s is a string for add_headers */
   }
   if (env_add(&env, 'F', sender.s, sender.len) < 0) nomem();
   arg_rcpts(o.rcpts);

@@ -30,6 +30,11 @@
  * tried.  Exit 0 when every pair got its report, 111 otherwise (fd 0
  * unreadable or larger than LOCAL_INPUT_MAX, fd 1 unwritable): imc-send
  * counts a pair without report as a temporary failure.
+ *
+ * Log lines on fd 2 by control/loglevel transfer (log.h): at minimum each
+ * pair deferred or failed, at medium each pair delivered too, at maximum
+ * one more line per job (its size, sender and number of pairs).  Errors
+ * are written at every level.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +51,7 @@
 #include "diag.h"
 #include "exitcodes.h"
 #include "fileio.h"
+#include "log.h"
 #include "maildir.h"
 
 #define LOCAL_MAXJOBS 1000
@@ -71,6 +77,7 @@ struct report {
   char kind;                 /* 'K', 'Z', 'D' */
   int mbox;                  /* index into mboxes for K, else -1 */
   size_t off, len;           /* text in reptext (without the kind) */
+  size_t roff, rlen;         /* the recipient in reptext, for the log (rlen 0: none) */
 };
 
 struct msg {                 /* the message of the current job */
@@ -94,6 +101,9 @@ static size_t hostlen;
 static unsigned long pid, ndeliveries;
 static char msgbuf[JOB_HDR_MAX + LOOP_SCAN_MAX];
 static char copybuf[65536];
+static const char *cur_rcpt;              /* the pair being delivered, for the log */
+static size_t cur_rlen;
+static struct config cfg;                 /* for control/loglevel only */
 
 /* ---- reports */
 
@@ -115,6 +125,8 @@ static void report_va(char kind, int mbox, va_list ap)
   while ((s = va_arg(ap, const char *)) != 0)
     if (!stralloc_cats(&reptext, s)) { reptext.len = r->off; break; }  /* fallback text */
   r->len = reptext.len - r->off;
+  r->roff = reptext.len;
+  r->rlen = cur_rlen && stralloc_catb(&reptext, cur_rcpt, cur_rlen) ? cur_rlen : 0;
 }
 
 static void report(char kind, int mbox, ...)
@@ -180,12 +192,30 @@ static void out_report(const struct report *r)
   out_put("\n", 1);
 }
 
+/* the report as written to fd 1: at transfer medium when delivered, minimum when not */
+static void log_report(const struct report *r)
+{
+  static stralloc pre;
+  const struct mbox *mb = r->mbox >= 0 ? &mboxes[r->mbox] : 0;
+  int unsynced = r->kind == 'K' && mb && mb->sync_errno;
+  char kind = unsynced ? 'Z' : r->kind;
+  int level = kind == 'K' ? LEVEL_MEDIUM : LEVEL_MINIMUM;
+  if (!log_enabled(LOG_TRANSFER, level)) return;
+  if (!stralloc_copys(&pre, kind == 'K' ? "delivered <" : kind == 'Z' ? "deferred <" : "failed <")
+      || !stralloc_catb(&pre, reptext.s + r->roff, r->rlen) || !stralloc_cats(&pre, ">: ")
+      || !stralloc_0(&pre)) return;
+  if (unsynced)
+    log_event(LOG_TRANSFER, level, pre.s, "4.3.0 unable to sync mailbox ", mb->name, ": ", strerror(mb->sync_errno));
+  else if (r->len) log_outb(LOG_TRANSFER, level, pre.s, reptext.s + r->off, r->len);
+  else log_event(LOG_TRANSFER, level, pre.s, fallback_text(r->kind));
+}
+
 static int write_reports(void)
 {
   static const char over[] = "Z4.3.0 too many deliveries in one run\n";
   size_t i;
   unsigned long k;
-  for (i = 0; i < nreports; i++) out_report(&reports[i]);
+  for (i = 0; i < nreports; i++) { out_report(&reports[i]); log_report(&reports[i]); }
   for (k = 0; k < excess; k++) out_put(over, sizeof over - 1);
   out_flush();
   if (!out_failed) return 0;
@@ -386,6 +416,8 @@ static void deliver_pair(const struct msg *m, const struct job *j, const struct 
   const char *what = "write to";
   size_t hlen;
   int i;
+  cur_rcpt = p->rcpt;
+  cur_rlen = p->rlen;
   if (!mailbox_name_valid(p->mailbox, p->mlen)) { REPORT('D', -1, "5.1.3 invalid mailbox name"); return; }
   if (!rcpt_valid(p->rcpt, p->rlen)) { REPORT('Z', -1, "4.3.0 malformed recipient in job line"); return; }
   memcpy(mailbox, p->mailbox, p->mlen);
@@ -432,17 +464,32 @@ static void fail_pairs(size_t n, const char *why, const char *detail)
   while (n--) REPORT('Z', -1, "4.3.0 ", why, ": ", detail);
 }
 
+/* at transfer maximum: "message of N bytes from <SENDER>: P deliveries" */
+static void log_job(const struct job *j)
+{
+  static stralloc line;
+  char size[FMT_ULONG], pairs[FMT_ULONG];
+  if (!log_enabled(LOG_TRANSFER, LEVEL_MAXIMUM)) return;
+  size[fmt_ulong(size, j->msglen)] = 0;
+  pairs[fmt_ulong(pairs, j->npairs)] = 0;
+  if (!stralloc_copyb(&line, j->sender, j->slen) || !stralloc_0(&line)) return;
+  log_event(LOG_TRANSFER, LEVEL_MAXIMUM, "message of ", size, " bytes from <", line.s, ">: ", pairs,
+            j->npairs == 1 ? " delivery" : " deliveries");
+}
+
 static void deliver_job(const struct job *j)
 {
   struct job_pair p;
   struct msg m;
   size_t pos = 0;
   const char *err = msg_load(j, &m);
+  log_job(j);
   if (err) { fail_pairs(j->npairs, "unable to read the message", err); return; }
   while (job_pair_next(j, &pos, &p)) {
     if (!slot_free()) { excess++; continue; }
     deliver_pair(&m, j, &p);
   }
+  cur_rlen = 0;
 }
 
 static void do_line(const char *line, size_t len, int terminated)
@@ -498,6 +545,7 @@ static void setup(void)
   if (gethostname(name, sizeof name) < 0 || !name[0]) memcpy(name, "localhost", 10);
   name[sizeof name - 1] = 0;
   hostlen = maildir_host(host, name, strlen(name));
+  log_load(&cfg);
   if (imc_path(&mail, "mail") < 0) fatal(EX_TEMP, "out of memory");
   if (chdir(mail.s) < 0) {
     mail_errno = errno;

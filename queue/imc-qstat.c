@@ -19,8 +19,9 @@
  * ones; a message with both is counted once in each.  Deferred: pending
  * recipients tried at least once and not held; held: pending recipients of
  * a held message or a held destination.  Both are parts of the two
- * delivery queues.  There is no conversion stage yet: the conversion
- * queues are always 0.
+ * delivery queues.  Awaiting conversion: pending recipients whose content
+ * profile needs a converted copy that imc-send has not made yet
+ * (docs/INTERNALS.md section 14); they are not in the delivery queues.
  *
  * Exit codes: 0; 100 usage; 111 the queue cannot be read.
  */
@@ -96,13 +97,17 @@ static void dest_add(const struct amsg *m, const struct qinfo_rcpt *r, int held)
   }
 }
 
-struct tally { unsigned long in, out, deferred, held, pending; };
+struct tally { unsigned long in, out, inconv, outconv, deferred, held, pending; };
 
 static void tally_rcpt(const struct amsg *m, const struct qinfo_rcpt *r, struct tally *t)
 {
   int held = amsg_rcpt_held(&aq, m, r);
   if (r->state != QI_PENDING) return;
   t->pending++;
+  if (!held && !r->attempts && amsg_rcpt_converting(&aq, m, r)) {
+    if (r->kind == QI_LOCAL) t->inconv++; else t->outconv++;
+    return;
+  }
   if (r->kind == QI_LOCAL) t->in++;
   else { t->out++; dest_add(m, r, held); }
   if (held) t->held++;
@@ -111,11 +116,13 @@ static void tally_rcpt(const struct amsg *m, const struct qinfo_rcpt *r, struct 
 
 static void on_message(struct amsg *m)
 {
-  struct tally t = { 0, 0, 0, 0, 0 };
+  struct tally t = { 0, 0, 0, 0, 0, 0, 0 };
   unsigned long i;
   msgseq++;
   for (i = 0; i < m->q.n; i++) tally_rcpt(m, &m->q.r[i], &t);
   count_add(Q_TOTAL, t.pending, m);
+  if (t.inconv) count_add(Q_INCONV, t.inconv, m);
+  if (t.outconv) count_add(Q_OUTCONV, t.outconv, m);
   if (t.in) count_add(Q_IN, t.in, m);
   if (t.out) count_add(Q_OUT, t.out, m);
   if (t.deferred) count_add(Q_DEFERRED, t.deferred, m);

@@ -5,7 +5,11 @@
  *
  * Inputs: the message on fd 0 (stored byte for byte, NUL bytes included),
  * then the envelope records on fd 1, read to EOF (fd 1 is a pipe it reads).
- * Control files: control/databytes (0: no limit), control/diskfree.
+ * Control files: control/databytes (0: no limit), control/diskfree (not
+ * for imc-send's own notices: IMC_QUEUE_RESERVE=1 from the owner of
+ * queue/mess).
+ *
+ * The envelope gets one more record, the content note of lib/cscan.h.
  *
  * Output: queue/new/ID, committed by write tmp/ID (O_EXCL, mode 0640),
  * fsync, rename to new/ID, fsync new/ -- the commit point.  Then "ID\n" on
@@ -33,6 +37,7 @@
 #include "addr.h"
 #include "config.h"
 #include "control.h"
+#include "cscan.h"
 #include "diag.h"
 #include "exitcodes.h"
 #include "fileio.h"
@@ -81,12 +86,22 @@ static void load_control(struct config *c)
   if (control_bad) fatal(QX_TEMP_CONTROL, "control/databytes or control/diskfree is malformed");
 }
 
+/* imc-send's own notices (one says the disk is low) may use the space below
+   control/diskfree: IMC_QUEUE_RESERVE=1 from the queue manager, i.e. a
+   caller whose real uid owns queue/mess */
+static int reserve_allowed(void)
+{
+  struct stat st;
+  const char *r = getenv("IMC_QUEUE_RESERVE");
+  return r && !strcmp(r, "1") && stat("mess", &st) == 0 && st.st_uid == getuid();
+}
+
 static void check_diskfree(const struct config *c)
 {
   struct statvfs v;
   unsigned long long avail;
   int low;
-  if (!c->diskfree) return;
+  if (!c->diskfree || reserve_allowed()) return;
   if (statvfs(".", &v) < 0) fatalsys(QX_TEMP_QUEUE, "unable to stat the queue file system");
   avail = (unsigned long long)v.f_bavail * v.f_frsize;
   if (c->diskfree_pct)
@@ -94,6 +109,24 @@ static void check_diskfree(const struct config *c)
   else
     low = avail < c->diskfree;
   if (low) fatal(QX_TEMP_DISKFREE, "free space in the queue is below control/diskfree");
+}
+
+/* Installed setuid imcq, imc-queue takes IMC_HOME from its caller: it may
+   only be an instance, whose control/ is a directory of root's that only root
+   may write, and whose queue/ is a directory (not a link) of its own user.
+   A tree of the caller's own (control files without limits, queue/ a link
+   to the real queue) is refused. */
+static void check_instance(void)
+{
+  stralloc cp = {0}, qp = {0};
+  struct stat c, q;
+  if (getuid() == geteuid()) return;
+  if (imc_path(&cp, "control") < 0 || imc_path(&qp, "queue") < 0) qdie(QX_TEMP_NOMEM, "out of memory");
+  if (lstat(cp.s, &c) < 0 || !S_ISDIR(c.st_mode) || c.st_uid != 0 || (c.st_mode & 022)
+      || lstat(qp.s, &q) < 0 || !S_ISDIR(q.st_mode) || q.st_uid != geteuid())
+    fatal(QX_TEMP_QUEUE, "IMC_HOME is not an instance: control/ must be root's and queue/ imc-queue's own");
+  stralloc_free(&cp);
+  stralloc_free(&qp);
 }
 
 /* ---- writing tmp/ID */
@@ -121,7 +154,7 @@ static int create_tmp(char id[QID_LEN + 1], unsigned long *qtime)
   }
 }
 
-static unsigned long long copy_message(int out, unsigned long databytes)
+static unsigned long long copy_message(int out, unsigned long databytes, struct cscan *cs)
 {
   char buf[BLOCK];
   unsigned long long total = 0;
@@ -134,6 +167,7 @@ static unsigned long long copy_message(int out, unsigned long databytes)
     if (r == 0) return total;
     total += (unsigned long long)r;
     if (databytes && total > databytes) qdie(QX_PERM_TOOBIG, "message larger than control/databytes");
+    cscan_feed(cs, buf, (size_t)r);
     if (write_all(out, buf, (size_t)r) < 0) qdiesys(WRITE_EX, "unable to write queue/", tmppath);
   }
 }
@@ -177,6 +211,13 @@ static void check_envelope(const stralloc *env)
     if (type == 'T' && !addr_valid(val, len)) qdie(QX_PERM_ENVELOPE, "invalid recipient address");
     if (type == 'I' && !info_valid(val, len)) qdie(QX_PERM_ENVELOPE, "malformed information record");
   }
+}
+
+/* the content note goes last, before the envelope's final NUL: the last one counts */
+static void add_content_note(stralloc *env, const struct cscan *cs)
+{
+  env->len--;
+  if (cscan_record(cs, env) < 0 || !stralloc_0(env)) qdie(QX_TEMP_NOMEM, "out of memory");
 }
 
 static void finish_tmp(int fd, const stralloc *env, unsigned long long msglen, unsigned long qtime)
@@ -238,6 +279,7 @@ static void poke_trigger(void)
 int main(void)
 {
   struct config c;
+  struct cscan cs;
   stralloc env = {0};
   char id[QID_LEN + 1];
   unsigned long qtime;
@@ -248,13 +290,16 @@ int main(void)
   signal(SIGPIPE, SIG_IGN);
   signal(SIGALRM, on_alarm);
   alarm(QUEUE_WRITER_TIMEOUT);
+  check_instance();
   load_control(&c);
   if (chdir(imc_home()) < 0 || chdir("queue") < 0) fatalsys(QX_TEMP_QUEUE, "unable to enter ", imc_home(), "/queue");
   check_diskfree(&c);
   fd = create_tmp(id, &qtime);
-  msglen = copy_message(fd, c.databytes);
+  cscan_init(&cs);
+  msglen = copy_message(fd, c.databytes, &cs);
   read_envelope(&env);
   check_envelope(&env);
+  add_content_note(&env, &cs);
   finish_tmp(fd, &env, msglen, qtime);
   commit(id);
   report_id(id);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include "control.h"
 #include "diag.h"
+#include "log.h"
 #include "exitcodes.h"
 #include "fileio.h"
 #include "selfpipe.h"
@@ -47,17 +48,10 @@ static void signals_init(void)
   signal(SIGPIPE, SIG_IGN);
 }
 
-static void config_error(const char *file, unsigned line, const char *msg)
-{
-  char num[FMT_ULONG];
-  num[fmt_ulong(num, line)] = 0;
-  warn("control/", file, ":", num, ": ", msg);
-}
-
 static void config_reload(void)
 {
   struct config fresh;
-  int r = config_load(&fresh, config_error);
+  int r = config_load(&fresh, config_warn);
   if (r != 0) {
     if (r > 0) config_free(&fresh);
     warn("control files have errors: keeping the old settings");
@@ -65,7 +59,8 @@ static void config_reload(void)
     config_free(&cfg);
     cfg = fresh;
     track_enable(cfg.tracking);
-    info("reread the control files");
+    log_init(&cfg);
+    if (config_logging(&cfg, LOG_INIT, LEVEL_MINIMUM)) info("reread the control files");
   }
   if (directory_refresh(&dir) < 0) warnsys("unable to reopen control/directory.cdb");
   {
@@ -73,6 +68,8 @@ static void config_reload(void)
     remote_reload();
     if (!was && remote_allowed()) remote_retry(0, (unsigned long)time(0));
   }
+  conv_reload();
+  faults_check((unsigned long)time(0));
 }
 
 /* as many descriptors as the hard limit allows: every deliverer run holds its
@@ -95,10 +92,12 @@ static void start(void)
   fd = open("queue/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) fatalsys(EX_TEMP, "unable to open queue/lock");
   if (flock(fd, LOCK_EX | LOCK_NB) < 0) fatalsys(EX_TEMP, "unable to lock queue/lock (another imc-send?)");
-  if (config_load(&cfg, config_error) != 0) fatal(EX_TEMP, "unable to read the control files");
+  if (config_load(&cfg, config_warn) != 0) fatal(EX_TEMP, "unable to read the control files");
   track_enable(cfg.tracking);
+  log_init(&cfg);
   if (directory_open(&dir) < 0) fatalsys(EX_TEMP, "unable to open control/directory.cdb");
   if (remote_reload() < 0) fatal(EX_TEMP, "unable to read control/routes, smarthost or transfermode");
+  conv_reload();
   trigger = open("queue/trigger", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (trigger < 0) fatalsys(EX_TEMP, "unable to open queue/trigger");
   if (open("queue/trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC) < 0)   /* never see EOF on it */
@@ -200,11 +199,12 @@ int main(void)
   held_load();
   if (queue_recover(now) < 0) fatal(EX_TEMP, "unable to read the queue");
   ctl_scan(now);
+  faults_check(now);
   ready();
   for (;;) {
     unsigned n = 2;
     now = (unsigned long)time(0);
-    if (!stopping) { run_due(now); local_dispatch(); remote_dispatch(); }
+    if (!stopping) { run_due(now); conv_dispatch(); local_dispatch(); remote_dispatch(); }
     if (stopping && !runs_active()) break;
     fds[0].fd = sigfd; fds[0].events = POLLIN; fds[0].revents = 0;
     fds[1].fd = trigger; fds[1].events = stopping ? 0 : POLLIN; fds[1].revents = 0;
@@ -218,10 +218,10 @@ int main(void)
     if (fds[1].revents || now >= rescan) {
       trigger_read(trigger, now);
       scan_new(now);
-      if (now >= rescan) { ctl_scan(now); rescan = now + RESCAN_EVERY; }
+      if (now >= rescan) { ctl_scan(now); faults_check(now); rescan = now + RESCAN_EVERY; }
     }
     if (now >= debris) { queue_debris(now); debris = now + DEBRIS_EVERY; }
   }
-  info("stopped");
+  if (config_logging(&cfg, LOG_INIT, LEVEL_MINIMUM)) info("stopped");
   return EX_OK;
 }

@@ -264,7 +264,7 @@ int msgout_flush(struct msgout *o)
 
 void msgout_put(struct msgout *o, const char *s, size_t len)
 {
-  if (o->err) return;
+  if (o->err || !len) return;                 /* an empty stralloc's s may be 0 */
   if (o->len + len > sizeof o->buf) {
     if (msgout_flush(o) < 0) return;
     if (len >= sizeof o->buf) {

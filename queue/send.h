@@ -13,6 +13,7 @@
 
 #include <poll.h>
 #include "config.h"
+#include "cscan.h"
 #include "directory.h"
 #include "owfat.h"
 #include "qinfo.h"
@@ -22,6 +23,16 @@
 #define AREA_MESS 'm'
 #define LOCAL_BATCH 32            /* most messages per imc-local run */
 #define TIME_NEVER (~0UL)
+
+/* a converted copy of a message, for one content profile (docs/INTERNALS.md section 14) */
+enum { CV_SKIP, CV_WANTED, CV_QUEUED, CV_RUNNING, CV_READY, CV_FAILED, CV_SUPPRESSED, CV_TOOBIG };
+struct cvcopy {
+  stralloc key;                   /* "inbound", "*" or a control/domains pattern */
+  stralloc profile;               /* imc-convert's argument: "inbound" or a recipient's domain */
+  char state;                     /* CV_* */
+  unsigned long long len;         /* of the converted file (CV_READY) */
+  int fd;                         /* the converted file while deliveries need it, else -1 */
+};
 
 struct msg {
   char id[QID_LEN + 1];
@@ -41,6 +52,11 @@ struct msg {
   unsigned inflight;              /* recipients in running deliveries */
   int dirty;                      /* state differs from the state file */
   int has_info;                   /* info/H/ID exists */
+  struct cfacts facts;            /* imc-queue's content note */
+  int from_net;                   /* received over SMTP (peer=): local recipients get the inbound profile */
+  struct cvcopy *cv;              /* the profiles its recipients need */
+  unsigned ncv;
+  unsigned short *rcv;            /* per recipient: 0 the original, k the copy cv[k - 1] */
   struct msg *hnext;              /* hash chain */
 };
 
@@ -72,6 +88,12 @@ struct jobq { struct job *v; unsigned long n, cap, head; };
 struct dest;
 struct run {
   pid_t pid;
+  size_t pos;                     /* reports read up to here */
+  unsigned long done;             /* jobs reported (in order) */
+  unsigned long ok, tempfail;     /* of those, final results and temporary failures */
+  int gone;                       /* a line that is not a report: the rest get none */
+  struct msg *cm;                 /* a conversion run: its message and copy (jobs unused) */
+  unsigned cvi;
   int out;                        /* the deliverer's reports */
   stralloc rep;
   struct job *jobs;
@@ -84,6 +106,14 @@ unsigned long jobq_take(struct jobq *q, unsigned long maxmsgs, struct job **out)
 void jobs_fail(struct job *jobs, unsigned long n, const char *why);  /* frees jobs */
 int run_start(const char *prog, char **argv, const stralloc *in, struct job *jobs, unsigned long n,
               struct dest *d);
+int run_start_conv(const char *prog, char **argv, int in, int out, struct msg *m, unsigned cvi);
+int job_file(const struct job *j, int *fd, unsigned long long *len);   /* what the job delivers: 0, -1 */
+int jobs_same_file(const struct job *a, const struct job *b);
+int jobs_ready(struct job *jobs, unsigned long n);                     /* every job's file open: 0, -1 */
+int job_line_head(stralloc *in, const struct job *jobs, unsigned long k);  /* 1 started a line, 0, -1 */
+/* the next line of a deliverer's reports from *pos: 'K', 'Z' or 'D' with its text
+   (NUL-terminated), or 0 when no complete good line is left */
+char report_line(const stralloc *rep, size_t *pos, stralloc *text);
 int runs_active(void);
 int runs_full(void);
 void runs_pollfds(struct pollfd *fds, unsigned *n, unsigned max);
@@ -110,6 +140,24 @@ void msg_settle(struct msg *m, unsigned long now);     /* bounce, save or remove
 void rcpt_result(struct msg *m, unsigned long i, char code, const char *text, unsigned long now);
 void track_rcpt(const char *event, const struct msg *m, unsigned long i, const char *result);
 
+/* send_conv.c: the conversion stage */
+int conv_reload(void);                                  /* control/domains: 0, -1 kept the old */
+int conv_plan(struct msg *m, const char *head, size_t len);   /* which copy each recipient gets */
+#define GATE_GO 0                 /* deliver now */
+#define GATE_WAIT 1               /* its copy is being made */
+#define GATE_DONE 2               /* settled without a delivery (suppressed, too big) */
+int conv_gate(struct msg *m, unsigned long i, unsigned long now);
+int conv_waiting(const struct msg *m, unsigned long i);  /* its copy is queued or being made */
+void conv_dispatch(void);
+void conv_finish(struct msg *m, unsigned cvi, int code, unsigned long now);
+int conv_open(struct msg *m, unsigned cvi);             /* cv[cvi].fd: 0, -1 */
+void conv_remove(struct msg *m);                        /* its converted files */
+void conv_free(struct msg *m);
+void conv_clean(const char *dirpath, const char *name); /* a converted file left from an earlier run */
+
+/* send_fault.c: connector faults (disk low, bad control file, backlog) to the postmaster */
+void faults_check(unsigned long now);
+
 /* send_ctl.c: the administrator's requests (queue/ctl/) and held destinations */
 void ctl_scan(unsigned long now);
 void held_load(void);
@@ -118,5 +166,6 @@ int held_domain(const char *d, size_t len);
 /* send_dsn.c: bounces */
 int bounce_send(struct msg *m, unsigned long now);     /* 0 queued (or dropped), -1 try later */
 int delay_send(struct msg *m, unsigned long now);      /* the one "delayed" notice: 0 queued, -1 try later */
+int admin_notice(const char *subject, const char *text);   /* a note to the postmaster: 0 queued, -1 */
 
 #endif

@@ -246,3 +246,38 @@ done:
   stralloc_free(&pm);
   return code == 0 ? 0 : -1;
 }
+
+/* a short plain note to the postmaster from MAILER-DAEMON (control/notify's
+   conversion-failed and connector kinds); marked dsn=notice, so that it is
+   never bounced */
+int admin_notice(const char *subject, const char *text)
+{
+  stralloc msg = {0}, env = {0}, pm = {0};
+  static unsigned long seq;
+  char date[DATE_MAX], qid[QID_LEN + 1], num[FMT_ULONG];
+  unsigned long now = (unsigned long)time(0);
+  int code = -1;
+  date_rfc5322(date, (time_t)now);
+  num[fmt_ulong(num, now)] = 0;
+  seq++;
+  if (postmaster_addr(&pm) == 0
+      && !cats(&msg, "From: Mail Delivery System <MAILER-DAEMON@") && stralloc_cat(&msg, &cfg.me)
+      && !cats(&msg, ">\nTo: <") && !cats(&msg, pm.s) && !cats(&msg, ">\nSubject: ") && !cats(&msg, subject)
+      && !cats(&msg, "\nDate: ") && !cats(&msg, date) && !cats(&msg, "\nMessage-ID: <notice.") && !cats(&msg, num)
+      && stralloc_append(&msg, ".") && stralloc_catulong(&msg, (unsigned long)getpid()) && stralloc_append(&msg, ".")
+      && stralloc_catulong(&msg, seq) && !cats(&msg, "@")
+      && stralloc_cat(&msg, &cfg.me) && !cats(&msg, ">\nAuto-Submitted: auto-generated\n\n") && !cats(&msg, text)
+      && env_add(&env, 'F', "", 0) == 0 && env_add(&env, 'T', pm.s, str_len(pm.s)) == 0
+      && env_add(&env, 'I', "dsn=notice", 10) == 0 && env_finish(&env) == 0)
+  {
+    setenv("IMC_QUEUE_RESERVE", "1", 1);        /* the notice may say that the disk is low */
+    code = dsn_queue(&msg, &env, qid);
+    unsetenv("IMC_QUEUE_RESERVE");
+  }
+  if (code == 0) info("notified the postmaster (", qid, "): ", subject);
+  else warn("unable to notify the postmaster: ", subject);
+  stralloc_free(&msg);
+  stralloc_free(&env);
+  stralloc_free(&pm);
+  return code == 0 ? 0 : -1;
+}

@@ -101,17 +101,62 @@ void jobs_fail(struct job *jobs, unsigned long n, const char *why)
 
 /* ---- runs */
 
-/* every message's queue file open, and the FD list for the child; -1 if one cannot be opened */
-int jobs_open(struct job *jobs, unsigned long n, struct spawn_fd *fds, size_t *nfds)
+/* the file a job delivers: its message's converted copy for the recipient's profile, or the original */
+static int job_copy(const struct job *j)
+{
+  return j->m->rcv && j->m->rcv[j->i] ? (int)j->m->rcv[j->i] - 1 : -1;
+}
+
+int job_file(const struct job *j, int *fd, unsigned long long *len)
+{
+  int c = job_copy(j);
+  if (c < 0) { *fd = j->m->fd; *len = j->m->msglen; }
+  else { *fd = j->m->cv[c].fd; *len = j->m->cv[c].len; }
+  return *fd < 0 ? -1 : 0;
+}
+
+int jobs_same_file(const struct job *a, const struct job *b)
+{
+  return a->m == b->m && job_copy(a) == job_copy(b);
+}
+
+/* where a job line starts (the first job, or one for another file than the job
+   before): the LF ending the previous line, then "FD<TAB>MSGLEN": 1 it started
+   one, 0 the job continues the line, -1 out of memory or the file not open */
+int job_line_head(stralloc *in, const struct job *jobs, unsigned long k)
+{
+  int fd;
+  unsigned long long len;
+  if (k && jobs_same_file(&jobs[k - 1], &jobs[k])) return 0;
+  if (job_file(&jobs[k], &fd, &len) < 0) return -1;
+  if (k && !stralloc_append(in, "\n")) return -1;
+  return stralloc_catulong(in, (unsigned long)fd) && stralloc_append(in, "\t")
+         && stralloc_catulong(in, (unsigned long)len) ? 1 : -1;
+}
+
+/* every job's file open: 0, -1 if one cannot be opened */
+int jobs_ready(struct job *jobs, unsigned long n)
 {
   unsigned long k;
   for (k = 0; k < n; k++) {
-    struct msg *m = jobs[k].m;
-    if (msg_open(m) < 0) return -1;
-    if (k == 0 || jobs[k - 1].m != m) {
-      fds[*nfds].from = fds[*nfds].to = m->fd;
-      (*nfds)++;
-    }
+    int c = job_copy(&jobs[k]);
+    if (c < 0 ? msg_open(jobs[k].m) < 0 : conv_open(jobs[k].m, (unsigned)c) < 0) return -1;
+  }
+  return 0;
+}
+
+/* every job's file open, and the FD list for the child; -1 if one cannot be opened */
+static int jobs_open(struct job *jobs, unsigned long n, struct spawn_fd *fds, size_t *nfds)
+{
+  unsigned long k;
+  for (k = 0; k < n; k++) {
+    int c = job_copy(&jobs[k]), fd;
+    unsigned long long len;
+    if (k > 0 && jobs_same_file(&jobs[k - 1], &jobs[k])) continue;
+    if (c < 0 ? msg_open(jobs[k].m) < 0 : conv_open(jobs[k].m, (unsigned)c) < 0) return -1;
+    job_file(&jobs[k], &fd, &len);
+    fds[*nfds].from = fds[*nfds].to = fd;
+    (*nfds)++;
   }
   return 0;
 }
@@ -120,8 +165,13 @@ int jobs_open(struct job *jobs, unsigned long n, struct spawn_fd *fds, size_t *n
 static void jobs_close(struct job *jobs, unsigned long n)
 {
   unsigned long k;
-  for (k = 0; k < n; k++)
-    if (jobs[k].m->fd >= 0) { close(jobs[k].m->fd); jobs[k].m->fd = -1; }
+  for (k = 0; k < n; k++) {
+    struct msg *m = jobs[k].m;
+    unsigned c;
+    if (m->fd >= 0) { close(m->fd); m->fd = -1; }
+    for (c = 0; c < m->ncv; c++)
+      if (m->cv[c].fd >= 0) { close(m->cv[c].fd); m->cv[c].fd = -1; }
+  }
 }
 
 int run_start(const char *prog, char **argv, const stralloc *in, struct job *jobs, unsigned long n,
@@ -142,9 +192,13 @@ int run_start(const char *prog, char **argv, const stralloc *in, struct job *job
   p[0] = -1;
   fd_nonblock(run->out);
   run->rep.len = 0;
+  run->pos = 0;
+  run->done = run->ok = run->tempfail = 0;
+  run->gone = 0;
   run->jobs = jobs;
   run->njobs = n;
   run->dest = d;
+  run->cm = 0;
   nruns++;
   r = 0;
 done:
@@ -154,6 +208,39 @@ done:
   if (p[0] >= 0) close(p[0]);
   if (p[1] >= 0) close(p[1]);
   free(fds);
+  stralloc_free(&path);
+  return r;
+}
+
+/* imc-convert with fd 0 the queue file and fd 1 the copy; fd 3 a pipe that reaches EOF when it exits */
+int run_start_conv(const char *prog, char **argv, int in, int out, struct msg *m, unsigned cvi)
+{
+  stralloc path = {0};
+  struct spawn_fd fds[3];
+  int p[2] = { -1, -1 }, r = -1;
+  struct run *run = &runs[nruns];
+  if (nruns == MAXRUNS || bin_path(&path, prog) < 0 || pipe2(p, O_CLOEXEC) < 0) goto done;
+  fds[0].from = in; fds[0].to = 0;
+  fds[1].from = out; fds[1].to = 1;
+  fds[2].from = p[1]; fds[2].to = 3;
+  if (spawn_prog(&run->pid, path.s, argv, fds, 3) < 0) goto done;
+  run->out = p[0];
+  p[0] = -1;
+  fd_nonblock(run->out);
+  run->rep.len = 0;
+  run->pos = 0;
+  run->done = run->ok = run->tempfail = 0;
+  run->gone = 0;
+  run->jobs = 0;
+  run->njobs = 0;
+  run->dest = 0;
+  run->cm = m;
+  run->cvi = cvi;
+  nruns++;
+  r = 0;
+done:
+  if (p[0] >= 0) close(p[0]);
+  if (p[1] >= 0) close(p[1]);
   stralloc_free(&path);
   return r;
 }
@@ -170,7 +257,7 @@ void runs_pollfds(struct pollfd *fds, unsigned *n, unsigned max)
 }
 
 /* the next report line of a run: its code and text, or 0 when there is none */
-static char report_line(const stralloc *rep, size_t *pos, stralloc *text)
+char report_line(const stralloc *rep, size_t *pos, stralloc *text)
 {
   const char *s = rep->s + *pos, *nl;
   char code;
@@ -182,26 +269,63 @@ static char report_line(const stralloc *rep, size_t *pos, stralloc *text)
   return code;
 }
 
+/* one job's report (c 0: none came) */
+static void job_report(struct run *run, char c, const char *text, unsigned long now)
+{
+  struct job *j = &run->jobs[run->done++];
+  j->m->busy[j->i] = 0;
+  j->m->inflight--;
+  if (c == 'K' || c == 'D') run->ok++; else run->tempfail++;
+  rcpt_result(j->m, j->i, c ? c : 'Z', c ? text : "4.3.0 the deliverer did not report", now);
+}
+
+/* the messages of jobs [from, run->done) with no job left unreported in the
+   run are settled now, each once: a delivered message leaves the queue as
+   soon as its report is in, not when the whole run ends */
+static void settle_reported(struct run *run, unsigned long from, unsigned long now)
+{
+  unsigned long k, j;
+  for (k = from; k < run->done; k++) {
+    struct msg *m = run->jobs[k].m;
+    for (j = from; j < k && run->jobs[j].m != m; j++) ;
+    if (j < k) continue;                               /* settled at its first job */
+    for (j = run->done; j < run->njobs && run->jobs[j].m != m; j++) ;
+    if (j == run->njobs) msg_settle(m, now);
+  }
+}
+
+/* the reports that arrived; at EOF every job left without one is a temporary failure */
+static void run_progress(struct run *run, int eof, unsigned long now)
+{
+  stralloc text = {0};
+  unsigned long from = run->done;
+  while (run->done < run->njobs) {
+    char c = 0;
+    if (!run->gone) {
+      int line = run->pos < run->rep.len && memchr(run->rep.s + run->pos, '\n', run->rep.len - run->pos);
+      if (line && !(c = report_line(&run->rep, &run->pos, &text))) run->gone = 1;   /* not a report */
+    }
+    if (!c && !eof) break;
+    job_report(run, c, text.s, now);
+  }
+  settle_reported(run, from, now);
+  stralloc_free(&text);
+}
+
 static void run_finish(struct run *run)
 {
-  unsigned long now = (unsigned long)time(0), k, ok = 0, tempfail = 0;
-  stralloc text = {0};
-  size_t pos = 0;
-  int gone = 0;
-  if (wait_exitcode(run->pid) != 0) warn(run->dest ? "imc-remote" : "imc-local", " exited with an error");
-  for (k = 0; k < run->njobs; k++) {
-    struct job *j = &run->jobs[k];
-    char c = gone ? 0 : report_line(&run->rep, &pos, &text);
-    if (!c) gone = 1;
-    j->m->busy[j->i] = 0;
-    j->m->inflight--;
-    if (c == 'K' || c == 'D') ok++; else tempfail++;
-    rcpt_result(j->m, j->i, c ? c : 'Z', c ? text.s : "4.3.0 the deliverer did not report", now);
+  unsigned long now = (unsigned long)time(0);
+  int code = wait_exitcode(run->pid);
+  if (run->cm) {
+    close(run->out);
+    stralloc_free(&run->rep);
+    conv_finish(run->cm, run->cvi, code, now);
+    return;
   }
-  if (run->dest) dest_result(run->dest, ok, tempfail, now);
+  if (code != 0) warn(run->dest ? "imc-remote" : "imc-local", " exited with an error");
+  run_progress(run, 1, now);
+  if (run->dest) dest_result(run->dest, run->ok, run->tempfail, now);
   else local_done();
-  settle_all(run->jobs, run->njobs, now);
-  stralloc_free(&text);
   stralloc_free(&run->rep);
   free(run->jobs);
   close(run->out);
@@ -227,7 +351,11 @@ void runs_events(struct pollfd *fds, unsigned n)
   for (f = 0; f < n; f++) {
     if (!fds[f].revents) continue;
     for (k = 0; k < nruns && runs[k].out != fds[f].fd; k++) ;
-    if (k == nruns || !read_reports(&runs[k])) continue;
+    if (k == nruns) continue;
+    if (!read_reports(&runs[k])) {
+      if (!runs[k].cm) run_progress(&runs[k], 0, (unsigned long)time(0));
+      continue;
+    }
     {
       struct run done = runs[k];
       runs[k] = runs[--nruns];

@@ -19,11 +19,13 @@
 #include "diag.h"
 #include "fileio.h"
 #include "header.h"
+#include "log.h"
+#include "../convert/need.h"
 #include "send.h"
 #include "track.h"
 
 #define QUEUE_DEBRIS_AGE (36 * 3600)
-#define HEAD_PEEK 16384            /* bytes read to find the Message-ID */
+#define HEAD_PEEK CONV_HEAD        /* bytes read to find the Message-ID and plan conversions */
 
 struct config cfg;
 int recovering;
@@ -67,8 +69,9 @@ static void load_envelope(struct msg *m, const struct qfile *qf, stralloc *rcpts
   while (env_next(qf->env.s, qf->env.len, &pos, &type, &val, &len) == 1) {
     if (type == 'F') stralloc_copyb(&m->sender, val, len);
     else if (type == 'T') stralloc_catb(rcpts, val, len), stralloc_0(rcpts);
-    else if (len > 5 && !memcmp(val, "peer=", 5)) stralloc_copyb(&m->peer, val + 5, len - 5);
-    else if (len == 10 && !memcmp(val, "dsn=double", 10)) m->double_bounce = 1;
+    else if (len > 5 && !memcmp(val, "peer=", 5)) { stralloc_copyb(&m->peer, val + 5, len - 5); m->from_net = 1; }
+    else if (len > 8 && !memcmp(val, "content=", 8)) cfacts_parse(&m->facts, val, len);
+    else if (len == 10 && (!memcmp(val, "dsn=double", 10) || !memcmp(val, "dsn=notice", 10))) m->double_bounce = 1;
     else if (len == 11 && !memcmp(val, "filter=drop", 11)) m->filter = 'd';
     else if (len == 11 && !memcmp(val, "filter=turf", 11)) m->filter = 't';
   }
@@ -97,15 +100,16 @@ static int header_priority(const char *h, size_t len)
   return p;
 }
 
-/* Message-ID (for tracking) and priority (for the lifetime) from the header section */
-static void load_headers(struct msg *m, int fd)
+/* Message-ID (for tracking) and priority (for the lifetime) from the header
+   section; the bytes read stay in buf for planning the conversions */
+static size_t load_headers(struct msg *m, int fd, char *buf)
 {
-  char buf[HEAD_PEEK];
-  size_t want = m->msglen < sizeof buf ? (size_t)m->msglen : sizeof buf;
+  size_t want = m->msglen < HEAD_PEEK ? (size_t)m->msglen : HEAD_PEEK;
   ssize_t r = pread_full(fd, buf, want, 0);
-  if (r <= 0) return;
+  if (r <= 0) return 0;
   if (header_get(buf, (size_t)r, "Message-ID", &m->msgid) == 1 && stralloc_0(&m->msgid)) m->msgid.len--;
   m->prio = header_priority(buf, (size_t)r);
+  return (size_t)r;
 }
 
 /* ---- resolving recipients through the directory */
@@ -143,6 +147,13 @@ static int resolved(void *vctx, char kind, const char *target, size_t tlen, cons
   struct resolve_ctx *c = vctx;
   struct qinfo_rcpt *r;
   if (rcpt_known(&c->m->q, kind, target, tlen, addr, alen)) return 0;
+  if (log_enabled(LOG_ADDRESSING, LEVEL_MAXIMUM)) {
+    stralloc t = {0};
+    if (stralloc_copyb(&t, addr, alen) && stralloc_cats(&t, kind == QI_LOCAL ? " local " : " remote ")
+        && stralloc_catb(&t, target, tlen) && stralloc_0(&t))
+      log_event(LOG_ADDRESSING, LEVEL_MAXIMUM, "addressing: ", c->m->id, " <", c->original, "> is ", t.s);
+    stralloc_free(&t);
+  }
   if (kind == QI_REMOTE && !config_sender_out(&cfg, c->m->sender.s, c->m->sender.len)) {
     r = rcpt_add(c->m, QI_FAILED, kind, target, tlen, c->original, addr, alen);   /* delivery restriction */
     return r && qinfo_set(&r->reply, refused, sizeof refused - 1) == 0 ? 0 : -1;
@@ -205,19 +216,63 @@ static void track_received(const struct msg *m, const stralloc *rcpts)
   }
 }
 
+/* control/archive: a link to the queue file (docs/INTERNALS.md section 1) in
+   archive/in (the message has a local recipient) or archive/out (a remote
+   one), named by its id.  A link costs no copy; a message loaded again after
+   a crash finds its link already there.  A failure is logged and the message
+   delivered all the same. */
+/* when a link is not allowed (another file system; a queue file of another
+   user under fs.protected_hardlinks): a copy, written new, fsync'd, renamed */
+static int archive_copy(const char *from, const char *to)
+{
+  stralloc tmp = {0};
+  char buf[65536];
+  int in = -1, out = -1, r = -1;
+  ssize_t n;
+  if (!stralloc_copys(&tmp, to) || !stralloc_cats(&tmp, ".tmp") || !stralloc_0(&tmp)) goto done;
+  if ((in = open(from, O_RDONLY | O_CLOEXEC)) < 0) goto done;
+  if ((out = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0) goto done;
+  while ((n = read(in, buf, sizeof buf)) > 0)
+    if (write_all(out, buf, (size_t)n) < 0) goto done;
+  if (n == 0 && fsync(out) == 0 && close(out) == 0) { out = -1; r = rename(tmp.s, to); }
+done:
+  if (in >= 0) close(in);
+  if (out >= 0) close(out);
+  if (r < 0 && tmp.len) unlink(tmp.s);
+  stralloc_free(&tmp);
+  return r;
+}
+
+/* the queue file as sub/ID (archive/in, archive/out, archive/turf): 0, -1 */
+static int keep_copy(const struct msg *m, const char *sub)
+{
+  stralloc from = {0}, to = {0};
+  int r = -1;
+  if (msg_path(&from, m) == 0 && imc_path2(&to, sub, m->id) == 0) {
+    r = link(from.s, to.s);
+    if (r < 0 && errno == EEXIST) r = 0;
+    if (r < 0 && (errno == EPERM || errno == EXDEV)) r = archive_copy(from.s, to.s);
+  }
+  stralloc_free(&from);
+  stralloc_free(&to);
+  return r;
+}
+
+static void archive_link(const struct msg *m, const char *sub)
+{
+  if (keep_copy(m, sub) < 0) warnsys("unable to archive ", m->id, " in ", sub);
+  else log_event(LOG_ARCHIVAL, LEVEL_MEDIUM, "archival: ", m->id, " in ", sub);
+}
+
 /* control/filter matched the sender at SMTP time: drop, or keep a copy in archive/turf */
 static void msg_filter(struct msg *m)
 {
-  stralloc from = {0}, to = {0};
   const char *how = "dropped by control/filter";
   unsigned long i;
   if (m->filter == 't') {
     how = "moved to archive/turf by control/filter";
-    if (msg_path(&from, m) < 0 || imc_path2(&to, "archive/turf", m->id) < 0
-        || (link(from.s, to.s) < 0 && errno != EEXIST)) {
+    if (keep_copy(m, "archive/turf") < 0) {
       warnsys("unable to keep ", m->id, " in archive/turf: delivering it");
-      stralloc_free(&from);
-      stralloc_free(&to);
       return;
     }
   }
@@ -225,8 +280,18 @@ static void msg_filter(struct msg *m)
     track_rcpt("filtered", m, i, how);
     m->q.r[i].state = QI_DELIVERED;
   }
-  stralloc_free(&from);
-  stralloc_free(&to);
+}
+
+static void msg_archive(const struct msg *m)
+{
+  unsigned long i;
+  int in = 0, out = 0;
+  for (i = 0; i < m->q.n; i++) {
+    if (m->q.r[i].state != QI_PENDING) continue;          /* unknown or refused: never delivered */
+    if (m->q.r[i].kind == QI_LOCAL) in = 1; else out = 1;
+  }
+  if (in && (cfg.archive & ARCHIVE_IN)) archive_link(m, "archive/in");
+  if (out && (cfg.archive & ARCHIVE_OUT)) archive_link(m, "archive/out");
 }
 
 /* the recipients' state: from the state file, or resolved now */
@@ -243,14 +308,22 @@ static int load_state(struct msg *m, const stralloc *rcpts, unsigned long now)
   if (r < 0 && errno != ENOENT) return -1;
   memcpy(m->q.id, m->id, QID_LEN + 1);
   if (resolve_all(m, rcpts, now) < 0) return -1;
+  if (log_enabled(LOG_ADDRESSING, LEVEL_MEDIUM)) {
+    char n[FMT_ULONG];
+    n[fmt_ulong(n, m->q.n)] = 0;
+    log_event(LOG_ADDRESSING, LEVEL_MEDIUM, "addressing: ", m->id, " from <", m->sender.s, "> to ", n, " recipients");
+  }
   m->dirty = 1;
   if (m->area == AREA_NEW) track_received(m, rcpts);
   if (m->filter) msg_filter(m);
+  else if (cfg.archive) msg_archive(m);
   return 0;
 }
 
 static int msg_load(const char *id, char area, unsigned long now)
 {
+  static char head[HEAD_PEEK];
+  size_t headlen;
   stralloc p = {0}, rcpts = {0};
   struct qfile qf = { -1, { 0, 0, 0 }, { 0, 0, 0 } };
   struct msg *m;
@@ -265,8 +338,9 @@ static int msg_load(const char *id, char area, unsigned long now)
   m->msglen = qf.t.msglen;
   m->q.qtime = (unsigned long)qf.t.qtime;
   load_envelope(m, &qf, &rcpts);
-  load_headers(m, qf.fd);
+  headlen = load_headers(m, qf.fd, head);
   r = load_state(m, &rcpts, now);
+  if (r == 0) r = conv_plan(m, head, headlen);
   stralloc_free(&rcpts);
   qfile_close(&qf);                    /* reopened when a delivery needs it: 100,000 queued
                                           messages must not hold 100,000 descriptors */
@@ -305,8 +379,9 @@ static void on_new(const char *dirpath, const char *name, unsigned long now)
 
 static void on_mess(const char *dirpath, const char *name, unsigned long now)
 {
-  (void)dirpath;
-  if (qid_valid(name, strlen(name)) && !msg_find(name)) msg_load(name, AREA_MESS, now);
+  char id[QID_LEN + 1];
+  if (qid_valid(name, strlen(name))) { if (!msg_find(name)) msg_load(name, AREA_MESS, now); }
+  else if (conv_copy_parse(name, id)) conv_clean(dirpath, name);   /* copies are remade when needed */
 }
 
 /* a state file whose message is gone: imc-send stopped while removing it */

@@ -21,20 +21,15 @@ void local_ready(struct msg *m, unsigned long i)
 static int job_lines(const struct job *jobs, unsigned long n, stralloc *in)
 {
   unsigned long k;
-  const struct msg *last = 0;
   for (k = 0; k < n; k++) {
     const struct msg *m = jobs[k].m;
     const struct qinfo_rcpt *r = &m->q.r[jobs[k].i];
-    if (m != last) {
-      if (last && !stralloc_append(in, "\n")) return -1;
-      if (!stralloc_catulong(in, (unsigned long)m->fd) || !stralloc_append(in, "\t") || !stralloc_catulong(in, (unsigned long)m->msglen)
-          || !stralloc_append(in, "\t") || !stralloc_cat(in, &m->sender)) return -1;
-      last = m;
-    }
+    int head = job_line_head(in, jobs, k);
+    if (head < 0 || (head && (!stralloc_append(in, "\t") || !stralloc_cat(in, &m->sender)))) return -1;
     if (!stralloc_append(in, "\t") || !stralloc_cat(in, &r->target) || !stralloc_append(in, "\t")
         || !stralloc_cat(in, &r->address)) return -1;
   }
-  return last && !stralloc_append(in, "\n") ? -1 : 0;
+  return n && !stralloc_append(in, "\n") ? -1 : 0;
 }
 
 void local_done(void) { running--; }
@@ -45,11 +40,9 @@ void local_dispatch(void)
   while (running < cfg.maxlocal && !runs_full() && jobq_len(&ready)) {
     stralloc in = {0};
     struct job *jobs;
-    unsigned long n = jobq_take(&ready, LOCAL_BATCH, &jobs), k;
+    unsigned long n = jobq_take(&ready, LOCAL_BATCH, &jobs);
     if (!n) return;
-    for (k = 0; k < n; k++)
-      if (msg_open(jobs[k].m) < 0) break;
-    if (k < n || job_lines(jobs, n, &in) < 0) {
+    if (jobs_ready(jobs, n) < 0 || job_lines(jobs, n, &in) < 0) {
       jobs_fail(jobs, n, "4.3.0 unable to open the queue file");
     } else if (run_start("imc-local", argv, &in, jobs, n, 0) < 0) {
       jobs_fail(jobs, n, "4.3.0 unable to run imc-local");

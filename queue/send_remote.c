@@ -36,19 +36,12 @@ static unsigned running;
 static struct routes routes;
 static int mode = XFER_BOTH;
 
-static void route_error(const char *file, unsigned line, const char *msg)
-{
-  char num[FMT_ULONG];
-  num[fmt_ulong(num, line)] = 0;
-  warn("control/", file, ":", num, ": ", msg);
-}
-
 int remote_reload(void)
 {
   struct routes fresh;
   int m, r = 0;
   memset(&fresh, 0, sizeof fresh);
-  if (route_load(&fresh, route_error) != 0) {
+  if (route_load(&fresh, config_warn) != 0) {
     route_free(&fresh);
     warn("control/routes or smarthost have errors: keeping the old ones");
     r = -1;
@@ -56,7 +49,7 @@ int remote_reload(void)
     route_free(&routes);
     routes = fresh;
   }
-  if (transfermode_load(&m, route_error) != 0) r = -1;
+  if (transfermode_load(&m, config_warn) != 0) r = -1;
   else mode = m;
   return r;
 }
@@ -114,19 +107,14 @@ static const char *prio_name(int p)
 static int job_lines(const struct job *jobs, unsigned long n, stralloc *in)
 {
   unsigned long k;
-  const struct msg *last = 0;
   for (k = 0; k < n; k++) {
     const struct msg *m = jobs[k].m;
-    if (m != last) {
-      if (last && !stralloc_append(in, "\n")) return -1;
-      if (!stralloc_catulong(in, (unsigned long)m->fd) || !stralloc_append(in, "\t") || !stralloc_catulong(in, (unsigned long)m->msglen)
-          || !stralloc_append(in, "\t") || !stralloc_cats(in, prio_name(m->prio)) || !stralloc_append(in, "\t")
-          || !stralloc_cat(in, &m->sender)) return -1;
-      last = m;
-    }
+    int head = job_line_head(in, jobs, k);
+    if (head < 0 || (head && (!stralloc_append(in, "\t") || !stralloc_cats(in, prio_name(m->prio))
+                              || !stralloc_append(in, "\t") || !stralloc_cat(in, &m->sender)))) return -1;
     if (!stralloc_append(in, "\t") || !stralloc_cat(in, &m->q.r[jobs[k].i].address)) return -1;
   }
-  return last && !stralloc_append(in, "\n") ? -1 : 0;
+  return n && !stralloc_append(in, "\n") ? -1 : 0;
 }
 
 static void dest_start(struct dest *d)
@@ -134,11 +122,9 @@ static void dest_start(struct dest *d)
   char *argv[] = { "imc-remote", d->domain.s, 0 };
   stralloc in = {0};
   struct job *jobs;
-  unsigned long n = jobq_take(&d->ready, LOCAL_BATCH, &jobs), k;
+  unsigned long n = jobq_take(&d->ready, LOCAL_BATCH, &jobs);
   if (!n) return;
-  for (k = 0; k < n; k++)
-    if (msg_open(jobs[k].m) < 0) break;
-  if (k < n || job_lines(jobs, n, &in) < 0) jobs_fail(jobs, n, "4.3.0 unable to open the queue file");
+  if (jobs_ready(jobs, n) < 0 || job_lines(jobs, n, &in) < 0) jobs_fail(jobs, n, "4.3.0 unable to open the queue file");
   else if (run_start("imc-remote", argv, &in, jobs, n, d) < 0) jobs_fail(jobs, n, "4.3.0 unable to run imc-remote");
   else { d->running++; running++; }
   stralloc_free(&in);
@@ -194,7 +180,10 @@ void remote_dest_up(const char *domain)
   struct dest *d;
   unsigned h;
   if (domain) {
-    if (stralloc_copys(&t, domain) && (d = dest_get(&t)) != 0) { d->down_until = 0; d->failures = 0; }
+    if (stralloc_copys(&t, domain) && stralloc_0(&t)) {
+      t.len--;                          /* dest_get wants target->s NUL-terminated */
+      if ((d = dest_get(&t)) != 0) { d->down_until = 0; d->failures = 0; }
+    }
     stralloc_free(&t);
     return;
   }

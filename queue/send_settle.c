@@ -99,7 +99,7 @@ static unsigned long next_wake(const struct msg *m, unsigned long now)
   for (i = 0; i < m->q.n; i++) {
     const struct qinfo_rcpt *r = &m->q.r[i];
     unsigned long w = TIME_NEVER;
-    if (m->busy[i]) continue;
+    if (m->busy[i] || conv_waiting(m, i)) continue;
     if (r->state == QI_FAILED || r->state == QI_EXPIRED) w = now + BOUNCE_RETRY;
     else if (r->state == QI_PENDING) {
       w = rcpt_waits(m, r) ? expiry(m) : r->next;
@@ -132,6 +132,7 @@ void msg_schedule(struct msg *m, unsigned long now)
   for (i = 0; i < m->q.n && !(m->q.flags & QI_HELD); i++) {
     struct qinfo_rcpt *r = &m->q.r[i];
     if (r->state != QI_PENDING || m->busy[i] || r->next > now) continue;
+    if (conv_gate(m, i, now) != GATE_GO) continue;
     if (r->kind == QI_LOCAL) local_ready(m, i);
     else if (!remote_due(m, i, now) && r->next <= now && remote_allowed()
              && !held_domain(r->target.s, r->target.len)) r->next = now + BOUNCE_RETRY;
@@ -198,6 +199,7 @@ static void msg_remove(struct msg *m)
   stralloc p = {0};
   if (msg_path(&p, m) == 0 && unlink(p.s) < 0 && errno != ENOENT) warnsys("unable to remove ", p.s);
   if (m->has_info && qpath(&p, qdir.s, "info", m->id) == 0) unlink(p.s);
+  conv_remove(m);
   stralloc_free(&p);
   msg_free(m);
 }

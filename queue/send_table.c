@@ -135,6 +135,7 @@ void msg_free(struct msg *m)
   if (m->heap >= 0) heap_remove(m);
   if (m->fd >= 0) close(m->fd);
   qinfo_free(&m->q);
+  conv_free(m);
   free(m->busy);
   stralloc_free(&m->sender);
   stralloc_free(&m->msgid);

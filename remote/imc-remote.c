@@ -23,8 +23,11 @@
  * Outputs: one report per recipient on fd 1, in input order (report.c):
  * K delivered, Z temporary failure, D permanent failure; the text starts
  * with "host [address]: " when a host was reached.  Diagnostics on fd 2:
- * errors always, `imc-remote: info: ...` lines at loglevel transfer medium,
- * the SMTP transcript at protocol maximum.
+ * errors always; `imc-remote: info: ...` lines by loglevel transfer: at
+ * minimum each recipient deferred or failed and each connection lost, at
+ * medium also each connection, TLS, AUTH, host tried in vain and delivery,
+ * at maximum also the addresses found; the SMTP transcript at protocol
+ * maximum.
  *
  * Failure modes: a malformed job line gets Z for each recipient it names
  * (one when it names none); jobs beyond REMOTE_MAXJOBS and recipients
@@ -40,6 +43,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "addr.h"
+#include "child.h"
 #include "diag.h"
 #include "exitcodes.h"
 #include "fileio.h"
@@ -88,6 +92,7 @@ static void job_add(char *line, const struct rjob *j, size_t first)
   struct rmsg *m = &msgs[nmsgs];
   size_t i;
   memset(m, 0, sizeof *m);
+  m->own_fd = -1;
   m->fd = j->fd;
   m->len = j->msglen;
   m->prio = j->prio;
@@ -169,7 +174,7 @@ static void fail_msg(const struct rmsg *m, char kind, const char *text)
 
 static void fail_from(size_t i, char kind, const char *text)
 {
-  rlog(&cfg, kind == 'D' ? "failed: " : "deferred: ", text, (const char *)0);
+  rlog(&cfg, LEVEL_MINIMUM, kind == 'D' ? "failed: " : "deferred: ", text, (const char *)0);
   for (; i < nmsgs; i++) fail_msg(&msgs[i], kind, text);
 }
 
@@ -196,11 +201,11 @@ static int open_any(stralloc *last)
   for (i = 0; i < dest.n; i++) {
     rc = sess_open(&sess, &dest.t[i], 0);
     if (rc == SESS_TLSFAIL) {
-      rlog(&cfg, sess.why.s, "; trying again without TLS", (const char *)0);
+      rlog(&cfg, LEVEL_MEDIUM, sess.why.s, "; trying again without TLS", (const char *)0);
       rc = sess_open(&sess, &dest.t[i], 1);
     }
     if (rc == SESS_OK || rc == SESS_PERM) return rc;
-    rlog(&cfg, sess.why.s, (const char *)0);
+    rlog(&cfg, LEVEL_MEDIUM, sess.why.s, (const char *)0);
     if (rc == SESS_NOCONN && sess.connerr != ECONNREFUSED) all_refused = 0;
     if (rc != SESS_NOCONN) {
       reached = 1;
@@ -219,11 +224,12 @@ static int run_connection(size_t *next)
   int started;
   while ((*next = next_pending(*next)) < nmsgs && (!cfg.msgsperconn || count < cfg.msgsperconn)) {
     if (xfer_message(&sess, &msgs[*next], &started) == SESS_LOST) {
-      rlog(&cfg, sess.why.s, (const char *)0);
-      if (started) { fail_msg(&msgs[*next], 'Z', sess.why.s); (*next)++; }
+      rlog(&cfg, LEVEL_MINIMUM, sess.why.s, (const char *)0);
+      if (started) { fail_msg(&msgs[*next], 'Z', sess.why.s); rmsg_release(&msgs[*next]); (*next)++; }
       sess_abort(&sess);
       return 1;
     }
+    rmsg_release(&msgs[*next]);
     (*next)++;
     count++;
   }
@@ -251,11 +257,8 @@ static int config_errors;
 
 static void config_err(const char *file, unsigned line, const char *msg)
 {
-  char num[FMT_ULONG];
-  num[fmt_ulong(num, line)] = 0;
   config_errors++;
-  if (line) warn("control/", file, ":", num, ": ", msg);
-  else warn("control/", file, ": ", msg);
+  config_warn(file, line, msg);
 }
 
 /* control files: 0, or -1 with every recipient deferred */
@@ -287,6 +290,19 @@ static void check_fds(void)
   if (fcntl(2, F_GETFD) < 0 && open("/dev/null", O_WRONLY) < 0) fatalsys(EX_TEMP, "unable to open /dev/null");
 }
 
+/* at transfer maximum, one line per address found, in the order tried */
+static void log_dest(void)
+{
+  char ip[IP6_FMT + 1], port[FMT_ULONG];
+  size_t i;
+  for (i = 0; i < dest.n; i++) {
+    dest_iptext(ip, dest.t[i].ip);
+    port[fmt_ulong(port, dest.t[i].port)] = 0;
+    rlog(&cfg, LEVEL_MAXIMUM, domain, ": address ", dest.t[i].literal ? "" : dest.t[i].host,
+         dest.t[i].literal ? "" : " ", "[", ip, "]:", port, (const char *)0);
+  }
+}
+
 static void run(void)
 {
   static stralloc why;
@@ -295,6 +311,7 @@ static void run(void)
   if (load_settings() < 0) return;
   rc = dest_find(&dest, domain, &routes, &why);
   if (rc) { fail_from(0, (char)rc, why.len ? why.s : "4.3.0 out of memory"); return; }
+  log_dest();
   sess.cfg = &cfg;
   sess.dest = &dest;
   sess.fd = -1;
@@ -317,6 +334,7 @@ int main(int argc, char **argv)
 {
   stralloc in = {0};
   diag_prog = "imc-remote";
+  if (ids_settle() < 0) fatalsys(EX_TEMP, "unable to set the real user and group ids");   /* setuid imcr */
   check_fds();
   signal(SIGPIPE, SIG_IGN);
   if (argc != 2) usage("DOMAIN (jobs on fd 0, reports on fd 1)");

@@ -98,7 +98,7 @@ void sess_lost(struct session *s, const char *what);  /* why = "desc: 4.4.2 conn
 int sess_why(struct session *s, const char *code_text);  /* why = "desc: " code_text */
 int sess_why_reply(struct session *s, const char *prefix);  /* why = "desc: " prefix reply */
 unsigned long sess_now(void);
-void rlog(const struct config *c, ...);   /* info line at transfer/medium; end with 0 */
+void rlog(const struct config *c, int level, ...);   /* info line at transfer LEVEL; end with 0 */
 
 /* ---- transfer.c */
 struct rmsg {
@@ -111,6 +111,7 @@ struct rmsg {
   size_t first;                    /* report slot of rcpt[0] */
   int scanned;
   struct msgscan scan;
+  int own_fd;                      /* the downgraded copy (a memfd) that m->fd now is, else -1 */
 };
 
 /* one message; every recipient gets a report unless the connection is lost
@@ -118,6 +119,7 @@ struct rmsg {
    the server answered MAIL) */
 int xfer_message(struct session *s, struct rmsg *m, int *started);
 const char *rmsg_scan(struct rmsg *m);           /* size and 8-bit: 0, or why the message is unreadable */
+void rmsg_release(struct rmsg *m);               /* its downgraded copy, once every recipient has a report */
 
 /* ---- report.c */
 int rep_init(size_t n);                          /* n slots: 0, -1 ENOMEM */

@@ -53,7 +53,7 @@ static int handshake(struct session *s, int verify)
     return verify || s->dest->tls == ROUTE_TLS_REQUIRE ? SESS_HOST : SESS_TLSFAIL;
   }
   s->tls = 1;
-  rlog(s->cfg, "TLS with ", s->desc, ": ", tls_version(&s->io), " ", tls_cipher(&s->io), (const char *)0);
+  rlog(s->cfg, LEVEL_MEDIUM, "TLS with ", s->desc, ": ", tls_version(&s->io), " ", tls_cipher(&s->io), (const char *)0);
   return sess_ehlo(s);
 }
 
@@ -142,7 +142,7 @@ static int auth_login(struct session *s, const stralloc *pw)
 static int auth_result(struct session *s)
 {
   if (s->reply.code == 235) {
-    rlog(s->cfg, "authenticated to ", s->desc, " as ", s->dest->user, (const char *)0);
+    rlog(s->cfg, LEVEL_MEDIUM, "authenticated to ", s->desc, " as ", s->dest->user, (const char *)0);
     return SESS_OK;
   }
   if (s->reply.code == 535) { sess_why_reply(s, "5.7.8 authentication failed: "); return SESS_PERM; }

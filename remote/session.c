@@ -32,14 +32,16 @@ unsigned long sess_now(void)
   return (unsigned long)ts.tv_sec;
 }
 
-void rlog(const struct config *c, ...)
+/* minimum: what failed; medium: connections, TLS, AUTH, each delivery; maximum:
+   the addresses found for the destination */
+void rlog(const struct config *c, int level, ...)
 {
   char buf[1500];
   size_t pos = 0;
   const char *p;
   va_list ap;
-  if (!config_logging(c, LOG_TRANSFER, LEVEL_MEDIUM)) return;
-  va_start(ap, c);
+  if (!config_logging(c, LOG_TRANSFER, level)) return;
+  va_start(ap, level);
   while ((p = va_arg(ap, const char *)) != 0)
     for (; *p && pos < sizeof buf - 1; p++)
       buf[pos++] = (unsigned char)*p < 32 || *p == 127 ? '?' : *p;
@@ -218,7 +220,7 @@ int sess_open(struct session *s, const struct target *t, int notls)
     return SESS_NOCONN;
   }
   sio_init(&s->io, s->fd, s->fd, (unsigned)s->cfg->timeoutremote);
-  rlog(s->cfg, "connected to ", s->desc, (const char *)0);
+  rlog(s->cfg, LEVEL_MEDIUM, "connected to ", s->desc, (const char *)0);
   if (sess_reply(s) < 0) return open_fail(s, SESS_LOST);
   if (s->reply.code / 100 != 2) { sess_why_reply(s, ""); return open_fail(s, SESS_HOST); }
   if ((rc = sess_ehlo(s)) != SESS_OK) return open_fail(s, rc);

@@ -13,8 +13,10 @@
  *   RCPT 2xx and a 2xx after the data: K; RCPT 4xx: Z, 5xx: D;
  *   MAIL refused: every recipient Z or D with that reply;
  *   DATA or the final reply refused: every accepted recipient Z or D;
- *   8-bit message, server without 8BITMIME: Z, nothing sent (the
- *     conversion issue adds the downgrade);
+ *   8-bit message, server without 8BITMIME: the message goes through
+ *     `imc-convert -8 keep` (8-bit parts become quoted-printable or base64,
+ *     RFC 6152) into a memfd that replaces m->fd; when that fails, or the
+ *     result is still 8-bit, Z and nothing sent;
  *   larger than the server's SIZE: D 5.3.4, nothing sent.
  * Failure modes: SESS_LOST when the connection breaks or times out; the
  * recipients without a report are then the caller's (section 8: Z, or
@@ -22,7 +24,11 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include "binpath.h"
+#include "child.h"
 #include "fileio.h"
 #include "remote.h"
 
@@ -68,7 +74,7 @@ static void result(struct session *s, const struct rmsg *m, size_t i, char kind,
 {
   static const char *const word[] = { "delivered to <", "deferred <", "failed <" };
   rep_set(m->first + i, kind, t);
-  rlog(s->cfg, word[kind == 'K' ? 0 : kind == 'Z' ? 1 : 2], m->rcpt[i], ">: ", t, (const char *)0);
+  rlog(s->cfg, kind == 'K' ? LEVEL_MEDIUM : LEVEL_MINIMUM, word[kind == 'K' ? 0 : kind == 'Z' ? 1 : 2], m->rcpt[i], ">: ", t, (const char *)0);
 }
 
 static int open_rcpt(const struct rmsg *m, size_t i) { return !rep_done(m->first + i); }
@@ -229,13 +235,42 @@ static int xfer_stepwise(struct session *s, const struct rmsg *m, int *started)
 
 /* ---- one message */
 
+/* the message made 7-bit by imc-convert in a memfd that replaces m->fd: 0, -1 */
+static int downgrade(struct rmsg *m)
+{
+  static stralloc prog;
+  struct spawn_fd fds[2];
+  char len[FMT_ULONG];
+  char *argv[] = { "imc-convert", "-8", "-l", len, "keep", 0 };
+  struct stat st;
+  int out, code = -1;
+  pid_t pid;
+  len[fmt_ulong(len, (unsigned long)m->len)] = 0;
+  if (!prog.len && bin_path(&prog, "imc-convert") < 0) return -1;
+  if ((out = memfd_create("downgrade", MFD_CLOEXEC)) < 0) return -1;
+  fds[0].from = m->fd; fds[0].to = 0;
+  fds[1].from = out; fds[1].to = 1;
+  if (spawn_prog(&pid, prog.s, argv, fds, 2) == 0) code = wait_exitcode(pid);
+  if (code != 0 || fstat(out, &st) < 0) { close(out); return -1; }
+  m->fd = m->own_fd = out;
+  m->len = (unsigned long long)st.st_size;
+  m->scanned = 0;
+  return rmsg_scan(m) || m->scan.eightbit ? -1 : 0;
+}
+
+void rmsg_release(struct rmsg *m)
+{
+  if (m->own_fd >= 0) close(m->own_fd);
+  m->own_fd = -1;
+}
+
 /* what the server's EHLO rules out before anything is sent: 1 when every recipient got a report */
-static int refused_early(struct session *s, const struct rmsg *m)
+static int refused_early(struct session *s, struct rmsg *m)
 {
   static const char big[] = "5.3.4 message larger than the server's SIZE limit";
   char a[FMT_ULONG], b[FMT_ULONG];
-  if (m->scan.eightbit && !s->ehlo.eightbitmime) {
-    sess_why(s, "4.3.0 8-bit message and the server lacks 8BITMIME (conversion comes later)");
+  if (m->scan.eightbit && !s->ehlo.eightbitmime && (m->own_fd >= 0 || downgrade(m) < 0)) {
+    sess_why(s, "4.3.0 8-bit message, the server lacks 8BITMIME, and the downgrade to 7 bits failed");
     result_all(s, m, 'Z', s->why.s, 0);
     return 1;
   }

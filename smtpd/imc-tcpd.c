@@ -74,10 +74,7 @@ static time_t paused_until;      /* accept() ran out of resources: wait until th
 
 static void config_error(const char *file, unsigned line, const char *msg)
 {
-  char num[FMT_ULONG];
-  if (!line) return;             /* unreadable: the caller reports it with errno */
-  num[fmt_ulong(num, line)] = 0;
-  warn("control/", file, ":", num, ": ", msg);
+  if (line) config_warn(file, line, msg);     /* unreadable: the caller reports it with errno */
 }
 
 static void settings_free(struct settings *s)
@@ -85,6 +82,9 @@ static void settings_free(struct settings *s)
   config_free(&s->cfg);
   rules_free(&s->rules);
 }
+
+/* an info line when loglevel init is at minimum or more: starting, stopping, rereading */
+#define tcpd_note(...) do { if (config_logging(&set.cfg, LOG_INIT, LEVEL_MINIMUM)) info(__VA_ARGS__); } while (0)
 
 /* 0 ok, -1 (a diagnostic was written) */
 static int settings_load(struct settings *s)
@@ -113,7 +113,7 @@ static void settings_reload(void)
   }
   settings_free(&set);
   set = fresh;
-  info("reread the control files");
+  tcpd_note("reread the control files");
 }
 
 /* ---- start: listeners, privileges, signals, readiness */
@@ -132,7 +132,11 @@ static int listen_one(const unsigned char ip[16], const char *text, unsigned por
 {
   char num[FMT_ULONG];
   num[fmt_ulong(num, port)] = 0;
-  if (tcpd_listen(&ls[nls], ip, port, sub) == 0) { nls++; return 1; }
+  if (tcpd_listen(&ls[nls], ip, port, sub) == 0) {
+    tcpd_note("listening on ", text, " port ", num);
+    nls++;
+    return 1;
+  }
   if (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT) {
     warnsys("unable to bind ", text, " port ", num);
     return 0;
@@ -391,6 +395,6 @@ int main(int argc, char **argv)
   ready();
   serve();
   for (i = 0; i < nls; i++) close(ls[i].fd);
-  info("stopped listening; running sessions go on");
+  tcpd_note("stopped listening; running sessions go on");
   return EX_OK;
 }

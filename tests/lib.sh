@@ -5,7 +5,11 @@
 # Results are lines "PASS: name" / "FAIL: name: why" (counted by run.sh).
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-PATH=$TOP/bin:$PATH
+# T_BIN: the programs under test; with IMC_SAN=1 (tests/run.sh's san pass)
+# the sanitized ones of san/bin, and imc-setup there names san/bin in run scripts
+T_BIN=$TOP/bin
+[ -z "${IMC_SAN:-}" ] || T_BIN=$TOP/san/bin
+PATH=$T_BIN:$PATH
 export PATH
 PYTHON=${PYTHON:-/usr/bin/python3}
 T_PIDS=""
@@ -28,7 +32,18 @@ t_cleanup() {
   done
   wait 2>/dev/null
   for m in ${T_MOUNTS:-}; do umount -l "$m" 2>/dev/null; done
+  [ -z "${IMC_SAN_DIR:-}" ] || t_san_scan
   [ -n "${KEEP:-}" ] || rm -rf "$T_TMP"
+}
+# t_san_scan (san pass): sanitizer reports that went to a stderr kept under
+# T_TMP (s6-log directories, captured output) are copied to IMC_SAN_DIR, where
+# run.sh counts them; GCC's UBSan writes only to stderr, whatever log_path says
+# (the [ ] keeps the pattern from matching this file in a clone under T_TMP)
+t_san_scan() {
+  _sp='runtime[ ]error: |ERROR: (Address|UndefinedBehavior|Leak)Sanitizer'
+  grep -rlaE "$_sp" "$T_TMP" 2>/dev/null | while read -r _f; do
+    grep -aE -A 12 "$_sp" "$_f" > "$IMC_SAN_DIR/stderr.$(echo "${_f#"$T_TMP"/}" | tr / _)"
+  done
 }
 trap t_cleanup EXIT
 trap 'exit 130' INT TERM
@@ -58,9 +73,12 @@ t_start() {
   s6-svwait -U -t 10000 "$1/service/send" 2>/dev/null || sleep 1
 }
 
+# t_gone PATTERN: no process's command line matches (a function, so that no
+# sh -c of ours carries the pattern in its own command line)
+t_gone() { ! pgrep -f "$1" >/dev/null; }
 t_stop() {
   s6-svscanctl -t "$1/service" 2>/dev/null
-  t_wait 10 sh -c "! pgrep -f 's6-svscan $1/service' >/dev/null"
+  t_wait 10 t_gone "s6-svscan $1/service"
 }
 
 # t_wait SECONDS COMMAND...: poll every 0.05 s until the command succeeds

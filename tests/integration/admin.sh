@@ -195,11 +195,31 @@ check "a request while imc-send is down waits, and says so" contains "$out" "hol
 out=$(imc-qctl retry all)
 check "retry while imc-send is down becomes a request" contains "$out" "retry *: imc-send is not running"
 check "qstat -m: two requests wait" is "$(imc-qstat -m | sed -n 's/^requests=//p')" 2
+# awaiting conversion: 8-bit text for fast.test (the * profile transcodes), and a
+# uuencoded block received over SMTP for bob (the inbound profile)
+printf 'Subject: eight\nMIME-Version: 1.0\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: 8bit\n\ncaf\351\n' \
+  | sendmail -f dave@site.test r3@fast.test
+"$PYTHON" - "$T_PORT" <<'EOF2'
+import sys, smtplib, binascii
+lines = ['begin 644 x.bin', binascii.b2a_uu(b'abc' * 10).decode().rstrip('\n'), '`', 'end']
+with smtplib.SMTP('127.0.0.1', int(sys.argv[1])) as s:
+    s.sendmail('x@outside.test', ['bob@site.test'], 'Subject: uu\r\n\r\n' + '\r\n'.join(lines) + '\r\n')
+EOF2
+check "qstat -m: outbound awaiting conversion: 1 message" is "$(qv queue=outbound-conversion messages) $(qv queue=outbound-conversion recipients)" "1 1"
+check "qstat -m: inbound awaiting conversion: 1 message" is "$(qv queue=inbound-conversion messages) $(qv queue=inbound-conversion recipients)" "1 1"
+check "qstat -m: the delivery queues do not count them" \
+  is "$(qv queue=inbound-delivery messages) $(qv queue=outbound-delivery messages) $(qv queue=total messages)" "1 1 3"
+check "qread: recipients awaiting conversion" sh -c "imc-qread | grep -q 'r3@fast.test=converting' && imc-qread | grep -q 'bob@site.test=converting'"
+out=$(imc-qstat)
+check "qstat: the conversion queues in the table" has_line "$out" '^outbound awaiting conversion  *1  *1 '
 s6-svc -u "$I/service/send"
 check "imc-send carries the requests out when it starts" t_wait 10 sh -c "[ -z \"\$(ls '$I/queue/ctl')\" ]"
 check "the held destination is remembered" grep -qx flip.test "$I/queue/info/held"
-both_done() { t_count_is "$I/mail/alice" 2 && delivered_is fast 3; }
-check "the waiting message is delivered to both sides" t_wait 10 both_done
+both_done() { t_count_is "$I/mail/alice" 2 && delivered_is fast 4 && t_count_is "$I/mail/bob" 2; }
+check "the waiting messages are delivered, converted ones too" t_wait 10 both_done
+check "qstat -m: the conversion queues are empty again" \
+  is "$(qv queue=inbound-conversion messages)$(qv queue=outbound-conversion messages)" "00"
+check "the uuencoded block reached bob as a MIME attachment" sh -c "grep -l '^Subject: uu' '$I'/mail/bob/new/* | xargs grep -q 'filename=x.bin'"
 imc-qctl release @flip.test > /dev/null
 
 # ---- imc-track: one message from received to delivered across a rotation

@@ -9,7 +9,7 @@
 # cdb that the next compile replaces.  A file that cannot be read exits 111.
 . "$(dirname "$0")/../lib.sh"
 
-CTL=$TOP/bin/imc-ctl
+CTL=$T_BIN/imc-ctl
 I=$T_TMP/i
 C=$I/control
 mkdir -p "$C"
@@ -121,8 +121,8 @@ expect set-not-directory 100 'unknown control file: directory' "$CTL" set direct
 ls "$C" | grep -q tmp && fail set-no-debris "$(ls "$C")" || pass set-no-debris
 
 # ---- usage
-expect usage-none 100 'usage: imc-ctl check|show|set FILE VALUE...|compile' "$CTL"
-expect usage-unknown 100 'usage: imc-ctl check|show|set FILE VALUE...|compile' "$CTL" frob
+expect usage-none 100 'usage: imc-ctl check .*--dns.*|show|set FILE VALUE...|compile' "$CTL"
+expect usage-unknown 100 'usage: imc-ctl check .*--dns.*|show|set FILE VALUE...|compile' "$CTL" frob
 expect usage-set-short 100 'usage: imc-ctl' "$CTL" set databytes
 expect usage-extra 100 'usage: imc-ctl' "$CTL" check extra
 

@@ -92,7 +92,8 @@ check "Maildir mode 0700" [ "$(stat -c %a "$M/bob" "$M/bob/new" "$M/bob/tmp" "$M
 check "file mode 0600" [ "$(stat -c %a "$(onefile bob)")" = 600 ]
 n=$(basename "$(onefile bob)")
 check "Maildir name SECONDS.MusecPpidQn.HOST" sh -c "echo '$n' | grep -Eq '^[0-9]+\.M[0-9]+P[0-9]+Q[0-9]+\..+$'"
-check "no warnings for a good run but the blocked one" [ "$(grep -vc blocked "$W/err1")" = 0 ]
+check "no warnings for a good run but the blocked one" [ "$(grep -v '^imc-local: transfer: ' "$W/err1" | grep -vc blocked)" = 0 ]
+check "failed and deferred pairs logged (loglevel transfer minimum)" [ "$(grep -c '^imc-local: transfer: \(failed\|deferred\) <' "$W/err1")" = 3 ]
 
 # ---- 2. a second run into existing Maildirs: names unique, nothing lost
 exec 3< "$W/q1"

@@ -66,7 +66,7 @@ check "queue: id on IMC_QUEUE_IDFD names the file" [ "$(cat "$W/id")" = "$(basen
 check "queue: id is 19 hex digits" sh -c "grep -qxE '[0-9a-f]{19}' '$W/id'"
 check "queue: mode 0640" [ "$(stat -c %a "$f")" = 640 ]
 check "queue: message stored as given" sh -c "[ \"\$(head -c 19 '$f')\" = \"\$(cat '$W/m1')\" ]"
-check "queue: envelope stored" [ "$(qcheck "$f" | tail -n +2 | tr '\n' ' ')" = "Fs@a.example Tr@b.example Ivia=test " ]
+check "queue: envelope stored, content note last" [ "$(qcheck "$f" | tail -n +2 | tr '\n' ' ')" = "Fs@a.example Tr@b.example Ivia=test Icontent=-/12 " ]
 check "queue: trigger got a newline" [ "$(od -An -c "$W/trig" | tr -d ' ')" = '\n' ]
 
 # no reader on the trigger: still fine
@@ -158,7 +158,8 @@ check "queue: timeout diagnostic" grep -q 'imc-queue: fatal: timed out' "$W/err"
 : > "$W/m0"
 queue "$W/m0" "$env_good"
 f=$(onefile)
-ck "queue: 0-byte message queued" '[ "$rc" = 0 ] && [ "$(qcheck "$f" | head -1)" = "0 37" ]'
+ck "queue: 0-byte message queued" '[ "$rc" = 0 ] && [ "$(qcheck "$f" | head -1)" = "0 50" ]'
+check "queue: 0-byte message: content note" sh -c "'$PYTHON' '$W/qcheck.py' '$f' | grep -qx 'Icontent=-/0'"
 clearq
 "$PYTHON" - "$W/mnul" "$W/mlong" <<'EOF'
 import sys
@@ -186,7 +187,7 @@ clearq
 # ---- imc-inject
 # inject ARGS...: message from $W/in; sets rc and f (the queued file)
 inject() { imc-inject "$@" < "$W/in" > "$W/out" 2> "$W/err"; rc=$?; f=$(onefile); }
-envof() { qcheck "$1" | tail -n +2 | tr '\n' ' '; }
+envof() { qcheck "$1" | tail -n +2 | grep -v '^Icontent=' | tr '\n' ' '; }
 me=$(id -un)
 
 printf 'To: Joe User <joe@x.example>, "Doe, Jane" <jane@y.example>\r\nCc: undisclosed-recipients:;, cc1 (comment)\r\nBcc: hidden@z.example,\r\n  hidden2@z.example\r\nSubject: t\r\n\r\nline one\r\n.\r\nafter dot\r\n' > "$W/in"
@@ -231,9 +232,9 @@ check "inject -f '<>': null sender" [ "$(envof "$f" | cut -d' ' -f1)" = "F" ]
 clearq
 
 # sendmail symlink
-check "sendmail is a symlink to imc-inject" [ "$(readlink "$TOP/bin/sendmail")" = imc-inject ]
+check "sendmail is a symlink to imc-inject" [ "$(readlink "$T_BIN/sendmail")" = imc-inject ]
 printf 'Subject: via sendmail\n\nhi\n' > "$W/in"
-"$TOP/bin/sendmail" -oi -oem r@x.example < "$W/in" 2> "$W/err"
+"$T_BIN/sendmail" -oi -oem r@x.example < "$W/in" 2> "$W/err"
 rc=$?; f=$(onefile)
 ck "sendmail: queued" '[ "$rc" = 0 ] && [ "$(envof "$f" | cut -d" " -f2)" = Tr@x.example ]'
 clearq

@@ -75,9 +75,9 @@ for s in send pickup smtpd; do
   [ "$(content "$d/service/$s/notification-fd")" = 3 ] || { ok=; fail "setup-notification-$s" "notification-fd is not 3"; }
   grep -q "s6-log .*'$D/log/$s'" "$d/service/$s/log/run" || { ok=; fail "setup-logrun-$s" "log/run does not log to $D/log/$s"; }
 done
-grep -q "'$TOP/bin/imc-send'" "$d/service/send/run" || { ok=; fail setup-run-bin "send/run does not exec $TOP/bin/imc-send"; }
-grep -q "'$TOP/bin/imc-pickup'" "$d/service/pickup/run" || { ok=; fail setup-run-bin "pickup/run does not exec $TOP/bin/imc-pickup"; }
-grep -q "env IMC_READY_FD=3 '$TOP/bin/imc-tcpd'" "$d/service/smtpd/run" || { ok=; fail setup-run-bin "smtpd/run does not exec $TOP/bin/imc-tcpd"; }
+grep -q "'$T_BIN/imc-send'" "$d/service/send/run" || { ok=; fail setup-run-bin "send/run does not exec $T_BIN/imc-send"; }
+grep -q "'$T_BIN/imc-pickup'" "$d/service/pickup/run" || { ok=; fail setup-run-bin "pickup/run does not exec $T_BIN/imc-pickup"; }
+grep -q "env IMC_READY_FD=3 '$T_BIN/imc-tcpd'" "$d/service/smtpd/run" || { ok=; fail setup-run-bin "smtpd/run does not exec $T_BIN/imc-tcpd"; }
 grep -q "s6-envdir '$D/env'" "$d/service/send/run" || { ok=; fail setup-run-envdir "send/run does not read $D/env"; }
 grep -q 'IMC_READY_FD=3' "$d/service/send/run" || { ok=; fail setup-run-readyfd "send/run does not set IMC_READY_FD=3"; }
 ! grep -q s6-setuidgid "$d/service/send/run" "$d/service/send/log/run" || { ok=; fail setup-run-user "user mode run script drops privileges"; }
@@ -247,6 +247,8 @@ mkdir -p "$sb"
 cp "$stub"/* "$sb/"
 printf '#!/bin/sh\nexit 0\n' > "$sb/imc-queue"
 printf '#!/bin/sh\nexit 0\n' > "$sb/imc-local"
+printf '#!/bin/sh\nexit 0\n' > "$sb/imc-remote"
+printf '#!/bin/sh\nexit 0\n' > "$sb/imc-convert"
 chmod 755 "$sb" "$sb"/*
 sd=$T_TMP/sys
 if "$sb/imc-setup" --system "$sd" > "$T_TMP/rc.out" 2>&1 &&
@@ -310,7 +312,7 @@ if [ -z "$bad" ]; then pass system-owners-modes; else fail system-owners-modes "
 [ "$(content "$sd/env/IMC_LISTEN")" = "0.0.0.0 ::" ] && [ "$(content "$sd/env/IMC_USER")" = imcd ] &&
   pass system-listen-user || fail system-listen-user "IMC_LISTEN '$(content "$sd/env/IMC_LISTEN")', IMC_USER '$(content "$sd/env/IMC_USER")'"
 
-if grep -q 's6-setuidgid imcs env IMC_READY_FD=3' "$sd/service/send/run" &&
+if grep -q 'setpriv --reuid=imcs --regid=imcq --groups=imcr env IMC_READY_FD=3' "$sd/service/send/run" &&
    grep -q 's6-setuidgid imcq env IMC_READY_FD=3' "$sd/service/pickup/run" &&
    grep -q 's6-setuidgid imcl s6-log' "$sd/service/send/log/run" &&
    grep -q 's6-setuidgid imcl s6-log' "$sd/service/pickup/log/run" &&
@@ -319,16 +321,16 @@ if grep -q 's6-setuidgid imcs env IMC_READY_FD=3' "$sd/service/send/run" &&
    ! grep -q s6-setuidgid "$sd/service/smtpd/run"
 then pass system-run-users; else fail system-run-users "run scripts do not drop to imcs/imcq/imcl, or smtpd/run does not start imc-tcpd as root"; fi
 
-bins="$(stat -c '%U %a' "$sb/imc-queue") $(stat -c '%U:%G %a' "$sb/imc-local")"
-if [ "$bins" = "imcq 4711 imcm:imcs 4710" ]; then pass system-setuid-binaries
-else fail system-setuid-binaries "imc-queue, imc-local: $bins"; fi
+bins="$(stat -c '%U %a' "$sb/imc-queue") $(stat -c '%U:%G %a' "$sb/imc-local") $(stat -c '%U:%G %a' "$sb/imc-remote") $(stat -c '%U:%G %a' "$sb/imc-convert")"
+if [ "$bins" = "imcq 4711 imcm:imcq 4710 imcr:imcr 6710 imcc:imcr 6710" ]; then pass system-setuid-binaries
+else fail system-setuid-binaries "imc-queue, imc-local, imc-remote, imc-convert: $bins"; fi
 
-# the daemons run as their users (imcs also in group imcq), the loggers as imcl
+# the daemons run as their users (imcs with group imcq and only imcr besides), the loggers as imcl
 check_users() {
   bad=
   p=$(s6-svstat -o pid "$2/service/send")
   [ "$(ps -o user= -p "$p" | tr -d ' ')" = imcs ] || bad="$bad send-user"
-  case ",$(ps -o supgrp= -p "$p" | tr -d ' ')," in *,imcq,*) ;; *) bad="$bad send-groups" ;; esac
+  [ "$(ps -o group=,supgrp= -p "$p" | tr -s ' ' | sed 's/^ //')" = "imcq imcr" ] || bad="$bad send-groups"
   p=$(s6-svstat -o pid "$2/service/pickup")
   [ "$(ps -o user= -p "$p" | tr -d ' ')" = imcq ] || bad="$bad pickup-user"
   for s in send pickup smtpd; do

@@ -147,21 +147,21 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$I/control/tls/key.pem" -out 
 echo 20000 > "$I/control/databytes"
 imc-ctl check > "$T_TMP/check.out" 2>&1 && pass ctl-check || fail ctl-check "$(cat "$T_TMP/check.out")"
 
-if [ -x "$TOP/bin/imc-tcpd" ] && [ -d "$I/service/smtpd" ]; then
+if [ -x "$T_BIN/imc-tcpd" ] && [ -d "$I/service/smtpd" ]; then
   LISTENER=imc-tcpd SMTPDLOG=$I/log/smtpd/current
 else
   LISTENER=acceptor SMTPDLOG=$T_TMP/acc1.log
-  "$PYTHON" "$T_TMP/acceptor.py" "$P" "$TOP/bin/imc-smtpd" "$T_TMP/pids1" > /dev/null 2> "$SMTPDLOG" &
+  "$PYTHON" "$T_TMP/acceptor.py" "$P" "$T_BIN/imc-smtpd" "$T_TMP/pids1" > /dev/null 2> "$SMTPDLOG" &
   T_PIDS="$T_PIDS $!"
 fi
 t_start "$I" || { fail start "services did not come up"; exit 1; }
-"$PYTHON" "$T_TMP/acceptor.py" "$A2" "$TOP/bin/imc-smtpd" "$T_TMP/pids2" TCPREMOTEIP=192.0.2.1 IMC_RULE=accept \
+"$PYTHON" "$T_TMP/acceptor.py" "$A2" "$T_BIN/imc-smtpd" "$T_TMP/pids2" TCPREMOTEIP=192.0.2.1 IMC_RULE=accept \
   > /dev/null 2> "$T_TMP/acc2.log" &
 T_PIDS="$T_PIDS $!"
-"$PYTHON" "$T_TMP/acceptor.py" "$A3" "$TOP/bin/imc-smtpd" "$T_TMP/pids3" TCPREMOTEIP=192.0.2.2 IMC_SUBMISSION=1 \
+"$PYTHON" "$T_TMP/acceptor.py" "$A3" "$T_BIN/imc-smtpd" "$T_TMP/pids3" TCPREMOTEIP=192.0.2.2 IMC_SUBMISSION=1 \
   > /dev/null 2> "$T_TMP/acc3.log" &
 T_PIDS="$T_PIDS $!"
-IMC_HOME=$J "$PYTHON" "$T_TMP/acceptor.py" "$A4" "$TOP/bin/imc-smtpd" "$T_TMP/pids4" > /dev/null 2> "$T_TMP/acc4.log" &
+IMC_HOME=$J "$PYTHON" "$T_TMP/acceptor.py" "$A4" "$T_BIN/imc-smtpd" "$T_TMP/pids4" > /dev/null 2> "$T_TMP/acc4.log" &
 T_PIDS="$T_PIDS $!"
 for p in $P $A2 $A3 $A4; do
   t_wait 10 port_open "$p" || { fail listen "nothing listens on port $p ($LISTENER)"; exit 1; }
@@ -595,7 +595,9 @@ rss = None
 for line in open("/proc/%s/status" % pid):
     if line.startswith("VmRSS:"): rss = int(line.split()[1])
 print("pid", pid, "rss", rss, "kB")
-assert rss is not None and rss < 16384, rss
+assert rss is not None, rss
+import os
+assert os.environ.get("IMC_SAN") or rss < 16384, rss      # ASan maps far more
 s.sendall(b"NOOP\r\n")
 assert reply().startswith(b"250 2.0.0")
 s.sendall(b"QUIT\r\n")

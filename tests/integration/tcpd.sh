@@ -121,7 +121,7 @@ chmod 755 "$T_TMP/standin.sh"
 echo "$T_TMP/standin.sh" > "$I/env/IMC_SMTPD"
 [ "$(cat "$I/env/IMC_LISTEN")" = "127.0.0.1 ::1" ] && pass env-listen-user || fail env-listen-user "env/IMC_LISTEN: $(cat "$I/env/IMC_LISTEN")"
 [ ! -e "$I/env/IMC_USER" ] && pass env-no-user || fail env-no-user "env/IMC_USER in user mode"
-[ -x "$TOP/bin/imc-tcpd" ] || { fail build "bin/imc-tcpd is not built"; exit 1; }
+[ -x "$T_BIN/imc-tcpd" ] || { fail build "bin/imc-tcpd is not built"; exit 1; }
 
 t_start "$I" || { fail start "services did not come up"; exit 1; }
 if s6-svwait -U -t 10000 "$I/service/smtpd" 2>/dev/null; then pass smtpd-ready
@@ -212,18 +212,18 @@ check hup-transfermode-inbound hup
 expect transfermode-inbound '^220 stand-in$' 127.0.0.1 "$P"
 
 # ---- a second listener on the same port fails
-IMC_HOME=$I IMC_PORT=$P IMC_LISTEN=127.0.0.1 "$TOP/bin/imc-tcpd" > "$T_TMP/second.out" 2>&1
+IMC_HOME=$I IMC_PORT=$P IMC_LISTEN=127.0.0.1 "$T_BIN/imc-tcpd" > "$T_TMP/second.out" 2>&1
 rc=$?
 if [ "$rc" = 111 ] && grep -qi "imc-tcpd: fatal: unable to bind 127.0.0.1 port $P: address already in use" "$T_TMP/second.out"
 then pass second-listener-eaddrinuse; else fail second-listener-eaddrinuse "exit $rc: $(cat "$T_TMP/second.out")"; fi
-IMC_HOME=$I IMC_PORT=$P IMC_SUBMISSION_PORT=$P "$TOP/bin/imc-tcpd" > "$T_TMP/same.out" 2>&1
+IMC_HOME=$I IMC_PORT=$P IMC_SUBMISSION_PORT=$P "$T_BIN/imc-tcpd" > "$T_TMP/same.out" 2>&1
 rc=$?
 [ "$rc" = 100 ] && grep -q 'same as IMC_PORT' "$T_TMP/same.out" && pass same-ports-refused || fail same-ports-refused "exit $rc: $(cat "$T_TMP/same.out")"
-IMC_HOME=$I IMC_PORT=$P IMC_LISTEN='127.0.0.1 nowhere' "$TOP/bin/imc-tcpd" > "$T_TMP/badaddr.out" 2>&1
+IMC_HOME=$I IMC_PORT=$P IMC_LISTEN='127.0.0.1 nowhere' "$T_BIN/imc-tcpd" > "$T_TMP/badaddr.out" 2>&1
 rc=$?
 [ "$rc" = 100 ] && grep -q 'bad address in IMC_LISTEN: nowhere' "$T_TMP/badaddr.out" && pass bad-listen-address || fail bad-listen-address "exit $rc: $(cat "$T_TMP/badaddr.out")"
 # an address the machine lacks is a warning while another one binds: TEST-NET-1 here
-"$PYTHON" - "$T_TMP/lacks.out" "$P" "$I" "$TOP/bin/imc-tcpd" <<'PY'
+"$PYTHON" - "$T_TMP/lacks.out" "$P" "$I" "$T_BIN/imc-tcpd" <<'PY'
 import os, signal, subprocess, sys, time
 out, port, home, prog = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 env = dict(os.environ, IMC_HOME=home, IMC_PORT=str(port + 2), IMC_LISTEN="192.0.2.1 127.0.0.1")
@@ -256,7 +256,7 @@ wait "$hold"
 check term-logged grep -q 'stopped listening' "$I/log/smtpd/current"
 
 # ---- the real imc-smtpd behind it, when it is built: swaks to a local mailbox
-if [ -x "$TOP/bin/imc-smtpd" ]; then
+if [ -x "$T_BIN/imc-smtpd" ]; then
   rm -f "$I/env/IMC_SMTPD"
   s6-svc -u "$I/service/smtpd"
   check real-up s6-svwait -U -t 5000 "$I/service/smtpd"
@@ -276,7 +276,7 @@ if [ "$(id -u)" = 0 ] && getent passwd nobody > /dev/null; then
   chmod 0711 "$T_TMP"
   chmod 0755 "$I" "$I/control"
   IMC_HOME=$I IMC_PORT=$P IMC_LISTEN=127.0.0.1 IMC_USER=nobody IMC_SMTPD=$T_TMP/whoami.sh \
-    "$PYTHON" - "$TOP/bin/imc-tcpd" "$P" "$T_TMP/whoami.sh" > "$T_TMP/drop.out" 2>&1 <<'PY'
+    "$PYTHON" - "$T_BIN/imc-tcpd" "$P" "$T_TMP/whoami.sh" > "$T_TMP/drop.out" 2>&1 <<'PY'
 import os, socket, subprocess, sys, time
 prog, port, script = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 open(script, "w").write('#!/bin/sh\nprintf "220 %s\\r\\n" "$(id -un)"\n')

@@ -1,0 +1,123 @@
+/*
+ * need.c -- would a profile change this message? (see need.h)
+ *
+ * Inbound changes only uuencoded blocks, so the content note decides.  An
+ * outbound profile leaves a message alone when all of these hold: the
+ * header section is complete; attachments are MIME (the uuencode
+ * flattener labels every message it writes); the message is plain US-ASCII text (no 8-bit
+ * byte, no encoded word, no Content-Type but text/plain with no charset,
+ * us-ascii or the profile's own); no line is longer than the wrap width;
+ * no display name is to be dropped; it is not an automatic reply the
+ * profile suppresses; and it is within maxsize.  Anything else is
+ * converted.
+ */
+#include <string.h>
+#include <strings.h>
+#include "conv.h"
+#include "need.h"
+
+/* the charset can label plain ASCII text unchanged */
+static int ascii_superset(const char *cs)
+{
+  return strncasecmp(cs, "utf-16", 6) && strncasecmp(cs, "utf-32", 6) && strncasecmp(cs, "ucs", 3)
+         && strncasecmp(cs, "utf-7", 5);
+}
+
+/* the top-level Content-Type leaves the body as plain text in an acceptable charset */
+static int plain_text(const struct mhdr *h, const struct domain_settings *s)
+{
+  struct part pt;
+  int ok;
+  part_init(&pt);
+  if (part_classify(&pt, h, 0) < 0) { part_free(&pt); return 0; }
+  ok = !pt.ct_bad && part_is(&pt, "text", "plain")
+       && (!pt.charset[0] || !strcasecmp(pt.charset, "us-ascii") || !strcasecmp(pt.charset, s->charset))
+       && ascii_superset(s->charset);
+  part_free(&pt);
+  return ok;
+}
+
+static int has_display_name(const struct mhdr *h)
+{
+  static const char *const names[] = { "from", "to", "cc", "reply-to", "sender", 0 };
+  stralloc v = {0};
+  size_t i;
+  int k, found = 0;
+  for (i = 0; i < h->n && !found; i++)
+    for (k = 0; names[k]; k++)
+      if (mhdr_is(h, i, names[k])) {
+        if (mhdr_value(h, i, &v) < 0 || memchr(v.s, '<', v.len) || memchr(v.s, '(', v.len)
+            || memchr(v.s, '"', v.len)) found = 1;
+        break;
+      }
+  stralloc_free(&v);
+  return found;
+}
+
+static int suppressed(const struct mhdr *h, const struct domain_settings *s)
+{
+  int kind = autoreply_kind(h);
+  return (kind == AR_OOF && !s->oof) || (kind == AR_AUTO && !s->autoreplies);
+}
+
+static int outbound_needed(const struct domain_settings *s, const struct mhdr *h,
+                           const struct cfacts *f, unsigned long long msglen)
+{
+  if (h->end != HEND_BLANK && h->end != HEND_BODY) return 1;
+  if (s->attachments == ATT_UUENCODE) return 1;      /* the flattener labels every message it writes */
+  if (f->eightbit || memmem(h->raw.s, h->raw.len, "=?", 2)) return 1;
+  if (s->maxsize && msglen > s->maxsize) return 1;
+  if (s->wrap && f->maxline > s->wrap) return 1;
+  if (!s->displaynames && has_display_name(h)) return 1;
+  if (!plain_text(h, s)) return 1;
+  return suppressed(h, s);
+}
+
+int conv_needed(const struct domain_settings *s, int inbound, const char *head, size_t len,
+                const struct cfacts *f, unsigned long long msglen)
+{
+  struct mhdr h;
+  int r;
+  if (!f->known) return 1;
+  if (inbound) return f->uu;
+  mhdr_init(&h);
+  mhdr_parse(&h, head, len);
+  r = outbound_needed(s, &h, f, msglen);
+  mhdr_free(&h);
+  return r;
+}
+
+int conv_profile(const struct domains *d, int local, int from_net, const char *domain,
+                 const char **key, struct domain_settings *s)
+{
+  if (local) {
+    if (!from_net) return 0;
+    *key = "inbound";
+    domains_builtin(s);
+    return 1;
+  }
+  *key = domains_match(d, domain, s);
+  return 1;
+}
+
+int conv_copy_name(stralloc *sa, const char *id, const char *key, int tmp)
+{
+  return stralloc_cats(sa, tmp ? "." : "") && stralloc_cats(sa, id) && stralloc_append(sa, ".")
+         && stralloc_cats(sa, strcmp(key, "*") ? key : "default") && stralloc_cats(sa, tmp ? ".tmp" : "")
+         && stralloc_0(sa) ? 0 : -1;
+}
+
+int conv_copy_parse(const char *name, char id[QID_LEN + 1])
+{
+  size_t n = strlen(name);
+  if (name[0] == '.') {
+    name++;
+    n--;
+    if (n < 5 || strcmp(name + n - 4, ".tmp")) return 0;
+    n -= 4;
+  }
+  if (n < QID_LEN + 2 || name[QID_LEN] != '.' || !qid_valid(name, QID_LEN)) return 0;
+  memcpy(id, name, QID_LEN);
+  id[QID_LEN] = 0;
+  return 1;
+}

@@ -1,0 +1,35 @@
+/*
+ * need.h -- would a profile change this message?  imc-send asks before it
+ * runs imc-convert, so that the common message (plain text that is already
+ * in the form the destination wants) costs no conversion at all.
+ *
+ * Input: the profile's settings (or inbound), the start of the message
+ * (its header section, complete or not), imc-queue's content note
+ * (lib/cscan.h) and the message's length.  The answer errs one way only:
+ * 0 means the conversion would certainly give back the message unchanged
+ * and deliver it (no suppression, no size limit hit); 1 means run it.
+ * Failure modes: none (out of memory answers 1).
+ */
+#ifndef IMC_CONVERT_NEED_H
+#define IMC_CONVERT_NEED_H
+
+#include <stddef.h>
+#include "cscan.h"
+#include "domains.h"
+#include "queue.h"
+
+/* the profile of a recipient: 1 with its KEY ("inbound", a control/domains
+   pattern, or "*") and settings; 0 none (local mail that did not come in over SMTP) */
+int conv_profile(const struct domains *d, int local, int from_net, const char *domain,
+                 const char **key, struct domain_settings *s);
+/* KEY's copy of message id under mess/H/: "ID.KEY" ("default" for "*"), or ".ID.KEY.tmp" */
+int conv_copy_name(stralloc *sa, const char *id, const char *key, int tmp);   /* 0, -1 ENOMEM */
+/* a name of either form: 1 with its id, 0 not one */
+int conv_copy_parse(const char *name, char id[QID_LEN + 1]);
+
+#define CONV_HEAD 16384           /* bytes of a message's start that imc-send and the tools pass */
+
+int conv_needed(const struct domain_settings *s, int inbound, const char *head, size_t len,
+                const struct cfacts *f, unsigned long long msglen);
+
+#endif
