@@ -59,13 +59,10 @@ int conv_reload(void)
 
 /* ---- planning */
 
-/* the copy with this key, added when new: its index, or -1 */
-static int cv_find(struct msg *m, const char *key, const char *profile, int needed)
+/* a new copy entry for this key: its index, or -1 */
+static int cv_add(struct msg *m, const char *key, const char *profile, int needed)
 {
   struct cvcopy *v;
-  unsigned k;
-  for (k = 0; k < m->ncv; k++)
-    if (!strcmp(m->cv[k].key.s, key)) return (int)k;
   if (m->ncv >= 0xfffe || !(v = realloc(m->cv, (m->ncv + 1) * sizeof *v))) return -1;
   m->cv = v;
   v += m->ncv;
@@ -97,7 +94,7 @@ int conv_plan(struct msg *m, const char *head, size_t len)
     if (r->state != QI_PENDING || !rcpt_profile(m, i, &key, &s)) continue;
     for (k = 0; k < m->ncv && strcmp(m->cv[k].key.s, key); k++) ;
     if (k < m->ncv) idx = (int)k;
-    else idx = cv_find(m, key, r->kind == QI_LOCAL ? "inbound" : r->target.s,
+    else idx = cv_add(m, key, r->kind == QI_LOCAL ? "inbound" : r->target.s,
                        conv_needed(&s, r->kind == QI_LOCAL, head, len, &m->facts, m->msglen));
     if (idx < 0) return -1;
     if (m->cv[idx].state != CV_SKIP) m->rcv[i] = (unsigned short)(idx + 1);

@@ -137,6 +137,7 @@ static void queue_file(const char *rel, const char *msg, const char *env, size_t
 static void view(void)
 {
   static const char env[] = "Falice@site.test\0Tu@slow.test\0Tv@other.test\0";
+  static const char envnote[] = "Falice@site.test\0Tu@slow.test\0Tv@other.test\0Icontent=-/10\0";
   static const char info[] = "IMCI1\t6b0a4210827530043b1\nq\t1795834555\th\n"
                              "r\tP\t2\t1795840000\t1795834600\tR\tslow.test\tu@slow.test\tu@slow.test\t451 later\n"
                              "r\tD\t1\t0\t1795834600\tR\tother.test\tv@other.test\tv@other.test\t250 ok\nend\t2\n";
@@ -156,7 +157,7 @@ static void view(void)
   setenv("IMC_HOME", tmpdir, 1);
   queue_file("queue/mess/3/6b0a4210827530043b1", "Subject: x\n\nbody\n", env, sizeof env);
   put("queue/info/3/6b0a4210827530043b1", info, sizeof info - 1);
-  queue_file("queue/new/6b0a4210827530044b2", "Subject: y\n\n", env, sizeof env);
+  queue_file("queue/new/6b0a4210827530044b2", "Subject: y\n\n", envnote, sizeof envnote);
   put("queue/quarantine/6b0a4210827530045b3", "junk", 4);
   put("queue/info/held", "other.test\n", 11);
   CHECK(aq_open(&aq) == 0);
@@ -176,8 +177,12 @@ static void view(void)
   CHECK(amsg_load(&aq, &m, "6b0a4210827530044b2", AREA_NEWQ, &bad) == 1);
   CHECK(m.info == 0 && m.q.n == 2 && m.q.r[0].state == QI_PENDING && m.q.r[0].kind == QI_REMOTE);
   CHECK_STR(m.q.r[0].target.s, "slow.test");
-  CHECK_STR(amsg_rcpt_state(&aq, &m, &m.q.r[0]), "queued");
+  CHECK_STR(amsg_rcpt_state(&aq, &m, &m.q.r[0]), "queued");     /* plain text: no conversion */
   CHECK_STR(amsg_rcpt_state(&aq, &m, &m.q.r[1]), "held");       /* other.test is a held destination */
+  m.facts.known = 0;                                             /* no content note: a copy is needed */
+  CHECK_STR(amsg_rcpt_state(&aq, &m, &m.q.r[0]), "converting");
+  put("queue/mess/3/6b0a4210827530044b2.default", "Subject: y\n\n", 11);
+  CHECK_STR(amsg_rcpt_state(&aq, &m, &m.q.r[0]), "queued");     /* the copy is made */
   amsg_free(&m);
   CHECK(amsg_load(&aq, &m, "6b0a4210827530045b3", AREA_QUAR, &bad) == 0 && bad == 1);
   CHECK(amsg_load(&aq, &m, "6b0a4210827530046b4", AREA_NEWQ, &bad) == 0 && bad == 0);
