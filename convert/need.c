@@ -4,12 +4,12 @@
  * Inbound changes only uuencoded blocks, so the content note decides.  An
  * outbound profile leaves a message alone when all of these hold: the
  * header section is complete; attachments are MIME (the uuencode
- * flattener labels every message it writes); the message is plain US-ASCII text (no 8-bit
- * byte, no encoded word, no Content-Type but text/plain with no charset,
- * us-ascii or the profile's own); no line is longer than the wrap width;
- * no display name is to be dropped; it is not an automatic reply the
- * profile suppresses; and it is within maxsize.  Anything else is
- * converted.
+ * flattener labels every message it writes); the message is plain
+ * US-ASCII text (no 8-bit byte, no encoded word, no Content-Type but
+ * text/plain with no charset, us-ascii or the profile's own, no transfer
+ * encoding but 7bit); no line is longer than the wrap width; no display
+ * name is to be dropped; it is not an automatic reply the profile
+ * suppresses; and it is within maxsize.  Anything else is converted.
  */
 #include <string.h>
 #include <strings.h>
@@ -30,7 +30,7 @@ static int plain_text(const struct mhdr *h, const struct domain_settings *s)
   int ok;
   part_init(&pt);
   if (part_classify(&pt, h, 0) < 0) { part_free(&pt); return 0; }
-  ok = !pt.ct_bad && part_is(&pt, "text", "plain")
+  ok = !pt.ct_bad && part_is(&pt, "text", "plain") && (!pt.has_cte || pt.cte == CTE_7BIT)
        && (!pt.charset[0] || !strcasecmp(pt.charset, "us-ascii") || !strcasecmp(pt.charset, s->charset))
        && ascii_superset(s->charset);
   part_free(&pt);
@@ -46,8 +46,8 @@ static int has_display_name(const struct mhdr *h)
   for (i = 0; i < h->n && !found; i++)
     for (k = 0; names[k]; k++)
       if (mhdr_is(h, i, names[k])) {
-        if (mhdr_value(h, i, &v) < 0 || memchr(v.s, '<', v.len) || memchr(v.s, '(', v.len)
-            || memchr(v.s, '"', v.len)) found = 1;
+        if (mhdr_value(h, i, &v) < 0 || (v.len && (memchr(v.s, '<', v.len) || memchr(v.s, '(', v.len)
+            || memchr(v.s, '"', v.len)))) found = 1;
         break;
       }
   stralloc_free(&v);
@@ -65,7 +65,7 @@ static int outbound_needed(const struct domain_settings *s, const struct mhdr *h
 {
   if (h->end != HEND_BLANK && h->end != HEND_BODY) return 1;
   if (s->attachments == ATT_UUENCODE) return 1;      /* the flattener labels every message it writes */
-  if (f->eightbit || memmem(h->raw.s, h->raw.len, "=?", 2)) return 1;
+  if (f->eightbit || (h->raw.len && memmem(h->raw.s, h->raw.len, "=?", 2))) return 1;
   if (s->maxsize && msglen > s->maxsize) return 1;
   if (s->wrap && f->maxline > s->wrap) return 1;
   if (!s->displaynames && has_display_name(h)) return 1;

@@ -255,7 +255,7 @@ static void outcome(struct msg *m, unsigned cvi, int code, unsigned long now)
   struct cvcopy *v = &m->cv[cvi];
   stralloc t = {0};
   m->inflight--;
-  if (code != CX_OK && code != CX_SUPPRESSED && code != CX_TOOBIG) {
+  if (code != CX_OK) {                              /* nothing to keep */
     stralloc p = {0};
     if (conv_path(&p, m, cvi, 1) == 0) unlink(p.s);
     stralloc_free(&p);
@@ -271,11 +271,6 @@ static void outcome(struct msg *m, unsigned cvi, int code, unsigned long now)
     v->state = CV_FAILED;
     warn("conversion of ", m->id, " for ", v->key.s, " failed: delivering it unconverted");
     notify_failed(m, v);
-  }
-  if (code == CX_SUPPRESSED || code == CX_TOOBIG) {
-    stralloc p = {0};
-    if (conv_path(&p, m, cvi, 1) == 0) unlink(p.s);
-    stralloc_free(&p);
   }
   stralloc_free(&t);
   msg_schedule(m, now);
