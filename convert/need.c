@@ -107,6 +107,13 @@ int conv_copy_name(stralloc *sa, const char *id, const char *key, int tmp)
          && stralloc_0(sa) ? 0 : -1;
 }
 
+int conv_copy_path(stralloc *sa, const char *qdir, const char *id, const char *key, int tmp)
+{
+  char h[2] = { qid_hash(id), 0 };
+  return stralloc_copys(sa, qdir) && stralloc_cats(sa, "/mess/") && stralloc_cats(sa, h) && stralloc_append(sa, "/")
+         && conv_copy_name(sa, id, key, tmp) == 0 ? 0 : -1;
+}
+
 int conv_copy_parse(const char *name, char id[QID_LEN + 1])
 {
   size_t n = strlen(name);

@@ -24,6 +24,8 @@ int conv_profile(const struct domains *d, int local, int from_net, const char *d
                  const char **key, struct domain_settings *s);
 /* KEY's copy of message id under mess/H/: "ID.KEY" ("default" for "*"), or ".ID.KEY.tmp" */
 int conv_copy_name(stralloc *sa, const char *id, const char *key, int tmp);   /* 0, -1 ENOMEM */
+/* the same as a path: QDIR/mess/H/NAME, NUL-terminated (sa is overwritten): 0, -1 ENOMEM */
+int conv_copy_path(stralloc *sa, const char *qdir, const char *id, const char *key, int tmp);
 /* a name of either form: 1 with its id, 0 not one */
 int conv_copy_parse(const char *name, char id[QID_LEN + 1]);
 

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <strings.h>
 #include <unistd.h>
 #include "addr.h"
@@ -665,4 +666,17 @@ void config_warn(const char *file, unsigned line, const char *msg)
   num[fmt_ulong(num, line)] = 0;
   if (line) warn("control/", file, ":", num, ": ", msg);
   else warn("control/", file, ": ", msg);
+}
+
+int config_disk_low(const struct config *c, const char *path, unsigned *pct)
+{
+  struct statvfs v;
+  unsigned long long avail, blocks;
+  if (!c->diskfree) return 0;
+  if (statvfs(path, &v) < 0) return -1;
+  avail = (unsigned long long)v.f_bavail;
+  blocks = (unsigned long long)v.f_blocks;
+  if (pct) *pct = blocks ? (unsigned)(avail * 100 / blocks) : 0;
+  if (c->diskfree_pct) return avail * 100 < blocks * c->diskfree;
+  return avail * v.f_frsize < c->diskfree;
 }

@@ -65,6 +65,9 @@ struct config {
 #define NOTIFY_CONNECTOR   0x20   /* connector faults: disk low, bad control file, backlog */
 
 typedef void (*config_errfn)(const char *file, unsigned line, const char *msg);
+/* is free space on the file system of path below control/diskfree?  1 yes (with
+   *pct the percentage free), 0 no (or no limit), -1 statvfs failed (errno) */
+int config_disk_low(const struct config *c, const char *path, unsigned *pct);
 /* a config_errfn that warns (diag.h): "control/FILE:LINE: MSG", or without LINE when it is 0 */
 void config_warn(const char *file, unsigned line, const char *msg);
 

@@ -189,15 +189,13 @@ int amsg_rcpt_converting(const struct aqueue *aq, const struct amsg *m, const st
   struct domain_settings s;
   const char *key;
   stralloc p = {0};
-  char h[2] = { qid_hash(m->id), 0 };
-  int r2;
+  int missing;
   if (r->state != QI_PENDING || m->area == AREA_QUAR
       || !conv_profile(&aq->doms, r->kind == QI_LOCAL, m->from_net, r->target.s ? r->target.s : "", &key, &s)
       || !conv_needed(&s, r->kind == QI_LOCAL, m->head.s, m->head.len, &m->facts, m->msglen)) return 0;
-  r2 = stralloc_copy(&p, &aq->qdir) && stralloc_cats(&p, "/mess/") && stralloc_cats(&p, h) && stralloc_append(&p, "/")
-       && conv_copy_name(&p, m->id, key, 0) == 0 ? access(p.s, F_OK) < 0 : 0;
+  missing = conv_copy_path(&p, aq->qdir.s, m->id, key, 0) == 0 && access(p.s, F_OK) < 0;
   stralloc_free(&p);
-  return r2;
+  return missing;
 }
 
 void amsg_free(struct amsg *m)

@@ -30,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -98,16 +97,10 @@ static int reserve_allowed(void)
 
 static void check_diskfree(const struct config *c)
 {
-  struct statvfs v;
-  unsigned long long avail;
   int low;
-  if (!c->diskfree || reserve_allowed()) return;
-  if (statvfs(".", &v) < 0) fatalsys(QX_TEMP_QUEUE, "unable to stat the queue file system");
-  avail = (unsigned long long)v.f_bavail * v.f_frsize;
-  if (c->diskfree_pct)
-    low = (unsigned long long)v.f_bavail * 100 < (unsigned long long)v.f_blocks * c->diskfree;
-  else
-    low = avail < c->diskfree;
+  if (reserve_allowed()) return;
+  low = config_disk_low(c, ".", 0);
+  if (low < 0) fatalsys(QX_TEMP_QUEUE, "unable to stat the queue file system");
   if (low) fatal(QX_TEMP_DISKFREE, "free space in the queue is below control/diskfree");
 }
 

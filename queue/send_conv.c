@@ -106,9 +106,7 @@ int conv_plan(struct msg *m, const char *head, size_t len)
 
 static int conv_path(stralloc *sa, const struct msg *m, unsigned cvi, int tmp)
 {
-  char h[2] = { qid_hash(m->id), 0 };
-  return stralloc_copy(sa, &qdir) && stralloc_cats(sa, "/mess/") && stralloc_cats(sa, h) && stralloc_append(sa, "/")
-         && conv_copy_name(sa, m->id, m->cv[cvi].key.s, tmp) == 0 ? 0 : -1;
+  return conv_copy_path(sa, qdir.s, m->id, m->cv[cvi].key.s, tmp);
 }
 
 int conv_open(struct msg *m, unsigned cvi)

@@ -11,7 +11,6 @@
  * The once-an-hour memory is imc-send's: a restart may repeat a notice.
  */
 #include <string.h>
-#include <sys/statvfs.h>
 #include "diag.h"
 #include "domains.h"
 #include "route.h"
@@ -44,12 +43,10 @@ static void fault(int kind, const char *subject, const char *text, unsigned long
 static void check_disk(unsigned long now)
 {
   char pct[FMT_ULONG];
-  struct statvfs v;
+  unsigned free_pct;
   stralloc t = {0};
-  if (!cfg.diskfree || statvfs(qdir.s, &v) < 0 || !v.f_blocks) return;
-  if (cfg.diskfree_pct ? (unsigned long long)v.f_bavail * 100 >= (unsigned long long)v.f_blocks * cfg.diskfree
-                       : (unsigned long long)v.f_bavail * v.f_frsize >= cfg.diskfree) return;
-  pct[fmt_ulong(pct, (unsigned long)((unsigned long long)v.f_bavail * 100 / v.f_blocks))] = 0;
+  if (config_disk_low(&cfg, qdir.s, &free_pct) != 1) return;
+  pct[fmt_ulong(pct, free_pct)] = 0;
   if (stralloc_copys(&t, "Free space in the queue's file system is below control/diskfree (") && stralloc_cats(&t, pct)
       && stralloc_cats(&t, "% free).\nimc-smtpd answers 452 4.3.1 and imc-queue refuses mail until space returns.\n")
       && stralloc_0(&t))

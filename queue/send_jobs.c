@@ -73,15 +73,20 @@ unsigned long jobq_take(struct jobq *q, unsigned long maxmsgs, struct job **out)
 
 /* ---- settling */
 
-/* the distinct messages of a set of jobs, each settled once */
-static void settle_all(struct job *jobs, unsigned long n, unsigned long now)
+/* the distinct messages of jobs [from, done) that have no job in [done, n)
+   (none still waiting for its report), each settled once; collected first,
+   as settling may remove a message */
+static void settle_jobs(struct job *jobs, unsigned long from, unsigned long done, unsigned long n,
+                        unsigned long now)
 {
   unsigned long k, j, nm = 0;
-  struct msg **ms = malloc((n ? n : 1) * sizeof *ms);
+  struct msg **ms = malloc((done > from ? done - from : 1) * sizeof *ms);
   if (!ms) return;
-  for (k = 0; k < n; k++) {
+  for (k = from; k < done; k++) {
     for (j = 0; j < nm && ms[j] != jobs[k].m; j++) ;
-    if (j == nm) ms[nm++] = jobs[k].m;
+    if (j < nm) continue;
+    for (j = done; j < n && jobs[j].m != jobs[k].m; j++) ;
+    if (j == n) ms[nm++] = jobs[k].m;
   }
   for (j = 0; j < nm; j++) msg_settle(ms[j], now);
   free(ms);
@@ -95,7 +100,7 @@ void jobs_fail(struct job *jobs, unsigned long n, const char *why)
     jobs[k].m->inflight--;
     rcpt_result(jobs[k].m, jobs[k].i, 'Z', why, now);
   }
-  settle_all(jobs, n, now);
+  settle_jobs(jobs, 0, n, n, now);
   free(jobs);
 }
 
@@ -279,21 +284,6 @@ static void job_report(struct run *run, char c, const char *text, unsigned long 
   rcpt_result(j->m, j->i, c ? c : 'Z', c ? text : "4.3.0 the deliverer did not report", now);
 }
 
-/* the messages of jobs [from, run->done) with no job left unreported in the
-   run are settled now, each once: a delivered message leaves the queue as
-   soon as its report is in, not when the whole run ends */
-static void settle_reported(struct run *run, unsigned long from, unsigned long now)
-{
-  unsigned long k, j;
-  for (k = from; k < run->done; k++) {
-    struct msg *m = run->jobs[k].m;
-    for (j = from; j < k && run->jobs[j].m != m; j++) ;
-    if (j < k) continue;                               /* settled at its first job */
-    for (j = run->done; j < run->njobs && run->jobs[j].m != m; j++) ;
-    if (j == run->njobs) msg_settle(m, now);
-  }
-}
-
 /* the reports that arrived; at EOF every job left without one is a temporary failure */
 static void run_progress(struct run *run, int eof, unsigned long now)
 {
@@ -308,7 +298,7 @@ static void run_progress(struct run *run, int eof, unsigned long now)
     if (!c && !eof) break;
     job_report(run, c, text.s, now);
   }
-  settle_reported(run, from, now);
+  settle_jobs(run->jobs, from, run->done, run->njobs, now);   /* a delivered message leaves at once */
   stralloc_free(&text);
 }
 
