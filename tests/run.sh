@@ -1,11 +1,14 @@
 #!/bin/sh
-# run.sh -- run every test and end with the line "N passed, N failed".
+# run.sh -- run every test and end with the line
+# "N passed, N failed, N skipped".
 #
 # A test is a unit test binary (build/tests/t_*, and its sanitized twin in
 # san/tests/) or an integration test (tests/integration/*.sh or *.py).  Each
-# prints "PASS: name" and "FAIL: name: why" lines; a test that exits
-# non-zero without printing a FAIL line counts as one failure.  The output
-# of every test is kept in tests/out/NAME.log.
+# prints "PASS: name" and "FAIL: name: why" lines, and "SKIP: name: why" for
+# a check it cannot run here.  A test that exits non-zero without printing a
+# FAIL line counts as one failure; so does a test that prints no PASS, FAIL
+# or SKIP line at all (it tested nothing).  The output of every test is kept
+# in tests/out/NAME.log.
 #   TESTS=unit|fuzz|integration|san   run only that kind;   ONLY=pattern  tests whose name matches
 #
 # san: the integration tests once more, with the programs of san/bin (built
@@ -32,7 +35,7 @@ san=${IMC_SAN:-}
 unset IMC_SAN IMC_SAN_DIR
 out=$top/tests/out
 mkdir -p "$out"
-pass=0 fail=0
+pass=0 fail=0 skip=0
 PATH=$top/bin:$PATH
 export PATH
 PYTHON=/usr/bin/python3
@@ -47,10 +50,13 @@ run_one() {
   rc=$?
   p=$(grep -c '^PASS: ' "$log")
   f=$(grep -c '^FAIL: ' "$log")
+  s=$(grep -c '^SKIP: ' "$log")
   if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; echo "FAIL: $name: exit code $rc" >> "$log"; fi
-  pass=$((pass + p)); fail=$((fail + f))
+  if [ "$p$f$s" = 000 ]; then f=1; echo "FAIL: $name: printed no PASS, FAIL or SKIP line" >> "$log"; fi
+  pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
   secs=$(( $(date +%s) - start ))
-  if [ "$f" = 0 ]; then echo "ok   $name ($p passed, ${secs}s)"
+  sk=; [ "$s" = 0 ] || sk=", $s skipped"
+  if [ "$f" = 0 ]; then echo "ok   $name ($p passed$sk, ${secs}s)"
   else echo "FAIL $name ($p passed, $f failed, ${secs}s; log: tests/out/$(basename "$log"))"
        grep '^FAIL: ' "$log" | head -20 | sed 's/^/     /'
        tail -15 "$log" | sed 's/^/     | /'
@@ -63,9 +69,10 @@ if [ -z "${TESTS:-}" ] || [ "$TESTS" = unit ]; then
     [ -x "$t" ] && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 run_one "san/$(basename "$t")" "$t"
   done
 fi
-# fuzz targets: each for FUZZ_SECS (30 in make check, 60 in make fuzz) on a copy
-# of its checked-in corpus tests/fuzz/corpus/NAME, two at a time (run-all.sh);
-# a crash input is kept in tests/out/
+# fuzz targets: make check replays each checked-in corpus tests/fuzz/corpus/NAME
+# (FUZZ_SECS unset or 0: every input once, the same run every time); make fuzz
+# runs each target for FUZZ_SECS (60) on a copy of its corpus, two at a time
+# (run-all.sh); a crash input is kept in tests/out/
 if [ -z "${TESTS:-}" ] || [ "$TESTS" = fuzz ]; then
   fuzzers=
   for t in fuzz/bin/fuzz_*; do
@@ -73,7 +80,7 @@ if [ -z "${TESTS:-}" ] || [ "$TESTS" = fuzz ]; then
     case "fuzz/$(basename "$t")" in *${ONLY:-}*) fuzzers="$fuzzers $t" ;; esac
   done
   if [ -n "$fuzzers" ]; then
-    run_one "fuzz/${ONLY:-all}" sh tests/fuzz/run-all.sh "${FUZZ_SECS:-30}" $fuzzers
+    run_one "fuzz/${ONLY:-all}" sh tests/fuzz/run-all.sh "${FUZZ_SECS:-0}" $fuzzers
   fi
 fi
 if [ -z "${TESTS:-}" ] || [ "$TESTS" = integration ]; then
@@ -134,5 +141,5 @@ if { [ -z "${TESTS:-}" ] && [ -n "$san" ]; } || [ "${TESTS:-}" = san ]; then
     run_one san/late-reports san_reports "$out/san"
   fi
 fi
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]

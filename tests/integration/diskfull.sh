@@ -4,7 +4,7 @@
 # runs; skipped otherwise).
 . "$(dirname "$0")/../lib.sh"
 
-if [ "$(id -u)" != 0 ]; then echo "skipped: mounting a tmpfs needs root"; exit 0; fi
+if [ "$(id -u)" != 0 ]; then echo "SKIP: diskfull: mounting a tmpfs needs root"; exit 0; fi
 FS=$T_TMP/fs
 mkdir -p "$FS"
 mount -t tmpfs -o size=3m tmpfs "$FS" || { fail mount "unable to mount a tmpfs"; exit 1; }
