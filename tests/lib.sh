@@ -88,6 +88,14 @@ t_wait() {
   return 1
 }
 
+# t_lacks FILE [GREP-OPTION...] PATTERN: FILE exists and has no line that
+# matches (a negative check that cannot pass because the file is missing)
+t_lacks() {
+  _lf=$1; shift
+  [ -f "$_lf" ] || { echo "t_lacks: $_lf does not exist" >&2; return 1; }
+  ! grep -q "$@" "$_lf"
+}
+
 # count of files in a Maildir's new/
 t_count() { find "$1/new" -type f 2>/dev/null | wc -l; }
 
@@ -101,19 +109,28 @@ t_count_is() { [ "$(t_count "$1")" = "$2" ]; }
 
 # t_killer INSTANCE CHILD STOPFILE: in the background, until STOPFILE exists, kill
 # imc-send (one time in three) or its CHILD processes (imc-local, imc-remote)
-# with SIGKILL at random moments; the number of kills goes to STOPFILE.kills.
-# s6-svstat -p says -1 while the service is down: never kill that.
+# with SIGKILL at random moments; STOPFILE.kills gets two lines, "imc-send N"
+# and "CHILD N", the kills that hit so far (rewritten after each kill, so a
+# test can go on until both happened).  s6-svstat -p says -1 while the
+# service is down: never kill that.
 t_killer() {
-  _k=0
+  _ks=0 _kc=0
   while [ ! -e "$3" ]; do
     sleep "0.$(( $(od -An -N1 -tu1 /dev/urandom) % 25 + 5 ))"
     _p=$(s6-svstat -p "$1/service/send" 2>/dev/null)
     case "$_p" in ''|*[!0-9]*|0|1) continue ;; esac
     if [ $(( $(od -An -N1 -tu1 /dev/urandom) % 3 )) = 0 ]; then
-      kill -9 "$_p" 2>/dev/null && _k=$((_k + 1))
+      kill -9 "$_p" 2>/dev/null || continue
+      _ks=$((_ks + 1))
     else
-      pkill -9 -P "$_p" "$2" 2>/dev/null && _k=$((_k + 1))
+      pkill -9 -P "$_p" "$2" 2>/dev/null || continue
+      _kc=$((_kc + 1))
     fi
+    printf 'imc-send %d\n%s %d\n' "$_ks" "$2" "$_kc" > "$3.kills.tmp" && mv "$3.kills.tmp" "$3.kills"
   done
-  echo "$_k" > "$3.kills"
+  printf 'imc-send %d\n%s %d\n' "$_ks" "$2" "$_kc" > "$3.kills"
 }
+# t_bothkilled STOPFILE CHILD: t_killer has killed imc-send and CHILD at least once
+t_bothkilled() { [ "$(t_kills "$1" imc-send)" -ge 1 ] && [ "$(t_kills "$1" "$2")" -ge 1 ]; }
+# t_kills STOPFILE NAME: the kills of NAME that t_killer counted (0 if none)
+t_kills() { awk -v n="$2" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }' "$1.kills" 2>/dev/null || echo 0; }

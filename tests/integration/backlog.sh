@@ -25,5 +25,5 @@ rm -f "$I/service/send/down"
 s6-svc -u "$I/service/send"
 check "the backlog drains" t_wait 120 t_queue_empty "$I"
 check "every copy delivered" sh -c "[ \$(find '$I/mail/m0/new' '$I/mail/m1/new' -type f | wc -l) = $((2 * N)) ]"
-check "no descriptor trouble" sh -c "! grep -q 'Too many open files' '$I/log/send/current'"
+check "no descriptor trouble" t_lacks "$I/log/send/current" 'Too many open files'
 t_done

@@ -21,17 +21,20 @@ T_PIDS="$T_PIDS $!"
 KPID=$!
 
 fails=0 i=0
-while [ $i -lt "$N" ]; do
+# N messages, and more (up to 4 N) until both kinds of kill have happened
+while [ $i -lt "$N" ] || { [ $i -lt $((4 * N)) ] && ! t_bothkilled "$T_TMP/stop" imc-remote; }; do
   printf 'Subject: crash %d\nX-Crash: %d\n\nmessage %d\n' $i $i $i | sendmail -f a@crash.example "r$((i % 7))@far.test" || fails=$((fails + 1))
   i=$((i + 1))
 done
 sleep 2
 touch "$T_TMP/stop"
 wait "$KPID" 2>/dev/null
-echo "kills: $(cat "$T_TMP/stop.kills" 2>/dev/null)"
+echo "kills: $(tr '\n' ' ' < "$T_TMP/stop.kills" 2>/dev/null)"
+check "imc-send was killed at least once" test "$(t_kills "$T_TMP/stop" imc-send)" -ge 1
+check "imc-remote was killed at least once" test "$(t_kills "$T_TMP/stop" imc-remote)" -ge 1
 check "every injection accepted" test "$fails" = 0
 check "queue drains after the kills" t_wait 120 t_queue_empty "$I"
-"$PYTHON" - "$W/sink.md" "$N" <<'PY' > "$T_TMP/tally"
+"$PYTHON" - "$W/sink.md" "$i" <<'PY' > "$T_TMP/tally"
 import os, sys, collections
 d, n = sys.argv[1], int(sys.argv[2])
 seen = collections.Counter()

@@ -77,7 +77,7 @@ sed 's/^/client: /' "$T_TMP/client.out"
 echo "kills: $(tr '\n' ' ' < "$T_TMP/stop.kills" 2>/dev/null)"
 [ -s "$T_TMP/killer.err" ] && sed 's/^/killer stderr: /' "$T_TMP/killer.err" | head -5
 check "the client got 250 for all $N messages" test "$crc" = 0
-kills() { awk -v k="$1" '$1 == k { n = $2 } END { print n + 0 }' "$T_TMP/stop.kills" 2>/dev/null || echo 0; }
+kills() { t_kills "$T_TMP/stop" "$1"; }
 for p in imc-smtpd imc-send imc-remote imc-local; do
   case ",$WEIGHTS," in *",$p=0,"*) continue ;; esac
   check "$p was killed ($(kills $p) times)" test "$(kills $p)" -gt 0
