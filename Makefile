@@ -4,36 +4,60 @@
 # hold the programs.  In each of those folders a file named imc-*.c is a
 # program's main; every other .c file is a module compiled into libimc.a so
 # that unit tests (tests/unit/t_*.c) can link it.  Programs land in bin/.
+#
+# Flags: CPPFLAGS, CFLAGS and LDFLAGS are yours to set (make CFLAGS=-O0);
+# IMC_CFLAGS (the language and warnings-as-errors) are always added.  Each
+# object's header dependencies are tracked (-MMD -MP: the .d beside it).
+#
+# Packages: `make deps` installs every Debian package imc builds, runs and
+# tests with (tools/deps.sh); the test targets and `make run` check theirs
+# first; `make` and `make install` install nothing.
 
-CC       = gcc
-CFLAGS   = -O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Ilib
+CC        = gcc
+CPPFLAGS  = -D_GNU_SOURCE -Ilib
+CFLAGS    = -O2 -g
+LDFLAGS   =
+IMC_CFLAGS = -std=gnu11 -Wall -Wextra -Werror
+DEPFLAGS  = -MMD -MP
+COMPILE   = $(CC) $(CPPFLAGS) $(IMC_CFLAGS) $(CFLAGS) $(DEPFLAGS)
+LINK      = $(CC) $(IMC_CFLAGS) $(CFLAGS) $(LDFLAGS)
 # the project's libraries are linked statically: one shared object (libc) to map per exec
-LDLIBS   = -Wl,-Bstatic -lbearssl -lowfat -lcrypt -Wl,-Bdynamic
-SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-PREFIX   = /usr/local
+LDLIBS    = -Wl,-Bstatic -lbearssl -lowfat -lcrypt -Wl,-Bdynamic
+SANFLAGS  = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+PREFIX    = /usr/local
 
 DIRS     = lib control queue smtpd remote convert
 MAINS    = $(wildcard $(addsuffix /imc-*.c,$(DIRS)))
 MODULES  = $(filter-out $(MAINS),$(wildcard $(addsuffix /*.c,$(DIRS))))
-HEADERS  = $(wildcard $(addsuffix /*.h,$(DIRS)))
 PROGS    = $(patsubst %.c,bin/%,$(notdir $(MAINS)))
 UNITS    = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/t_*.c))
 SCRIPTS  = bin/imc-setup bin/imc-start
 
 .PHONY: all deps check unit integration run install clean fuzz fuzzers bench sanbin sancheck
-all: deps-ok $(PROGS) bin/sendmail
+all: $(PROGS) bin/sendmail
 
-# ---- dependencies: Debian packages, installed when missing
+# ---- dependencies: Debian packages, installed when missing, only for the
+# targets that need more than a compiler: the test targets all of them,
+# make run what builds and runs.  Objects wait for the check (order only).
+TESTGOALS = check unit integration fuzz fuzzers sanbin sancheck bench
+ifneq ($(filter $(TESTGOALS),$(MAKECMDGOALS)),)
+DEPSOK = .deps-test.ok
+else ifneq ($(filter run,$(MAKECMDGOALS)),)
+DEPSOK = .deps-run.ok
+endif
 deps:
-	@sh tools/deps.sh
-deps-ok: tools/deps.sh
-	@sh tools/deps.sh
+	@sh tools/deps.sh build run test
+.deps-test.ok: tools/deps.sh
+	@sh tools/deps.sh build run test
+	@touch $@
+.deps-run.ok: tools/deps.sh
+	@sh tools/deps.sh build run
 	@touch $@
 
 # ---- normal build
-build/%.o: %.c $(HEADERS) | deps-ok
+build/%.o: %.c | $(DEPSOK)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(COMPILE) -c -o $@ $<
 build/libimc.a: $(patsubst %.c,build/%.o,$(MODULES))
 	rm -f $@ && ar rcs $@ $^
 # The programs started per connection or per message are linked statically, so
@@ -43,25 +67,25 @@ build/libimc.a: $(patsubst %.c,build/%.o,$(MODULES))
 STATIC   = imc-smtpd imc-queue imc-local imc-remote
 define prog_rule
 bin/$(notdir $(basename $(1))): build/$(basename $(1)).o build/libimc.a
-	$$(CC) $$(CFLAGS) $(if $(filter $(notdir $(basename $(1))),$(STATIC)),-static -o $$@ $$^ -lbearssl -lowfat -lcrypt,-o $$@ $$^ $$(LDLIBS))
+	$$(LINK) $(if $(filter $(notdir $(basename $(1))),$(STATIC)),-static -o $$@ $$^ -lbearssl -lowfat -lcrypt,-o $$@ $$^ $$(LDLIBS))
 endef
 $(foreach m,$(MAINS),$(eval $(call prog_rule,$(m))))
 bin/sendmail: bin/imc-inject
 	ln -sf imc-inject $@
 
 # ---- sanitizer build of the library and the unit tests
-san/%.o: %.c $(HEADERS) | deps-ok
+san/%.o: %.c | $(DEPSOK)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SANFLAGS) -c -o $@ $<
+	$(COMPILE) $(SANFLAGS) -c -o $@ $<
 san/libimc.a: $(patsubst %.c,san/%.o,$(MODULES))
 	rm -f $@ && ar rcs $@ $^
 
-build/tests/%: tests/unit/%.c tests/unit/check.h build/libimc.a
+build/tests/%: tests/unit/%.c build/libimc.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< build/libimc.a $(LDLIBS)
-san/tests/%: tests/unit/%.c tests/unit/check.h san/libimc.a
+	$(COMPILE) $(LDFLAGS) -Itests/unit -o $@ $< build/libimc.a $(LDLIBS)
+san/tests/%: tests/unit/%.c san/libimc.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SANFLAGS) -Itests/unit -o $@ $< san/libimc.a $(LDLIBS)
+	$(COMPILE) $(SANFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< san/libimc.a $(LDLIBS)
 
 # san/bin mirrors bin/ with every program built with the sanitizers, for the
 # integration tests' second run (IMC_SAN=1, tests/run.sh).  All of them are
@@ -71,7 +95,7 @@ SANPROGS = $(addprefix san/,$(PROGS))
 define san_prog_rule
 san/bin/$(notdir $(basename $(1))): san/$(basename $(1)).o san/libimc.a
 	@mkdir -p san/bin
-	$$(CC) $$(CFLAGS) $$(SANFLAGS) -o $$@ $$^ $$(LDLIBS)
+	$$(LINK) $$(SANFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach m,$(MAINS),$(eval $(call san_prog_rule,$(m))))
 san/bin/imc-%: bin/imc-%
@@ -79,40 +103,40 @@ san/bin/imc-%: bin/imc-%
 	cp $< $@
 san/bin/sendmail: san/bin/imc-inject
 	ln -sf imc-inject $@
-sanbin: deps-ok $(SANPROGS) $(addprefix san/,$(SCRIPTS)) san/bin/sendmail
+sanbin: $(SANPROGS) $(addprefix san/,$(SCRIPTS)) san/bin/sendmail
 
 # ---- fuzz targets (tests/fuzz/fuzz_*.c), built with clang and libFuzzer
 FUZZERS   = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZFLAGS = -g -O1 -std=gnu11 -D_GNU_SOURCE -Ilib -fsanitize=address,undefined -fno-sanitize-recover=all
-fuzz/%.o: %.c $(HEADERS) | deps-ok
+FUZZFLAGS = -g -O1 -std=gnu11 $(CPPFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all
+fuzz/%.o: %.c | $(DEPSOK)
 	@mkdir -p $(dir $@)
-	clang $(FUZZFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	clang $(FUZZFLAGS) $(DEPFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 fuzz/libimc.a: $(patsubst %.c,fuzz/%.o,$(MODULES))
 	rm -f $@ && ar rcs $@ $^
 fuzz/bin/%: tests/fuzz/%.c fuzz/libimc.a
 	@mkdir -p $(dir $@)
-	clang $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $< fuzz/libimc.a $(LDLIBS)
-fuzzers: $(addprefix fuzz/bin/,$(FUZZERS))
+	clang $(FUZZFLAGS) $(DEPFLAGS) -fsanitize=fuzzer -o $@ $< fuzz/libimc.a $(LDLIBS)
+fuzzers: $(DEPSOK) $(addprefix fuzz/bin/,$(FUZZERS))
 fuzz: fuzzers
 	@FUZZ_SECS=$${FUZZ_SECS:-60} TESTS=fuzz sh tests/run.sh
 
 # ---- tests: every unit test twice (plain and sanitized), the fuzz targets,
 # the integration tests, then the integration tests again with san/bin
 # (IMC_SAN=1: any ASan or UBSan report fails the run)
-check: all $(addprefix build/tests/,$(UNITS)) $(addprefix san/tests/,$(UNITS)) fuzzers sanbin
+check: $(DEPSOK) all $(addprefix build/tests/,$(UNITS)) $(addprefix san/tests/,$(UNITS)) fuzzers sanbin
 	@IMC_SAN=1 sh tests/run.sh
 
-sancheck: all sanbin
+sancheck: $(DEPSOK) all sanbin
 	@TESTS=san sh tests/run.sh
 
-unit: all $(addprefix build/tests/,$(UNITS)) $(addprefix san/tests/,$(UNITS))
+unit: $(DEPSOK) all $(addprefix build/tests/,$(UNITS)) $(addprefix san/tests/,$(UNITS))
 	@TESTS=unit sh tests/run.sh
 
 # ---- the demo instance in ./run, in the foreground
-run: all
+run: $(DEPSOK) all
 	@sh tools/demo.sh
 
-bench: all
+bench: $(DEPSOK) all
 	@bash bench/inject.sh
 
 install: all
@@ -123,4 +147,7 @@ install: all
 	for m in $(wildcard man/*.5); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man5; done
 
 clean:
-	rm -rf build san fuzz $(PROGS) bin/sendmail deps-ok
+	rm -rf build san fuzz $(PROGS) bin/sendmail .deps-test.ok .deps-run.ok
+
+# header dependencies of every object built so far
+-include $(shell find build san fuzz -name '*.d' 2>/dev/null)

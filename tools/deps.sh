@@ -1,13 +1,31 @@
 #!/bin/sh
-# deps.sh -- install the Debian packages imc builds, runs and tests with,
-# when any is missing.  Run as root (CI and the README's commands are);
-# as another user it only reports what is missing.
+# deps.sh [build] [run] [test] -- install the Debian packages that imc needs
+# for the named purposes (all three without arguments) when any is missing.
+# Run as root (CI and the README's commands are); as another user it only
+# reports what is missing and exits 100.
+#   build: what compiles imc and links it
+#   run:   what an instance needs at run time (s6 supervises it)
+#   test:  the test peers and tools of make check: SMTP clients and sinks,
+#          dnsmasq, clang and libFuzzer, the clock faker, man page rendering
+# `make deps` installs all three; `make run` build and run; the test targets
+# all three; `make` and `make install` install nothing.
 set -e
-PKGS="gcc make libc6-dev libowfat-dev libbearssl-dev libcrypt-dev s6 execline
-      swaks dnsmasq sharutils faketime python3 python3-aiosmtpd postfix
-      clang libclang-rt-14-dev openssl iproute2 procps man-db groff-base"
+BUILD="gcc make libc6-dev libowfat-dev libbearssl-dev libcrypt-dev"
+RUN="s6 execline"
+TEST="swaks dnsmasq sharutils faketime python3 python3-aiosmtpd postfix
+      clang libclang-rt-14-dev openssl iproute2 procps util-linux man-db groff-base"
+[ $# -gt 0 ] || set -- build run test
+want=
+for k in "$@"; do
+  case "$k" in
+    build) want="$want $BUILD" ;;
+    run) want="$want $RUN" ;;
+    test) want="$want $TEST" ;;
+    *) echo "deps.sh: fatal: unknown purpose $k (build, run or test)" >&2; exit 100 ;;
+  esac
+done
 missing=""
-for p in $PKGS; do
+for p in $want; do
   dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
