@@ -186,7 +186,7 @@ static int header_sender(void)
   else if (n == 1 || (n > 1 && msghead_addresses(&head.text, "Sender", &sender) != 1)) {
     sender.len = 0;
     if (!stralloc_catb(&sender, from.s, strlen(from.s) + 1)) nomem();
-  } else if (n == 0) r = because("no sender: no X-Sender:, From: or Sender: field", 0, P_BAD);
+  } else if (n == 0) r = because("no sender: add a From: field (or X-Sender:) with the sender's address", 0, P_BAD);
   stralloc_free(&from);
   return r;
 }
@@ -241,7 +241,7 @@ static int envelope_info(const char *name, uid_t owner)
   if (!stralloc_copys(&i, "uid=") || !stralloc_catb(&i, num, fmt_ulong(num, (unsigned long)owner))
       || env_add(&env, 'I', i.s, i.len) < 0 || env_finish(&env) < 0) nomem();
   stralloc_free(&i);
-  if (env_check(env.s, env.len, &n) == -2) return because("no recipients", 0, P_BAD);
+  if (env_check(env.s, env.len, &n) == -2) return because("no recipients: add a To:, Cc: or Bcc: field (or X-Receiver:) with the recipients' addresses", 0, P_BAD);
   return P_OK;
 }
 

@@ -57,7 +57,7 @@ local mail is delivered to Maildirs: run/mail/alice/new/, run/mail/bob/new/, ...
 Send a first message, from another terminal in $top:
   echo 'Subject: hello' | IMC_HOME=\$PWD/run PATH=\$PWD/bin:\$PATH sendmail alice@example.com
 or drop a file into the pickup directory (write it under a dot name, then rename):
-  printf 'To: team@example.com\nSubject: hi\n\nhello\n' > run/pickup/.tmp && mv run/pickup/.tmp run/pickup/msg1
+  printf 'From: carol@example.com\nTo: team@example.com\nSubject: hi\n\nhello\n' > run/pickup/.tmp && mv run/pickup/.tmp run/pickup/msg1
 EOF
 if [ -x bin/imc-tcpd ]; then
   cat <<EOF

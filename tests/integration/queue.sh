@@ -300,8 +300,12 @@ clearq
 
 drop norcpt 'From: fred@f.example\nSubject: nobody\n\nbody\n'
 check "pickup: no recipients moved to bad/" t_wait 5 test -f "$P/bad/norcpt"
-check "pickup: no recipients logged" t_wait 2 grep -qx 'imc-pickup: warning: norcpt moved to pickup/bad: no recipients' "$W/pickup.log"
+check "pickup: no recipients logged, with what to add" t_wait 2 grep -qx "imc-pickup: warning: norcpt moved to pickup/bad: no recipients: add a To:, Cc: or Bcc: field (or X-Receiver:) with the recipients' addresses" "$W/pickup.log"
 check "pickup: nothing queued for it" [ "$(nfiles)" = 0 ]
+drop nofrom 'To: r@x.example\nSubject: no sender\n\nbody\n'
+check "pickup: no sender moved to bad/" t_wait 5 test -f "$P/bad/nofrom"
+check "pickup: no sender logged, with what to add" t_wait 2 grep -qx "imc-pickup: warning: nofrom moved to pickup/bad: no sender: add a From: field (or X-Sender:) with the sender's address" "$W/pickup.log"
+check "pickup: nothing queued for the file without a sender" [ "$(nfiles)" = 0 ]
 
 printf 'From: fred@f.example\nTo: r@x.example\n\nwriting\n' > "$P/.partial"
 sleep 0.5
