@@ -14,7 +14,7 @@
  *   flat.c     attachments=uuencode: the tree flattened into one text body
  *   uuscan.c   inbound: uuencoded blocks in text into attachments
  *   autoreply.c  automatic replies and out-of-office
- *   convert.c  the top: convert_fd / convert_mem
+ *   convert.c  the top: convert_fd_len / convert_mem
  *
  * Limits (bounded memory): a header section MHDR_MAX (1 MB); a text part is
  * converted when its encoded body is at most TEXT_MAX (2 MB), else passed

@@ -87,11 +87,6 @@ static void conv_init(struct conv *c, const struct profile *p, int out)
   out_init(&c->out, out, p->inbound ? 0 : p->d.maxsize);
 }
 
-int convert_fd(const struct profile *p, int in, int out)
-{
-  return convert_fd_len(p, in, -1, out);
-}
-
 int convert_fd_len(const struct profile *p, int in, long long len, int out)
 {
   static struct conv c;

@@ -9,7 +9,7 @@
  * control/domains (see lib/domains.h); `eightbit` adds the 8BITMIME
  * downgrade (RFC 6152) for a next hop that does not offer it.
  *
- * convert_fd reads the message from fd `in` (a file or a pipe, LF line
+ * convert_fd_len reads the message from fd `in` (a file or a pipe, LF line
  * ends) and writes the converted message to fd `out`.  It returns an exit
  * code of lib/exitcodes.h:
  *   CX_OK          converted; the output is complete
@@ -46,9 +46,8 @@ int profile_load(struct profile *p, const char *name, int eightbit, config_errfn
 int profile_builtin(struct profile *p, int inbound, int eightbit);
 void profile_free(struct profile *p);
 
-int convert_fd(const struct profile *p, int in, int out);
-/* the same reading only the first len bytes of `in` (a queue file: the message
-   ends where its envelope starts); len < 0: to the end */
+/* reads only the first len bytes of `in` (a queue file: the message ends
+   where its envelope starts); len < 0: to the end */
 int convert_fd_len(const struct profile *p, int in, long long len, int out);
 int convert_mem(const struct profile *p, const char *msg, size_t len, int out);
 

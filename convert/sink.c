@@ -1,22 +1,9 @@
 /*
- * sink.c -- the trivial sinks of sink.h: one that counts, one that keeps
- * statistics for choosing a transfer encoding.  No failure modes.
+ * sink.c -- the trivial sink of sink.h: one that keeps statistics for
+ * choosing a transfer encoding.  No failure modes.
  */
 #include <string.h>
 #include "sink.h"
-
-static int null_put(struct sink *s, const char *p, size_t n)
-{
-  (void)p;
-  ((struct sink_null *)s)->n += n;
-  return 0;
-}
-
-void sink_null_init(struct sink_null *z)
-{
-  memset(z, 0, sizeof *z);
-  z->s.put = null_put;
-}
 
 static void stats_byte(struct sink_stats *st, unsigned char c)
 {

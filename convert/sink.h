@@ -28,10 +28,6 @@ static inline int sink_end(struct sink *s)
   return s->end ? s->end(s) : 0;
 }
 
-/* a sink that counts what it is given and keeps nothing */
-struct sink_null { struct sink s; unsigned long long n; };
-void sink_null_init(struct sink_null *z);
-
 /* text statistics of the bytes put: for choosing a transfer encoding */
 struct sink_stats {
   struct sink s;
