@@ -1,9 +1,12 @@
 # imc -- build, test, run, install.  See README.md.
 #
-# Layout: lib/ is the shared library; control/ queue/ smtpd/ remote/ convert/
-# hold the programs.  In each of those folders a file named imc-*.c is a
-# program's main; every other .c file is a module compiled into libimc.a so
-# that unit tests (tests/unit/t_*.c) can link it.  Programs land in bin/.
+# Layout: lib/ is the shared library (lib/convert/ the content conversion
+# engine); every program has a folder of its own under control/ queue/
+# smtpd/ remote/ convert/ (queue/send/ is imc-send's).  A file named imc-*.c
+# is a program's main; every other .c file is a module compiled into
+# libimc.a so that unit tests (tests/unit/t_*.c) can link it.  A program
+# includes only its own folder's headers and lib/'s (make check checks:
+# tests/layout.sh).  Programs land in bin/.
 #
 # Flags: CPPFLAGS, CFLAGS and LDFLAGS are yours to set (make CFLAGS=-O0);
 # IMC_CFLAGS (the language and warnings-as-errors) are always added.  Each
@@ -26,7 +29,8 @@ LDLIBS    = -Wl,-Bstatic -lbearssl -lowfat -lcrypt -Wl,-Bdynamic
 SANFLAGS  = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 PREFIX    = /usr/local
 
-DIRS     = lib control queue smtpd remote convert
+DIRS     = lib lib/convert control queue queue/send queue/local queue/inject queue/admin \
+           smtpd remote convert
 MAINS    = $(wildcard $(addsuffix /imc-*.c,$(DIRS)))
 MODULES  = $(filter-out $(MAINS),$(wildcard $(addsuffix /*.c,$(DIRS))))
 PROGS    = $(patsubst %.c,bin/%,$(notdir $(MAINS)))

@@ -4,7 +4,7 @@
  * Inputs: the loaded configuration (me, sitedomains) and DNS through
  * libowfat (dns_mx, dns_ip6: AAAA then A, the A answers v4-mapped), the
  * same lookups imc-remote makes; MX records are put in preference order by
- * imc-remote's own mx_parse (remote/mx.h), ties kept in the answer's order
+ * imc-remote's own mx_parse (lib/mx.h), ties kept in the answer's order
  * so that the output is stable.  Nothing is written but the lines given to
  * the caller's function.
  */
@@ -12,7 +12,7 @@
 #include <string.h>
 #include "ctl_dns.h"
 #include "owfat.h"
-#include "../remote/mx.h"
+#include "mx.h"
 #include "../remote/remote.h"
 
 static stralloc me_ips;     /* control/me's addresses, 16 bytes each */

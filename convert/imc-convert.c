@@ -27,7 +27,7 @@
 #include <string.h>
 #include "addr.h"
 #include "child.h"
-#include "convert.h"
+#include "convert/convert.h"
 #include "diag.h"
 #include "exitcodes.h"
 

@@ -25,7 +25,7 @@
 #include "smtp_data.h"
 #include "smtpd.h"
 #include "tls.h"
-#include "../queue/inject_run.h"
+#include "qclient.h"
 
 /* the text on its way to imc-queue, written in large blocks */
 struct textout {

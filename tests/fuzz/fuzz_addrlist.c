@@ -1,20 +1,20 @@
 /*
  * fuzz_addrlist.c -- libFuzzer target for the injectors' parsers: the
- * address-list parser (queue/addrlist.c) on the raw input, and the header
- * section reader (queue/message.c) on the input as a message, with every
+ * address-list parser (lib/addrlist.c) on the raw input, and the header
+ * section reader (lib/message.c) on the input as a message, with every
  * To:/Cc:/Bcc:/From: field's addresses.  Checks that every address comes
  * out NUL-terminated and that the output length adds up.
  *
  *     clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib \
- *       tests/fuzz/fuzz_addrlist.c queue/addrlist.c queue/message.c lib/date.c \
+ *       tests/fuzz/fuzz_addrlist.c lib/addrlist.c lib/message.c lib/date.c \
  *       lib/fileio.c lib/queue.c -lowfat -o build/fuzz_addrlist
  */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "../../queue/addrlist.h"
-#include "../../queue/message.h"
+#include "addrlist.h"
+#include "message.h"
 
 static void check_list(const stralloc *sa, int n)
 {

@@ -1,6 +1,6 @@
 /*
  * fuzz_admin.c -- libFuzzer target for the queue tools' parsers of file
- * input (queue/admin_track.c, admin_held.c, admin_out.c): the input as a
+ * input (queue/admin/admin_track.c, admin_held.c, admin_out.c): the input as a
  * tracking log line, as queue/info/held, and as a time argument.  Checks
  * that a parsed line's fields are NUL-terminated pieces of the line, that
  * every held domain is non-empty, lower case and without white space, and
@@ -8,7 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "../../queue/admin.h"
+#include "../../queue/admin/admin.h"
 
 static void in_line(const char *f, const char *buf, size_t len)
 {

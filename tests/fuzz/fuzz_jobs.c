@@ -1,7 +1,7 @@
 /*
  * fuzz_jobs.c -- libFuzzer target for the job lines imc-send gives its
  * deliverers (docs/INTERNALS.md sections 5 and 8): imc-remote's
- * (remote/rjob.c) and imc-local's (queue/maildir.c), with imc-local's other
+ * (remote/rjob.c) and imc-local's (queue/local/maildir.c), with imc-local's other
  * parsers of untrusted text: the search for an earlier Delivered-To line in
  * a message's header section, and the host part of Maildir file names.
  *
@@ -28,7 +28,7 @@
 #include "addr.h"
 #include "config.h"
 #include "owfat.h"
-#include "../../queue/maildir.h"
+#include "../../queue/local/maildir.h"
 #include "../../remote/rjob.h"
 
 static void in_line(const char *s, size_t n, const char *line, size_t len)

@@ -20,9 +20,9 @@
 #include <strings.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "../../convert/conv.h"
-#include "../../convert/ew.h"
-#include "../../convert/uu.h"
+#include "convert/conv.h"
+#include "convert/ew.h"
+#include "convert/uu.h"
 #include "exitcodes.h"
 
 struct mem { struct sink s; char *b; size_t n, cap; };

@@ -10,7 +10,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "../../remote/mx.h"
+#include "mx.h"
 #include "../../remote/data_out.h"
 #include "../../remote/smtp_reply.h"
 

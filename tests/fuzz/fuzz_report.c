@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "owfat.h"
-#include "../../queue/send.h"
+#include "../../queue/send/send.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t n)
 {

@@ -148,7 +148,7 @@ done
 run mixed "smtp medium" "transfer minimum" "protocol maximum" "init none" &&
   verify mixed "smtp medium" "transfer minimum" "protocol maximum" "init none"
 
-# imc-send says "stopped" at every level (queue/imc-send.c is not gated by
+# imc-send says "stopped" at every level (queue/send/imc-send.c is not gated by
 # loglevel init); this holds once it is
 check "imc-send writes nothing at loglevel none" test "$(awk '$1 == "imc-send" { print $2 }' "$W/all-none.count")" = 0
 t_done

@@ -1,6 +1,6 @@
 /*
- * t_addrlist.c -- the address-list parser (queue/addrlist.c) and the
- * header helpers built on it (queue/message.c): display names, quoted
+ * t_addrlist.c -- the address-list parser (lib/addrlist.c) and the
+ * header helpers built on it (lib/message.c): display names, quoted
  * strings, comments, groups, angle brackets, routes, folding, errors;
  * message reading: CRLF, dot-ending, header section and body pieces.
  */
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "check.h"
-#include "../../queue/addrlist.h"
-#include "../../queue/message.h"
+#include "addrlist.h"
+#include "message.h"
 
 /* the addresses as "a|b|c", or "ERR" */
 static const char *parse(const char *s)

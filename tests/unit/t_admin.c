@@ -1,5 +1,5 @@
 /*
- * t_admin.c -- the queue tools' parsers and formatters (queue/admin*.c):
+ * t_admin.c -- the queue tools' parsers and formatters (queue/admin/admin*.c):
  * ages and ISO times, time arguments, tracking log lines and file order,
  * queue/info/held, and a small queue read back through the read-only
  * view (ids, where a message is, a state file's recipients, held ones).
@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "check.h"
-#include "../../queue/admin.h"
+#include "../../queue/admin/admin.h"
 #include "fileio.h"
 #include "queue.h"
 

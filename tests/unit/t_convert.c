@@ -11,9 +11,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "check.h"
-#include "../../convert/conv.h"
-#include "../../convert/ew.h"
-#include "../../convert/uu.h"
+#include "convert/conv.h"
+#include "convert/ew.h"
+#include "convert/uu.h"
 #include "domains.h"
 #include "exitcodes.h"
 #include "mimetypes.h"

@@ -1,10 +1,10 @@
 /*
- * t_local.c -- the pure parts of imc-local (queue/maildir.c): job-line
+ * t_local.c -- the pure parts of imc-local (queue/local/maildir.c): job-line
  * parsing, Maildir names, the delivery header lines, loop detection.
  */
 #include <stdlib.h>
 #include "check.h"
-#include "../../queue/maildir.h"
+#include "../../queue/local/maildir.h"
 
 #define S(lit) lit, sizeof lit - 1
 

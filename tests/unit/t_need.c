@@ -1,6 +1,6 @@
 /*
  * t_need.c -- imc-queue's content note (lib/cscan.c) and imc-send's
- * question "would this profile change the message?" (convert/need.c).
+ * question "would this profile change the message?" (lib/convert/need.c).
  *
  * The answer may say "convert" too often but never "leave it" wrongly: for
  * every message of the conversion corpus (tests/convert/corpus) and every
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "../../convert/convert.h"
-#include "../../convert/need.h"
+#include "convert/convert.h"
+#include "convert/need.h"
 #include "check.h"
 #include "exitcodes.h"
 #include "fileio.h"

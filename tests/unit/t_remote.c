@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include "check.h"
 #include "route.h"
-#include "../../remote/mx.h"
+#include "mx.h"
 #include "../../remote/rjob.h"
 #include "../../remote/data_out.h"
 #include "../../remote/smtp_reply.h"

@@ -1,0 +1,46 @@
+/*
+ * qclient.h -- the client side of imc-queue's protocol (docs/INTERNALS.md),
+ * for every program that queues a message (imc-inject, imc-pickup,
+ * imc-smtpd, imc-send's notices): building the envelope and running
+ * imc-queue with the message on a pipe to its fd 0, the envelope on a pipe
+ * to its fd 1 and IMC_QUEUE_IDFD on a third pipe.
+ *
+ * imc-queue is found by bin_path (lib/binpath.h): $IMC_BIN, else the
+ * directory of the running program.
+ */
+#ifndef IMC_QCLIENT_H
+#define IMC_QCLIENT_H
+
+#include <sys/types.h>
+#include "message.h"
+#include "owfat.h"
+#include "queue.h"
+
+/* the envelope address for addr: with "@me" appended when it has no '@',
+   the domain in lower case; NUL-terminated, out->len excludes the NUL.
+   0, or -1 with errno EINVAL (not a valid address) or ENOMEM */
+int inject_address(stralloc *out, const char *addr, size_t len, const char *me);
+
+/* appends a T record for addr (qualified as above) unless the envelope
+   already has it: 0, or -1 with errno EINVAL or ENOMEM */
+int inject_rcpt(stralloc *env, const char *addr, size_t len, const char *me);
+
+/* a running imc-queue */
+struct qrun {
+  pid_t pid;
+  int msgfd, envfd, idfd;      /* our ends of its fd 0, fd 1 and IMC_QUEUE_IDFD */
+};
+
+int qrun_start(struct qrun *q);           /* 0, or -1 (errno): imc-queue not started */
+/* ends the message, sends the finished envelope (env_finish done), waits:
+   imc-queue's exit code (with id filled in when 0), or EX_TEMP when it died
+   of a signal; a NULL env sends none, so that imc-queue refuses the message */
+int qrun_finish(struct qrun *q, const stralloc *env, char id[QID_LEN + 1]);
+
+/* the whole injection: h's fields, `added`, a blank line, then the rest of m.
+   Returns imc-queue's exit code, or QX_TEMP_READ (reading m failed) or
+   QX_TEMP_QUEUE (imc-queue could not be run), each with a diagnostic */
+int inject_message(struct msgin *m, const struct msghead *h, const stralloc *added,
+                   const stralloc *env, char id[QID_LEN + 1]);
+
+#endif

@@ -1,0 +1,261 @@
+/*
+ * imc-inject -- sendmail-compatible local submission (also bin/sendmail).
+ *
+ *     imc-inject [-t] [-i] [-f SENDER] [-F NAME] [-oi] [-bm] [-o...] [--] [RECIPIENT ...]
+ *
+ * Input: the message on stdin, LF or CRLF line ends; without -i (or -oi)
+ * a line holding only "." ends it.  -t adds the recipients of the To:,
+ * Cc: and Bcc: fields to those on the command line.  Each argument may be
+ * an address list ("A <a@x>, b@y"); an address without '@' gets
+ * "@control/me".  The sender is -f (or -r), else the caller's login name
+ * at control/me.
+ *
+ * Output: the message with Bcc: fields removed and Date:, Message-ID: and
+ * From: (with -F as display name) added when missing, queued through
+ * imc-queue with an envelope of F, T and I records (via=inject, uid=N).
+ *
+ * Exit codes (sysexits, lib/exitcodes.h IX_*): 0 queued; 64 usage or no
+ * recipients; 65 the message was refused (too big, malformed header
+ * addresses); 67 an unusable recipient; 75 a temporary failure.
+ * -bs (SMTP on stdin) and the other -b modes are not supported.  -v
+ * prints "queued as ID" on fd 2.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "addrlist.h"
+#include "config.h"
+#include "diag.h"
+#include "exitcodes.h"
+#include "qclient.h"
+#include "message.h"
+#include "queue.h"
+
+#define USAGE "usage: imc-inject [-t] [-i] [-v] [-f sender] [-F name] [--] [recipient ...]"
+
+struct opts {
+  int t;                 /* recipients from the header too */
+  int dotend;            /* a "." line ends the input (no -i) */
+  int verbose;           /* -v: say "queued as ID" */
+  const char *sender;    /* -f, or 0 */
+  const char *fullname;  /* -F, or 0 */
+  char **rcpts;          /* the arguments left */
+};
+
+static struct msgin in;
+static struct msghead head;
+static stralloc me, env, added;
+
+#define nomem() fatal(IX_TEMPFAIL, "out of memory")
+
+/* ---- options */
+
+/* -b MODE: only m (deliver, the default) */
+static void opt_b(const char *mode)
+{
+  if (!strcmp(mode, "m")) return;
+  if (!strcmp(mode, "s")) fatal(IX_USAGE, "-bs (SMTP on standard input) is not supported yet");
+  fatal(IX_USAGE, "-b", mode, " is not supported");
+}
+
+/* the option's argument: the rest of this word, or the next word */
+static const char *opt_arg(char **argv, int *i, const char *rest, char flag)
+{
+  char f[2];
+  if (*rest) return rest;
+  if (argv[*i + 1]) return argv[++*i];
+  f[0] = flag;
+  f[1] = 0;
+  fatal(IX_USAGE, "option -", f, " needs an argument (" USAGE ")");
+}
+
+/* one word of flags, e.g. "-ti", "-fjoe@example.com", "-oi", "-oem" */
+static void parse_cluster(struct opts *o, char **argv, int *i)
+{
+  const char *p;
+  for (p = argv[*i] + 1; *p; p++) {
+    char f[2] = { *p, 0 };
+    switch (*p) {
+      case 't': o->t = 1; break;
+      case 'i': o->dotend = 0; break;
+      case 'v': o->verbose = 1; break;
+      case 'm': case 'n': case 'G': case 'U': break;
+      case 'f': case 'r': o->sender = opt_arg(argv, i, p + 1, *p); return;
+      case 'F': o->fullname = opt_arg(argv, i, p + 1, *p); return;
+      case 'o': if (!strcmp(opt_arg(argv, i, p + 1, *p), "i")) o->dotend = 0; return;
+      case 'b': opt_b(opt_arg(argv, i, p + 1, *p)); return;
+      case 'B': case 'N': case 'R': case 'V': case 'h': case 'L': case 'O': case 'X': case 'C': case 'p':
+        opt_arg(argv, i, p + 1, *p);
+        return;
+      default: fatal(IX_USAGE, "unknown option -", f, " (" USAGE ")");
+    }
+  }
+}
+
+static void parse_args(struct opts *o, int argc, char **argv)
+{
+  int i;
+  memset(o, 0, sizeof *o);
+  o->dotend = 1;
+  for (i = 1; i < argc; i++) {
+    if (argv[i][0] != '-' || !argv[i][1]) break;
+    if (!strcmp(argv[i], "--")) { i++; break; }
+    parse_cluster(o, argv, &i);
+  }
+  o->rcpts = argv + i;
+}
+
+/* ---- addresses */
+
+static void load_me(void)
+{
+  struct config c;
+  if (config_load(&c, 0) < 0) fatalsys(IX_TEMPFAIL, "unable to read the control files");
+  if (!c.me.len || !stralloc_copy(&me, &c.me) || !stralloc_0(&me)) fatal(IX_TEMPFAIL, "control/me is empty");
+  config_free(&c);
+}
+
+/* the caller's address: login name @ me */
+static void user_address(stralloc *out)
+{
+  struct passwd *pw = getpwuid(getuid());
+  const char *name = pw ? pw->pw_name : getenv("USER");
+  if (!name || !*name) name = getenv("LOGNAME");
+  if (!name || !*name) fatal(IX_TEMPFAIL, "unable to find the name of the calling user");
+  if (inject_address(out, name, strlen(name), me.s) < 0) {
+    if (errno == ENOMEM) nomem();
+    fatal(IX_USAGE, "the calling user's address is not valid: ", name, "@", me.s);
+  }
+}
+
+/* -f: "<>" or "" is the null sender; angle brackets are dropped */
+static void sender_address(const char *f, stralloc *out)
+{
+  size_t len = strlen(f);
+  if (len >= 2 && f[0] == '<' && f[len - 1] == '>') { f++; len -= 2; }
+  if (len == 0) { if (!stralloc_copys(out, "") || !stralloc_0(out)) nomem(); out->len = 0; return; }
+  if (inject_address(out, f, len, me.s) < 0) {
+    if (errno == ENOMEM) nomem();
+    fatal(IX_USAGE, "invalid sender address: ", f);
+  }
+}
+
+/* n NUL-terminated addresses from list into the envelope */
+static void add_rcpts(const stralloc *list, int n, const char *where)
+{
+  size_t pos = 0;
+  for (; n > 0; n--) {
+    const char *a = list->s + pos;
+    size_t len = strlen(a);
+    pos += len + 1;
+    if (inject_rcpt(&env, a, len, me.s) == 0) continue;
+    if (errno == ENOMEM) nomem();
+    fatal(IX_NOUSER, "invalid recipient address in ", where, ": ", *a ? a : "<>");
+  }
+}
+
+static void arg_rcpts(char **rcpts)
+{
+  stralloc list = {0};
+  for (; *rcpts; rcpts++) {
+    int n;
+    list.len = 0;
+    n = addrlist_parse(*rcpts, strlen(*rcpts), &list);
+    if (n < 0 && errno == ENOMEM) nomem();
+    if (n < 0) fatal(IX_NOUSER, "invalid recipient address: ", *rcpts);
+    add_rcpts(&list, n, "the arguments");
+  }
+  stralloc_free(&list);
+}
+
+static void header_rcpts(void)
+{
+  static const char *const fields[] = { "To", "Cc", "Bcc", 0 };
+  stralloc list = {0};
+  int i, n;
+  for (i = 0; fields[i]; i++) {
+    list.len = 0;
+    n = msghead_addresses(&head.text, fields[i], &list);
+    if (n < 0 && errno == ENOMEM) nomem();
+    if (n < 0) fatal(IX_DATAERR, "unable to parse the addresses in the ", fields[i], ": field");
+    add_rcpts(&list, n, fields[i]);
+  }
+  stralloc_free(&list);
+}
+
+/* ---- the message */
+
+static void read_head(int dotend)
+{
+  int r;
+  msgin_init(&in, 0, dotend);
+  r = msghead_read(&in, &head);
+  if (r == -2) fatal(IX_DATAERR, "the header section is larger than 4 MB");
+  if (r < 0 && errno == ENOMEM) nomem();
+  if (r < 0) fatalsys(IX_TEMPFAIL, "unable to read the message");
+}
+
+static void add_headers(const struct opts *o, const char *from)
+{
+  if (!msghead_has(&head.text, "Date") && msg_add_date(&added, time(0)) < 0) nomem();
+  if (!msghead_has(&head.text, "Message-ID") && msg_add_msgid(&added, me.s) < 0) nomem();
+  if (!msghead_has(&head.text, "From") && msg_add_from(&added, o->fullname, from) < 0) nomem();
+}
+
+static void finish_envelope(void)
+{
+  char num[FMT_ULONG];
+  stralloc uid = {0};
+  size_t n;
+  if (!stralloc_copys(&uid, "uid=") || !stralloc_catb(&uid, num, fmt_ulong(num, (unsigned long)getuid())))
+    nomem();
+  if (env_add(&env, 'I', "via=inject", 10) < 0 || env_add(&env, 'I', uid.s, uid.len) < 0 || env_finish(&env) < 0)
+    nomem();
+  stralloc_free(&uid);
+  if (env_check(env.s, env.len, &n) == -2) fatal(IX_USAGE, "no recipients");
+}
+
+static int exit_code(int r)
+{
+  char num[FMT_ULONG];
+  num[fmt_ulong(num, (unsigned long)r)] = 0;
+  if (r == QX_OK) return 0;
+  if (r == QX_PERM_TOOBIG) fatal(IX_DATAERR, "message refused: larger than control/databytes");
+  if (r == QX_PERM_NORCPT || r == QX_PERM_ENVELOPE)
+    fatal(IX_NOUSER, "message refused: unusable sender or recipient (imc-queue exit ", num, ")");
+  if (QX_IS_PERM(r)) fatal(IX_DATAERR, "message refused (imc-queue exit ", num, ")");
+  fatal(IX_TEMPFAIL, "temporary failure, message not queued (imc-queue exit ", num, ")");
+}
+
+int main(int argc, char **argv)
+{
+  struct opts o;
+  stralloc sender = {0}, user = {0};
+  char id[QID_LEN + 1];
+  int r;
+
+  diag_prog = "imc-inject";
+  parse_args(&o, argc, argv);
+  if (!o.t && !*o.rcpts) fatal(IX_USAGE, "no recipients");
+  load_me();
+  if (o.sender) sender_address(o.sender, &sender);
+  else {
+    user_address(&user);               /* the password database only when needed */
+    if (!stralloc_copy(&sender, &user) || !stralloc_0(&sender)) nomem();
+    sender.len--;                      /* sender.s is a string for add_headers */
+  }
+  if (env_add(&env, 'F', sender.s, sender.len) < 0) nomem();
+  arg_rcpts(o.rcpts);
+  read_head(o.dotend);
+  if (o.t) header_rcpts();
+  finish_envelope();
+  msghead_drop(&head.text, "Bcc");
+  if (!sender.len && !user.len) user_address(&user);
+  add_headers(&o, sender.len ? sender.s : user.s);
+  r = inject_message(&in, &head, &added, &env, id);
+  if (r == QX_OK && o.verbose) info("queued as ", id);
+  return exit_code(r);
+}

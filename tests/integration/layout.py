@@ -1,0 +1,97 @@
+#!/usr/bin/python3
+"""layout.py -- the source tree keeps one folder a program, and README says so.
+
+Checks, on the checkout this file is in:
+  - no source file under lib, smtpd, remote, queue, convert or control
+    includes a file by a path that climbs out of its folder ('#include "../');
+    a program reaches another program's code only through lib/;
+  - every program's main (a file imc-*.c) sits in a folder that README's
+    Layout section names, on a line that also names the program;
+  - every folder README's Layout section names exists;
+  - no folder holds two programs' mains, except the two families README
+    names together: queue/inject/ (imc-inject and imc-pickup, the local
+    injectors) and queue/admin/ (the queue tools, which share one module set).
+"""
+import os
+import re
+import sys
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FAMILIES = ("queue/inject", "queue/admin")
+SRC = ["lib", "smtpd", "remote", "queue", "convert", "control"]
+fails = 0
+
+
+def check(name, ok, why=""):
+    global fails
+    if ok:
+        print("PASS: " + name)
+    else:
+        fails += 1
+        print("FAIL: %s: %s" % (name, why))
+
+
+def sources():
+    for top in SRC:
+        for d, _, files in os.walk(os.path.join(TOP, top)):
+            for f in files:
+                if f.endswith((".c", ".h")):
+                    yield os.path.join(d, f)
+
+
+def layout_lines():
+    text = open(os.path.join(TOP, "README.md")).read()
+    m = re.search(r"^## Layout\n(.*?)^\S", text, re.S | re.M)
+    return m.group(1).splitlines() if m else []
+
+
+def layout_folders(lines):
+    """(folder, the text of its entry) for each entry of the Layout block; an
+    indented entry ("  send/") is below the last top-level one ("queue/")"""
+    out, parent = [], ""
+    for line in lines:
+        m = re.match(r"^    ( *)([a-z.][a-z/]*/)\s", line + " ")
+        if not m:
+            if out and line.startswith("     "):
+                out[-1] = (out[-1][0], out[-1][1] + " " + line.strip())
+            continue
+        folder = m.group(2).rstrip("/")
+        if m.group(1):
+            folder = parent + "/" + folder
+        else:
+            parent = folder
+        out.append((folder, line[m.end():].strip()))
+    return out
+
+
+climbing = []
+for path in sources():
+    with open(path, errors="replace") as f:
+        for n, line in enumerate(f, 1):
+            if re.match(r'\s*#\s*include\s+"\.\./', line):
+                climbing.append("%s:%d" % (os.path.relpath(path, TOP), n))
+check("no #include \"../ in the programs or lib", not climbing, " ".join(climbing[:10]))
+
+entries = layout_folders(layout_lines())
+check("README has a Layout section", len(entries) > 5, "found %d entries" % len(entries))
+for folder, _ in entries:
+    if folder.startswith("."):
+        continue
+    check("README's folder %s/ exists" % folder, os.path.isdir(os.path.join(TOP, folder)))
+
+described = dict(entries)
+mains = {}
+for path in sources():
+    base = os.path.basename(path)
+    if base.startswith("imc-") and base.endswith(".c"):
+        folder = os.path.relpath(os.path.dirname(path), TOP)
+        mains.setdefault(folder, []).append(base[:-2])
+for folder, progs in sorted(mains.items()):
+    for prog in progs:
+        text = described.get(folder, "")
+        check("README names %s in %s/" % (prog, folder), prog in text,
+              "Layout says %r" % text if text else "no Layout entry for %s/" % folder)
+    check("one program in %s/" % folder, len(progs) == 1 or folder in FAMILIES,
+          "it holds " + " ".join(sorted(progs)))
+
+sys.exit(1 if fails else 0)
