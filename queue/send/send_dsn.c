@@ -13,13 +13,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "binpath.h"
-#include "child.h"
 #include "date.h"
 #include "diag.h"
 #include "exitcodes.h"
 #include "fileio.h"
 #include "header.h"
+#include "qclient.h"
 #include "send.h"
 
 #define DSN_HEADERS_MAX 65536
@@ -134,35 +133,15 @@ static int postmaster_addr(stralloc *sa)
   return stralloc_copys(sa, "postmaster@") && stralloc_cats(sa, cfg.sitedomains.s) && stralloc_0(sa) ? 0 : -1;
 }
 
-/* runs imc-queue on the composed bounce; its id goes into qid */
+/* runs imc-queue (lib/qclient.h) on the composed bounce; its id goes into qid;
+   imc-queue's exit code, or -1 when it could not be started */
 static int dsn_queue(const stralloc *text, const stralloc *env, char qid[QID_LEN + 1])
 {
-  static stralloc prog;
-  struct spawn_fd fds[3];
-  char *argv[] = { "imc-queue", 0 };
-  int mfd = -1, efd = -1, p[2] = { -1, -1 }, code = -1;
-  pid_t pid;
+  struct qrun q;
   qid[0] = 0;
-  if (!prog.len && bin_path(&prog, "imc-queue") < 0) return -1;
-  if ((mfd = memfd_text("bounce", text->s, text->len)) < 0 || (efd = memfd_text("env", env->s, env->len)) < 0
-      || pipe2(p, O_CLOEXEC) < 0) goto done;
-  fds[0].from = mfd; fds[0].to = 0;
-  fds[1].from = efd; fds[1].to = 1;
-  fds[2].from = p[1]; fds[2].to = 3;
-  setenv("IMC_QUEUE_IDFD", "3", 1);
-  if (spawn_prog(&pid, prog.s, argv, fds, 3) == 0) {
-    close(p[1]);
-    p[1] = -1;
-    if (read_full(p[0], qid, QID_LEN) == QID_LEN) qid[QID_LEN] = 0;
-    code = wait_exitcode(pid);
-  }
-  unsetenv("IMC_QUEUE_IDFD");
-done:
-  if (mfd >= 0) close(mfd);
-  if (efd >= 0) close(efd);
-  if (p[0] >= 0) close(p[0]);
-  if (p[1] >= 0) close(p[1]);
-  return code;
+  if (qrun_start(&q) < 0) return -1;
+  write_all(q.msgfd, text->s, text->len);      /* EPIPE: imc-queue's exit code tells why */
+  return qrun_finish(&q, env, qid);
 }
 
 static void mark_bounced(struct msg *m, const char *how)
