@@ -48,6 +48,7 @@
 #include "exitcodes.h"
 #include "fileio.h"
 #include "rules.h"
+#include "ready.h"
 #include "selfpipe.h"
 #include "tcpd.h"
 
@@ -202,15 +203,6 @@ static void signals_init(void)
   if (selfpipe_catch(SIGHUP, 0) < 0 || selfpipe_catch(SIGTERM, 0) < 0 || selfpipe_catch(SIGINT, 0) < 0
       || selfpipe_catch(SIGCHLD, SA_NOCLDSTOP) < 0) fatalsys(EX_TEMP, "unable to catch signals");
   signal(SIGPIPE, SIG_IGN);
-}
-
-static void ready(void)
-{
-  const char *s = getenv("IMC_READY_FD");
-  unsigned long fd;
-  if (!s || !ctl_scan_ulong(s, &fd)) return;
-  if (write((int)fd, "\n", 1) < 0) warnsys("unable to signal readiness");
-  close((int)fd);
 }
 
 /* fds 0, 1 and 2 open, so that an accepted socket is never one of them */
@@ -392,7 +384,7 @@ int main(int argc, char **argv)
   diag_prog = "imc-tcpd";
   if (argc > 1) usage("(no arguments; the settings come from the environment)");
   start();
-  ready();
+  ready_signal(ready_parse(getenv("IMC_READY_FD")));
   serve();
   for (i = 0; i < nls; i++) close(ls[i].fd);
   tcpd_note("stopped listening; running sessions go on");

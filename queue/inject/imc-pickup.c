@@ -50,6 +50,7 @@
 #include "qclient.h"
 #include "message.h"
 #include "queue.h"
+#include "ready.h"
 #include "selfpipe.h"
 
 #define SCAN_INTERVAL 60
@@ -413,12 +414,9 @@ static void events(int ino)
 
 static int ready_fd(int argc, char **argv)
 {
-  const char *s = argc > 1 ? argv[1] : getenv("IMC_READY_FD");
-  unsigned long fd;
-  if (argc > 2) usage("[ready-fd]");
-  if (!s || !*s) return -1;
-  if (s[scan_ulong(s, &fd)] || fd > 65535) usage("[ready-fd]");
-  return (int)fd;
+  int fd = ready_parse(argc > 1 ? argv[1] : getenv("IMC_READY_FD"));
+  if (argc > 2 || fd == -2) usage("[ready-fd]");
+  return fd;
 }
 
 static void wait_loop(int ino)
@@ -457,10 +455,7 @@ int main(int argc, char **argv)
   if (inotify_add_watch(ino, dir.s, IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR) < 0)
     fatalsys(EX_TEMP, "unable to watch ", dir.s);
   scan();
-  if (rfd >= 0) {
-    if (write_all(rfd, "\n", 1) < 0) warnsys("unable to signal readiness");
-    close(rfd);
-  }
+  ready_signal(rfd);
   wait_loop(ino);
   return 0;
 }

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "exitcodes.h"
 #include "fileio.h"
+#include "ready.h"
 #include "selfpipe.h"
 #include "send.h"
 #include "track.h"
@@ -103,15 +104,6 @@ static void start(void)
   if (open("queue/trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC) < 0)   /* never see EOF on it */
     fatalsys(EX_TEMP, "unable to open queue/trigger for writing");
   signals_init();
-}
-
-static void ready(void)
-{
-  const char *s = getenv("IMC_READY_FD");
-  unsigned long fd;
-  if (!s || !ctl_scan_ulong(s, &fd)) return;
-  if (write((int)fd, "\n", 1) < 0) warnsys("unable to signal readiness");
-  close((int)fd);
 }
 
 /* one trigger line (docs/INTERNALS.md section 9) */
@@ -200,7 +192,7 @@ int main(void)
   if (queue_recover(now) < 0) fatal(EX_TEMP, "unable to read the queue");
   ctl_scan(now);
   faults_check(now);
-  ready();
+  ready_signal(ready_parse(getenv("IMC_READY_FD")));
   for (;;) {
     unsigned n = 2;
     now = (unsigned long)time(0);
