@@ -7,36 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "check.h"
+#include "fixture.h"
 #include "config.h"
 #include "control.h"
 
-static char home[] = "/tmp/t_config.XXXXXX";
-
-static void put(const char *name, const char *text)
-{
-  char path[256];
-  FILE *f;
-  snprintf(path, sizeof path, "%s/control/%s", home, name);
-  f = fopen(path, "w");
-  if (!f) { perror(path); exit(1); }
-  fputs(text, f);
-  fclose(f);
-}
-
-static void drop(const char *name)
-{
-  char path[256];
-  snprintf(path, sizeof path, "%s/control/%s", home, name);
-  unlink(path);
-}
-
-/* the errors config_load reports, as "FILE:LINE: message\n" lines */
-static char errs[4096];
-static void collect(const char *file, unsigned line, const char *msg)
-{
-  size_t n = strlen(errs);
-  snprintf(errs + n, sizeof errs - n, "%s:%u: %s\n", file, line, msg);
-}
 
 static void test_reader(void)
 {
@@ -284,11 +258,7 @@ static void test_check_text(void)
 
 int main(void)
 {
-  char dir[300];
-  if (!mkdtemp(home)) { perror("mkdtemp"); return 1; }
-  snprintf(dir, sizeof dir, "%s/control", home);
-  if (mkdir(dir, 0755) < 0) { perror(dir); return 1; }
-  setenv("IMC_HOME", home, 1);
+  fixture_open("t_config");
   test_reader();
   test_words();
   test_scan();
@@ -299,7 +269,6 @@ int main(void)
   test_sitedomains();
   test_errors();
   test_check_text();
-  rmdir(dir);
-  rmdir(home);
+  fixture_close();
   return check_done("t_config");
 }

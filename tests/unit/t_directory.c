@@ -9,30 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "check.h"
+#include "fixture.h"
 #include "config.h"
 #include "control.h"
 #include "directory.h"
 
-static char home[] = "/tmp/t_directory.XXXXXX";
-static char errs[8192];
 static char outs[8192];
 
-static void put(const char *name, const char *text)
-{
-  char path[256];
-  FILE *f;
-  snprintf(path, sizeof path, "%s/control/%s", home, name);
-  f = fopen(path, "w");
-  if (!f) { perror(path); exit(1); }
-  fputs(text, f);
-  fclose(f);
-}
-
-static void collect(const char *file, unsigned line, const char *msg)
-{
-  size_t n = strlen(errs);
-  snprintf(errs + n, sizeof errs - n, "%s:%u: %s\n", file, line, msg);
-}
 
 static int record(void *ctx, char kind, const char *t, size_t tlen, const char *a, size_t alen)
 {
@@ -292,13 +275,9 @@ static void test_missing(struct config *c)
 
 int main(void)
 {
-  char dir[300];
   struct config c;
   struct directory d;
-  if (!mkdtemp(home)) { perror("mkdtemp"); return 1; }
-  snprintf(dir, sizeof dir, "%s/control", home);
-  if (mkdir(dir, 0755) < 0) { perror(dir); return 1; }
-  setenv("IMC_HOME", home, 1);
+  fixture_open("t_directory");
   put("me", "mx.example.com\n");
   put("sitedomains", "example.com\nExample.ORG\n");
   CHECK(config_load(&c, 0) == 0);
@@ -315,7 +294,6 @@ int main(void)
   test_refresh();
   test_missing(&c);
   config_free(&c);
-  snprintf(dir, sizeof dir, "rm -rf '%s'", home);
-  if (system(dir) != 0) printf("note: %s left behind\n", home);
+  fixture_close();
   return check_done("t_directory");
 }

@@ -7,34 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "check.h"
+#include "fixture.h"
 #include "rules.h"
 
-static char home[] = "/tmp/t_rules.XXXXXX";
-
-static void put(const char *name, const char *text)
-{
-  char path[256];
-  FILE *f;
-  snprintf(path, sizeof path, "%s/control/%s", home, name);
-  f = fopen(path, "w");
-  if (!f) { perror(path); exit(1); }
-  fputs(text, f);
-  fclose(f);
-}
-
-static void drop(const char *name)
-{
-  char path[256];
-  snprintf(path, sizeof path, "%s/control/%s", home, name);
-  unlink(path);
-}
-
-static char errs[4096];
-static void collect(const char *file, unsigned line, const char *msg)
-{
-  size_t n = strlen(errs);
-  snprintf(errs + n, sizeof errs - n, "%s:%u: %s\n", file, line, msg);
-}
 
 static int parse(struct rules *rs, const char *text)
 {
@@ -235,18 +210,13 @@ static void test_unreadable(void)
 
 int main(void)
 {
-  char dir[256];
-  if (!mkdtemp(home)) { perror("mkdtemp"); return 1; }
-  snprintf(dir, sizeof dir, "%s/control", home);
-  mkdir(dir, 0755);
-  setenv("IMC_HOME", home, 1);
+  fixture_open("t_rules");
   test_addresses();
   test_match();
   test_defaults();
   test_errors();
   test_transfermode();
   test_unreadable();
-  rmdir(dir);
-  rmdir(home);
+  fixture_close();
   return check_done("t_rules");
 }
