@@ -5,6 +5,12 @@
  * there; collect() is a config_load error callback that appends
  * "FILE:LINE: message" lines to errs; fixture_close() removes the instance.
  * A test that cannot make its instance exits 1 with the reason.
+ *
+ * fixture_unprivileged(fn) runs fn where file modes count: directly for an
+ * ordinary user; as root (who reads any file) in a child that has become
+ * nobody, with the instance opened up to it, so that only the modes fn sets
+ * on files can stop a read.  The child's failures print their FAIL lines
+ * and make the parent's CHECK fail.
  */
 #ifndef IMC_FIXTURE_H
 #define IMC_FIXTURE_H
@@ -12,7 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char home[64];
@@ -33,6 +42,29 @@ static inline void fixture_close(void)
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", home);
   if (system(cmd) != 0) printf("note: %s left behind\n", home);
+}
+
+static inline void fixture_unprivileged(void (*fn)(void))
+{
+  char dir[128];
+  struct passwd *pw;
+  pid_t pid;
+  int status = -1;
+  if (geteuid() != 0) { fn(); return; }
+  pw = getpwnam("nobody");
+  snprintf(dir, sizeof dir, "%s/control", home);
+  CHECK(pw && chmod(home, 0755) == 0 && chmod(dir, 0777) == 0);
+  if (!pw) return;
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0) {
+    if (setgroups(0, 0) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) _exit(2);
+    fn();
+    fflush(stdout);
+    _exit(check_failures ? 1 : 0);
+  }
+  CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 static inline void put(const char *name, const char *text)
