@@ -129,6 +129,8 @@ mkdir -p "$T_TMP/empty"
 expect_rc start-not-instance 100 "$START" "$T_TMP/empty"
 if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null && setpriv --reuid nobody --regid nogroup --clear-groups test -r "$SETUP"; then
   expect_rc setup-system-needs-root 100 setpriv --reuid nobody --regid nogroup --clear-groups "$SETUP" --system "$nd"
+else
+  echo "SKIP: setup-system-needs-root: needs root, setpriv, and a checkout nobody can read"
 fi
 
 # ---- 5. the services under s6
@@ -236,7 +238,7 @@ fi
 
 # ---- 6. system mode (root only)
 if [ "$(id -u)" != 0 ]; then
-  echo "note: not root: system mode not tested"
+  echo "SKIP: setup system mode: needs root"
   t_done; exit
 fi
 

@@ -294,6 +294,6 @@ PY
   grep -q '^220 nobody$' "$T_TMP/drop.out" && grep -q '^tcpd-user nobody$' "$T_TMP/drop.out" &&
     pass drop-to-imc-user || fail drop-to-imc-user "$(cat "$T_TMP/drop.out")"
 else
-  echo "note: not root: the privilege drop was not tested"
+  echo "SKIP: tcpd privilege drop: needs root and a user nobody"
 fi
 t_done
