@@ -96,6 +96,10 @@ struct aquar {
 };
 typedef void (*aquar_fn)(const struct aquar *q, void *ctx);
 int aq_quarantine(const struct aqueue *aq, aquar_fn fn, void *ctx);   /* 0, -1 (errno) */
+/* each message of the queue (aq_ids order), loaded, to fn; then each file in
+   quarantine/ to qfn.  A read error is fatal: exit 111 with a diagnostic */
+typedef void (*amsg_fn)(struct amsg *m, void *ctx);
+void aq_walk(struct aqueue *aq, amsg_fn fn, aquar_fn qfn, void *ctx);
 /* ID, or the path of a file under queue/ (rel like "quarantine/ID"), NUL-terminated */
 int aq_path(const struct aqueue *aq, stralloc *sa, const char *rel);
 

@@ -27,6 +27,7 @@
 #include "convert/need.h"
 #include "control.h"
 #include "diag.h"
+#include "exitcodes.h"
 #include "fileio.h"
 
 #define IDREC (QID_LEN + 1)
@@ -267,4 +268,24 @@ int aq_quarantine(const struct aqueue *aq, aquar_fn fn, void *ctx)
   }
   stralloc_free(&p);
   return r;
+}
+
+/* every message in the queue, loaded, then every quarantined file; a read
+   error is fatal (the tools exit 111 with it) */
+void aq_walk(struct aqueue *aq, amsg_fn fn, aquar_fn qfn, void *ctx)
+{
+  stralloc ids = {0};
+  size_t pos;
+  if (aq_ids(aq, &ids) < 0) fatalsys(EX_TEMP, "unable to read the queue");
+  for (pos = 0; pos < ids.len; pos += QID_LEN + 1) {
+    struct amsg m;
+    char area = aq_where(aq, ids.s + pos);
+    int bad, r = area ? amsg_load(aq, &m, ids.s + pos, area, &bad) : 0;
+    if (r < 0) fatalsys(EX_TEMP, "unable to read message ", ids.s + pos);
+    if (r == 0) continue;
+    fn(&m, ctx);
+    amsg_free(&m);
+  }
+  stralloc_free(&ids);
+  if (aq_quarantine(aq, qfn, ctx) < 0) fatalsys(EX_TEMP, "unable to read queue/quarantine");
 }

@@ -73,23 +73,16 @@ static void list_quarantined(const struct aquar *q, void *ctx)
   adm_puts(q->valid ? "- quarantined (valid now: imc-qctl requeue)\n" : "- quarantined\n");
 }
 
+static void list_message(struct amsg *m, void *ctx)
+{
+  (void)ctx;
+  list_one(m);
+  adm_flush();
+}
+
 static int do_list(void)
 {
-  stralloc ids = {0};
-  size_t pos;
-  if (aq_ids(&aq, &ids) < 0) fatalsys(EX_TEMP, "unable to read the queue");
-  for (pos = 0; pos < ids.len; pos += QID_LEN + 1) {
-    struct amsg m;
-    char area = aq_where(&aq, ids.s + pos);
-    int bad, r = area ? amsg_load(&aq, &m, ids.s + pos, area, &bad) : 0;
-    if (r < 0) fatalsys(EX_TEMP, "unable to read message ", ids.s + pos);
-    if (r == 0) continue;
-    list_one(&m);
-    amsg_free(&m);
-    adm_flush();
-  }
-  stralloc_free(&ids);
-  if (aq_quarantine(&aq, list_quarantined, 0) < 0) fatalsys(EX_TEMP, "unable to read queue/quarantine");
+  aq_walk(&aq, list_message, list_quarantined, 0);
   adm_flush();
   return EX_OK;
 }

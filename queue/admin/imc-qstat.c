@@ -114,9 +114,10 @@ static void tally_rcpt(const struct amsg *m, const struct qinfo_rcpt *r, struct 
   else if (r->attempts) t->deferred++;
 }
 
-static void on_message(struct amsg *m)
+static void on_message(struct amsg *m, void *ctx)
 {
   struct tally t = { 0, 0, 0, 0, 0, 0, 0 };
+  (void)ctx;
   unsigned long i;
   msgseq++;
   for (i = 0; i < m->q.n; i++) tally_rcpt(m, &m->q.r[i], &t);
@@ -140,20 +141,7 @@ static void on_quarantined(const struct aquar *q, void *ctx)
 
 static void scan(void)
 {
-  stralloc ids = {0};
-  size_t pos;
-  if (aq_ids(&aq, &ids) < 0) fatalsys(EX_TEMP, "unable to read the queue");
-  for (pos = 0; pos < ids.len; pos += QID_LEN + 1) {
-    struct amsg m;
-    char area = aq_where(&aq, ids.s + pos);
-    int bad, r = area ? amsg_load(&aq, &m, ids.s + pos, area, &bad) : 0;
-    if (r < 0) fatalsys(EX_TEMP, "unable to read message ", ids.s + pos);
-    if (r == 0) continue;
-    on_message(&m);
-    amsg_free(&m);
-  }
-  stralloc_free(&ids);
-  if (aq_quarantine(&aq, on_quarantined, 0) < 0) fatalsys(EX_TEMP, "unable to read queue/quarantine");
+  aq_walk(&aq, on_message, on_quarantined, 0);
 }
 
 /* held destinations without pending recipients are shown too: they are paused */
