@@ -24,7 +24,12 @@
 #define QTRAILER_LEN 64
 #define QHASH_N 16            /* subdirectories 0..f of mess/ and info/ */
 #define QUEUE_WRITER_TIMEOUT 86400  /* imc-queue gives up after this many seconds in all;
-                                      must stay below imc-send's debris age (36 h) */
+                                      must stay below QUEUE_DEBRIS_AGE */
+#define QUEUE_DEBRIS_AGE (36 * 3600)  /* a tmp/ file this old is debris: imc-send removes
+                                         it, imc-qctl check reports it */
+#if QUEUE_WRITER_TIMEOUT >= QUEUE_DEBRIS_AGE
+#error "imc-queue may still write a file that imc-send would remove as debris"
+#endif
 
 struct qtrailer {
   unsigned long long msglen;

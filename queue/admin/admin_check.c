@@ -27,7 +27,6 @@
 #include "convert/need.h"
 #include "fileio.h"
 
-#define DEBRIS_AGE (36 * 3600)     /* imc-send's QUEUE_DEBRIS_AGE */
 #define STALE_TMP 60               /* a state file being written takes less than this */
 #define STALE_REQUEST 120          /* imc-send takes a request within its safety scan (60 s) */
 
@@ -230,7 +229,7 @@ static void mess_top_entry(struct cctx *c, const char *rel, const char *name)
 static void tmp_entry(struct cctx *c, const char *rel, const char *name)
 {
   struct stat st;
-  if (lstat(full(c, rel, name), &st) == 0 && (unsigned long)st.st_mtime + DEBRIS_AGE < c->aq->now)
+  if (lstat(full(c, rel, name), &st) == 0 && (unsigned long)st.st_mtime + QUEUE_DEBRIS_AGE < c->aq->now)
     report(c, ADM_NOTE, FIX_NONE, rel, name, "debris older than 36 hours: imc-send removes it within the hour");
 }
 

@@ -24,7 +24,6 @@
 #include "send.h"
 #include "track.h"
 
-#define QUEUE_DEBRIS_AGE (36 * 3600)
 #define HEAD_PEEK CONV_HEAD        /* bytes read to find the Message-ID and plan conversions */
 
 struct config cfg;
