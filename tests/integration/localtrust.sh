@@ -21,8 +21,9 @@
 #     uid=65534 (nobody's) added by imc-queue; imc-inject run by nobody
 #     gives one uid= record, nobody's;
 #   - the trusted callers keep their records: imc-smtpd run as imcd (the
-#     user of env/IMC_USER) queues with peer= and helo=, and root's
-#     imc-queue keeps every record.
+#     user of env/IMC_USER) queues with peer= and helo=, imc-queue run as
+#     imcs (imc-send's notices) keeps dsn=double, and root's keeps every
+#     record.
 . "$(dirname "$0")/../lib.sh"
 if [ "$(id -u)" != 0 ]; then
   echo "SKIP: localtrust: needs root (system-mode users, a setuid imc-queue)"
@@ -229,6 +230,18 @@ if grep -q '^250 .*[0-9a-f]\{19\}' "$T_TMP/smtpd.out" && [ -f "$Q" ]; then
   check "imc-smtpd as imcd (trusted): no uid= added" sh -c "grep -q '^Ipeer=' '$T_TMP/smtpd.rec' && ! grep -q '^Iuid=' '$T_TMP/smtpd.rec'"
 else
   fail "imc-smtpd as imcd queues a message" "$(tail -5 "$T_TMP/smtpd.out")"
+fi
+# imc-send's user (the owner of queue/mess) queues its notices with dsn=
+rm -f "$I"/queue/new/*
+printf 'F\0Tcarol@site.test\0Idsn=double\0\0' > "$M/notice"
+chmod 0644 "$M/notice"
+setpriv --reuid=imcs --regid=imcq --groups=imcr sh -c "IMC_HOME='$I' '$B/imc-queue' < '$M/small' 1< '$M/notice'" 2> "$T_TMP/imcs.err"
+Q=$(newest)
+if [ -f "$Q" ]; then
+  records "$Q" > "$T_TMP/imcs.rec"
+  check "imc-queue run as imcs (imc-send, trusted): dsn=double is kept" grep -q '^Idsn=double$' "$T_TMP/imcs.rec"
+else
+  fail "imc-queue run as imcs queues" "$(cat "$T_TMP/imcs.err")"
 fi
 rm -f "$I"/queue/new/*
 IMC_HOME=$I "$B/imc-queue" < "$M/small" 1< "$M/forged" 2> "$T_TMP/root.err"
