@@ -22,7 +22,9 @@
  * have errors (100).
  * set validates the value with the setting's own parser and replaces the
  * file atomically (write new, fsync, rename, fsync control/), so a bad
- * value leaves the old file as it was.
+ * value leaves the old file as it was; the new file keeps the owner, group
+ * and mode of the old one, and a new secret gets those imc-setup gives it
+ * (ctl_write.h).
  */
 #include <errno.h>
 #include <string.h>
@@ -30,6 +32,7 @@
 #include "config.h"
 #include "control.h"
 #include "ctl_dns.h"
+#include "ctl_write.h"
 #include "diag.h"
 #include "directory.h"
 #include "exitcodes.h"
@@ -261,7 +264,7 @@ static int check_text(const char *file, const char *text, size_t len)
 
 static int do_set(const char *file, char **values)
 {
-  stralloc text = {0}, path = {0};
+  stralloc text = {0};
   int r;
   if (!known_file(file)) fatal(EX_PERM, "unknown control file: ", file);
   for (; *values; values++)
@@ -269,8 +272,7 @@ static int do_set(const char *file, char **values)
   r = check_text(file, text.s, text.len);
   if (r < 0) fatal(EX_PERM, "unknown control file: ", file);
   if (r > 0) fatal(EX_PERM, "control/", file, " not changed: the new value has errors");
-  if (imc_path2(&path, "control", file) < 0) fatal(EX_TEMP, "out of memory");
-  if (file_replace(path.s, text.s, text.len, 0644) < 0) fatalsys(EX_TEMP, "unable to write control/", file);
+  if (ctl_write(file, text.s, text.len) < 0) fatalsys(EX_TEMP, "unable to write control/", file);
   return EX_OK;
 }
 

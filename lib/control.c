@@ -2,11 +2,15 @@
  * control.c -- reading control files (see control.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include "control.h"
 #include "fileio.h"
+
+static int ctl_dirfd = -1;      /* ctl_use_dir */
 
 const char *imc_home(void)
 {
@@ -38,6 +42,23 @@ static int ctl_terminate(ctl_file *f)
   return 0;
 }
 
+void ctl_use_dir(int dirfd) { ctl_dirfd = dirfd; }
+
+/* control/NAME relative to the directory of ctl_use_dir: 1 read, 0 missing, -1 error */
+static int read_at(const char *name, stralloc *sa)
+{
+  int fd = openat(ctl_dirfd, name, O_RDONLY | O_CLOEXEC), r, e;
+  if (fd < 0) {
+    if (errno == ENOENT) { sa->len = 0; return 0; }
+    return -1;
+  }
+  r = file_read_fd(fd, sa);
+  e = errno;
+  close(fd);
+  errno = e;
+  return r < 0 ? -1 : 1;
+}
+
 int ctl_open(ctl_file *f, const char *name)
 {
   stralloc path = {0};
@@ -45,9 +66,12 @@ int ctl_open(ctl_file *f, const char *name)
   f->pos = 0;
   f->lineno = 0;
   f->name = name;
-  if (imc_path2(&path, "control", name) < 0) return -1;
-  r = file_read(path.s, &f->raw);
-  stralloc_free(&path);
+  if (ctl_dirfd >= 0) r = read_at(name, &f->raw);
+  else {
+    if (imc_path2(&path, "control", name) < 0) return -1;
+    r = file_read(path.s, &f->raw);
+    stralloc_free(&path);
+  }
   if (r == 1 && ctl_terminate(f) < 0) return -1;
   return r;
 }

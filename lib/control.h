@@ -25,6 +25,11 @@ typedef struct {
 } ctl_file;
 
 int ctl_open(ctl_file *f, const char *name);       /* 1 read, 0 missing, -1 error */
+/* from now on ctl_open reads control files relative to dirfd, a descriptor
+   of the control directory opened once (the setuid imc-queue: the directory
+   it checked is the one it reads, whatever IMC_HOME names later); -1: by
+   path again */
+void ctl_use_dir(int dirfd);
 void ctl_openmem(ctl_file *f, const char *name, const char *text, size_t len);
 int ctl_next(ctl_file *f, char **line, size_t *len);  /* 1 line, 0 end; line is NUL-terminated */
 void ctl_close(ctl_file *f);

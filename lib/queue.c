@@ -137,6 +137,30 @@ const char *env_sender(const char *env, size_t envlen, size_t *len)
   return val;
 }
 
+/* the I records a local user may give: imc-inject's own, but for uid=,
+   which imc-queue writes itself */
+static int info_for_user(const char *val, size_t len)
+{
+  return len == 10 && !memcmp(val, "via=inject", 10);
+}
+
+int env_restrict(stralloc *out, const char *env, size_t envlen, unsigned long uid)
+{
+  char num[5 + FMT_ULONG];
+  size_t pos = 0, len;
+  const char *val;
+  char type;
+  int r;
+  out->len = 0;
+  while ((r = env_next(env, envlen, &pos, &type, &val, &len)) == 1)
+    if ((type != 'I' || info_for_user(val, len)) && env_add(out, type, val, len) < 0) return -1;
+  if (r < 0) { errno = EINVAL; return -1; }
+  memcpy(num, "uid=", 4);
+  len = 4 + fmt_ulong(num + 4, uid);
+  if (env_add(out, 'I', num, len) < 0 || env_finish(out) < 0) return -1;
+  return 0;
+}
+
 int qfile_validate(struct qfile *q)
 {
   struct stat st;

@@ -12,7 +12,8 @@
  * NUL, and a NUL; it ends with one more NUL.  Records: 'F' the sender
  * (first, exactly once; empty for the null sender), 'T' a recipient (at
  * least one), 'I' information "key=value" (peer, auth, proto) that is kept
- * for logs and never affects routing.
+ * for logs and never affects routing (docs/INTERNALS.md section 10 lists
+ * them and who may write which).
  */
 #ifndef IMC_QUEUE_H
 #define IMC_QUEUE_H
@@ -51,6 +52,12 @@ int env_finish(stralloc *env);                                      /* appends t
 int env_next(const char *env, size_t envlen, size_t *pos, char *type, const char **val, size_t *len);
 int env_check(const char *env, size_t envlen, size_t *nrcpt);       /* 0 ok, -1 malformed, -2 no recipient */
 const char *env_sender(const char *env, size_t envlen, size_t *len);
+/* the envelope as a local user may give it (imc-queue, for a caller that is
+   not one of imc's own users; docs/INTERNALS.md section 10): the F and T
+   records, of the I records only those imc-inject writes for a user
+   (via=inject; never uid=), then uid=UID; out is replaced and ends with the
+   final NUL.  0, or -1 (errno ENOMEM, or EINVAL when env does not parse) */
+int env_restrict(stralloc *out, const char *env, size_t envlen, unsigned long uid);
 
 /* a queue file open for reading */
 struct qfile {

@@ -9,7 +9,17 @@
  * for imc-send's own notices: IMC_QUEUE_RESERVE=1 from the owner of
  * queue/mess).
  *
- * The envelope gets one more record, the content note of lib/cscan.h.
+ * The instance (IMC_HOME) is opened once: IMC_HOME, then its control/ and
+ * queue/ as directory descriptors.  Installed setuid, it checks what it
+ * opened (fstat) and uses nothing else: control files are read relative
+ * to the control/ descriptor, the queue relative to queue/ (fchdir), so a
+ * symbolic link swapped after the check changes nothing.
+ *
+ * The envelope's I records are kept as given when the caller is one of
+ * imc's own users (trusted_caller); from anyone else only imc-inject's
+ * via=inject is kept, and imc-queue adds uid=N (the caller's real uid)
+ * itself.  The envelope gets one more record, the content note of
+ * lib/cscan.h.
  *
  * Output: queue/new/ID, committed by write tmp/ID (O_EXCL, mode 0640),
  * fsync, rename to new/ID, fsync new/ -- the commit point.  Then "ID\n" on
@@ -104,22 +114,109 @@ static void check_diskfree(const struct config *c)
   if (low) fatal(QX_TEMP_DISKFREE, "free space in the queue is below control/diskfree");
 }
 
-/* Installed setuid imcq, imc-queue takes IMC_HOME from its caller: it may
-   only be an instance, whose control/ is a directory of root's that only root
-   may write, and whose queue/ is a directory (not a link) of its own user.
-   A tree of the caller's own (control files without limits, queue/ a link
-   to the real queue) is refused. */
-static void check_instance(void)
+/* ---- the instance, opened once */
+
+struct instance {
+  int home;      /* IMC_HOME */
+  int control;   /* IMC_HOME/control, or -1 when missing (not setuid: defaults) */
+  int queue;     /* IMC_HOME/queue */
+};
+
+#define NOT_INSTANCE "IMC_HOME is not an instance: it must be root's, control/ root's and queue/ imc-queue's own"
+
+static int open_dir(int at, const char *name, int nofollow)
 {
-  stralloc cp = {0}, qp = {0};
-  struct stat c, q;
-  if (getuid() == geteuid()) return;
-  if (imc_path(&cp, "control") < 0 || imc_path(&qp, "queue") < 0) qdie(QX_TEMP_NOMEM, "out of memory");
-  if (lstat(cp.s, &c) < 0 || !S_ISDIR(c.st_mode) || c.st_uid != 0 || (c.st_mode & 022)
-      || lstat(qp.s, &q) < 0 || !S_ISDIR(q.st_mode) || q.st_uid != geteuid())
-    fatal(QX_TEMP_QUEUE, "IMC_HOME is not an instance: control/ must be root's and queue/ imc-queue's own");
-  stralloc_free(&cp);
-  stralloc_free(&qp);
+  return openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+}
+
+/* Installed setuid imcq, imc-queue takes IMC_HOME from its caller: it may
+   only be an instance, a directory of root's (or imcq's) that no one else
+   may write, whose control/ is a directory of root's that only root may
+   write, and whose queue/ is a directory (not a link) of its own user.  A
+   tree of the caller's own (control files without limits, queue/ a link to
+   the real queue) is refused.  The checks are on the open descriptors. */
+static void check_instance(const struct instance *in)
+{
+  struct stat h, c, q;
+  if (in->control < 0 || fstat(in->home, &h) < 0 || fstat(in->control, &c) < 0 || fstat(in->queue, &q) < 0)
+    fatal(QX_TEMP_QUEUE, NOT_INSTANCE);
+  if ((h.st_uid != 0 && h.st_uid != geteuid()) || (h.st_mode & 022)
+      || c.st_uid != 0 || (c.st_mode & 022) || q.st_uid != geteuid())
+    fatal(QX_TEMP_QUEUE, NOT_INSTANCE);
+}
+
+static void open_instance(struct instance *in)
+{
+  int setuid_run = getuid() != geteuid();
+  in->home = open(imc_home(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (in->home < 0) {
+    if (setuid_run) fatal(QX_TEMP_QUEUE, NOT_INSTANCE);
+    fatalsys(QX_TEMP_QUEUE, "unable to open ", imc_home());
+  }
+  in->control = open_dir(in->home, "control", setuid_run);
+  if (in->control < 0 && errno != ENOENT && !setuid_run) fatalsys(QX_TEMP_CONTROL, "unable to open ", imc_home(), "/control");
+  in->queue = open_dir(in->home, "queue", setuid_run);
+  if (in->queue < 0) {
+    if (setuid_run) fatal(QX_TEMP_QUEUE, NOT_INSTANCE);
+    fatalsys(QX_TEMP_QUEUE, "unable to enter ", imc_home(), "/queue");
+  }
+  if (setuid_run) check_instance(in);
+}
+
+/* ---- who the caller is */
+
+/* the uid of a user in /etc/passwd (imc-queue is linked statically: no name
+   service); 1 found, 0 not */
+static int passwd_uid(const char *name, size_t len, unsigned long *uid)
+{
+  stralloc pw = {0};
+  size_t pos = 0;
+  int found = 0;
+  if (file_read("/etc/passwd", &pw) != 1 || !stralloc_0(&pw)) { stralloc_free(&pw); return 0; }
+  pw.len--;                        /* scan_ulong below stops at the NUL */
+  while (!found && pos < pw.len) {
+    char *line = pw.s + pos, *nl = memchr(line, '\n', pw.len - pos), *uidf;
+    size_t n = nl ? (size_t)(nl - line) : pw.len - pos;
+    pos += n + 1;
+    if (n <= len + 1 || memcmp(line, name, len) || line[len] != ':') continue;
+    uidf = memchr(line + len + 1, ':', n - len - 1);    /* the password field's end */
+    if (uidf && uidf < line + n - 1) {
+      size_t digits = scan_ulong(uidf + 1, uid);
+      found = digits > 0 && uidf[1 + digits] == ':';
+    }
+  }
+  stralloc_free(&pw);
+  return found;
+}
+
+/* imc-smtpd's user: the one imc-tcpd drops to, env/IMC_USER of the instance */
+static int smtpd_uid(int home, unsigned long *uid)
+{
+  stralloc name = {0};
+  int fd = openat(home, "env/IMC_USER", O_RDONLY | O_CLOEXEC | O_NOFOLLOW), r = 0;
+  size_t n;
+  if (fd < 0) return 0;
+  if (file_read_fd(fd, &name) == 0) {
+    n = byte_chr(name.s, name.len, '\n');
+    r = n > 0 && passwd_uid(name.s, n, uid);
+  }
+  close(fd);
+  stralloc_free(&name);
+  return r;
+}
+
+/* May the caller write any I record?  Yes when imc-queue is not setuid (the
+   caller owns the queue), for root (the administrator), imc-queue's own user
+   (imc-pickup), the owner of queue/mess (imc-send: bounces, notices) and
+   imc-smtpd's user; run in queue/ */
+static int trusted_caller(const struct instance *in)
+{
+  uid_t u = getuid();
+  struct stat st;
+  unsigned long d;
+  if (u == geteuid() || u == 0) return 1;
+  if (fstatat(in->queue, "mess", &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid == u) return 1;
+  return smtpd_uid(in->home, &d) && d == (unsigned long)u;
 }
 
 /* ---- writing tmp/ID */
@@ -206,6 +303,17 @@ static void check_envelope(const stralloc *env)
   }
 }
 
+/* a caller that is not one of imc's own users: its I records but via=inject
+   are dropped, and uid= is imc-queue's */
+static void restrict_envelope(stralloc *env)
+{
+  stralloc out = {0};
+  if (env_restrict(&out, env->s, env->len, (unsigned long)getuid()) < 0)
+    qdie(errno == ENOMEM ? QX_TEMP_NOMEM : QX_PERM_ENVELOPE, "unable to restrict the envelope");
+  stralloc_free(env);
+  *env = out;
+}
+
 /* the content note goes last, before the envelope's final NUL: the last one counts */
 static void add_content_note(stralloc *env, const struct cscan *cs)
 {
@@ -271,27 +379,31 @@ static void poke_trigger(void)
 
 int main(void)
 {
+  struct instance in;
   struct config c;
   struct cscan cs;
   stralloc env = {0};
   char id[QID_LEN + 1];
   unsigned long qtime;
   unsigned long long msglen;
-  int fd;
+  int fd, trusted;
 
   diag_prog = "imc-queue";
   signal(SIGPIPE, SIG_IGN);
   signal(SIGALRM, on_alarm);
   alarm(QUEUE_WRITER_TIMEOUT);
-  check_instance();
+  open_instance(&in);
+  if (in.control >= 0) ctl_use_dir(in.control);
   load_control(&c);
-  if (chdir(imc_home()) < 0 || chdir("queue") < 0) fatalsys(QX_TEMP_QUEUE, "unable to enter ", imc_home(), "/queue");
+  if (fchdir(in.queue) < 0) fatalsys(QX_TEMP_QUEUE, "unable to enter ", imc_home(), "/queue");
+  trusted = trusted_caller(&in);
   check_diskfree(&c);
   fd = create_tmp(id, &qtime);
   cscan_init(&cs);
   msglen = copy_message(fd, c.databytes, &cs);
   read_envelope(&env);
   check_envelope(&env);
+  if (!trusted) restrict_envelope(&env);
   add_content_note(&env, &cs);
   finish_tmp(fd, &env, msglen, qtime);
   commit(id);

@@ -7,6 +7,9 @@
 # directory.cdb is warned about.  show marks defaults.  set replaces a file
 # atomically and refuses a bad value, leaving the old file.  compile makes a
 # cdb that the next compile replaces.  A file that cannot be read exits 111.
+# As root: set keeps the owner, group and mode of the file it replaces, and a
+# new secret (control/auth) gets what imc-setup --system gives it (root:imcd
+# 0640): nobody can read it.
 . "$(dirname "$0")/../lib.sh"
 
 CTL=$T_BIN/imc-ctl
@@ -167,6 +170,65 @@ else
   expect set-unwritable 111 'unable to write control/databytes' $AS "$CTL" set databytes 1M
   expect compile-permission 111 'unable to compile control/directory' $AS "$CTL" compile
   chmod 755 "$C"
+fi
+
+
+# ---- set and who may read the file (root only: system-mode users, chown)
+# owners PATH: "user:group mode"
+owners() { stat -c '%U:%G %a' "$1"; }
+if [ "$(id -u)" != 0 ]; then
+  echo "SKIP: set-keeps-owners: needs root (imc-setup --system, chown)"
+elif ! command -v setpriv > /dev/null; then
+  fail set-keeps-owners "setpriv is not installed"
+else
+  chmod 0711 "$T_TMP"
+  S=$T_TMP/sys
+  mkdir -p "$S/control"
+  hash='$6$ctl$zQcn0n0OCMtkq3qvxD5qMGAUWLzlBsgiHL2Kx4sEUrQtNkBZy0Tq6YJpw2JuD8M0hR8K1ZbQHfHqBB6vhqYwT/'
+  echo "old:$hash" > "$S/control/auth"
+  chmod 0644 "$S/control/auth"
+  if ! imc-setup --system --port "$(t_port)" --no-submission "$S" > "$T_TMP/setup.out" 2>&1; then
+    fail set-keeps-owners "imc-setup --system: $(cat "$T_TMP/setup.out")"
+  else
+    given=$(owners "$S/control/auth")
+    check "imc-setup gives control/auth root:imcd 0640 ($given)" [ "$given" = "root:imcd 640" ]
+    expect set-auth-system 0 '' env IMC_HOME="$S" "$CTL" set auth "alice:$hash"
+    got=$(owners "$S/control/auth")
+    check "set auth keeps what imc-setup gave it ($got)" [ "$got" = "$given" ]
+    grep -q '^alice:' "$S/control/auth" && pass set-auth-content || fail set-auth-content "$(cat "$S/control/auth")"
+    # nobody reads a public control file (the test can reach it) but not control/auth
+    nobody_cat() { setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups cat "$1" > /dev/null 2>&1; }
+    check "nobody can read control/me (the check below can reach the files)" nobody_cat "$S/control/me"
+    check "nobody cannot read control/auth after set" sh -c "! setpriv --reuid=nobody --regid=$(id -g nobody) --clear-groups cat '$S/control/auth' > /dev/null 2>&1"
+    # a new control/auth: what imc-setup would give it
+    rm -f "$S/control/auth"
+    expect set-auth-new 0 '' env IMC_HOME="$S" "$CTL" set auth "bob:$hash"
+    got=$(owners "$S/control/auth")
+    check "a new control/auth is root:imcd 0640 ($got)" [ "$got" = "root:imcd 640" ]
+    check "nobody cannot read a new control/auth" sh -c "! setpriv --reuid=nobody --regid=$(id -g nobody) --clear-groups cat '$S/control/auth' > /dev/null 2>&1"
+    # an administrator's stricter mode and other owners are kept
+    chmod 0600 "$S/control/auth"
+    expect set-auth-0600 0 '' env IMC_HOME="$S" "$CTL" set auth "carol:$hash"
+    got=$(owners "$S/control/auth")
+    check "set keeps a 0600 control/auth 0600 ($got)" [ "$got" = "root:imcd 600" ]
+    chown nobody:nogroup "$S/control/auth" 2>/dev/null || chown nobody "$S/control/auth"
+    kept=$(owners "$S/control/auth")      # not $want: expect sets it
+    expect set-auth-owner 0 '' env IMC_HOME="$S" "$CTL" set auth "dave:$hash"
+    got=$(owners "$S/control/auth")
+    check "set keeps another owner and group ($got)" [ "$got" = "$kept" ]
+    # any other new file: the usual 0644 of root
+    rm -f "$S/control/databytes"
+    expect set-new-plain 0 '' env IMC_HOME="$S" "$CTL" set databytes 5M
+    got=$(owners "$S/control/databytes")
+    check "a new control/databytes is root:root 0644 ($got)" [ "$got" = "root:root 644" ]
+    # a user-mode instance has no imcd: a new secret is the caller's 0600
+    U=$T_TMP/usr
+    mkdir -p "$U/control"
+    expect set-auth-user-mode 0 '' env IMC_HOME="$U" "$CTL" set auth "erin:$hash"
+    got=$(owners "$U/control/auth")
+    check "a new control/auth in a user-mode instance is 0600 ($got)" [ "${got##* }" = 600 ]
+    { ls -a "$S/control"; ls -a "$U/control"; } | grep -q tmp && fail set-owner-no-debris "$(ls -a "$S/control")" || pass set-owner-no-debris
+  fi
 fi
 
 t_done

@@ -1,7 +1,8 @@
 /*
  * t_queue.c -- the queue formats (lib/queue.c): message ids, the trailer,
  * envelope records, and qfile_validate on good, truncated and overlong
- * files written into a temporary directory.
+ * files written into a temporary directory; env_restrict, the envelope a
+ * local user may give imc-queue.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -94,6 +95,25 @@ static void test_envelope(void)
   stralloc_free(&env);
 }
 
+/* a local user's forged I records are dropped; via=inject is kept; uid= is imc-queue's */
+static void test_restrict(void)
+{
+  static const char forged[] = "Fa@b.test\0Ipeer=203.0.113.9\0Tx@y.test\0Iauth=ceo\0Idsn=double\0"
+                               "Ivia=inject\0Iuid=0\0Ifilter=turf\0Icontent=-/10\0Ivia=pickup\0Tz@y.test\0\0";
+  static const char want[] = "Fa@b.test\0Tx@y.test\0Ivia=inject\0Tz@y.test\0Iuid=1234\0\0";
+  stralloc out = {0};
+  size_t n = 0;
+  CHECK(env_restrict(&out, forged, sizeof forged - 1, 1234) == 0);
+  CHECK(out.len == sizeof want - 1 && !memcmp(out.s, want, out.len));
+  CHECK(env_check(out.s, out.len, &n) == 0 && n == 2);
+  /* the null sender and no I record at all: uid= still added */
+  CHECK(env_restrict(&out, "F\0Tx@y\0\0", 8, 0) == 0);
+  CHECK(out.len == 15 && !memcmp(out.s, "F\0Tx@y\0Iuid=0\0\0", 15));
+  /* the previous contents are replaced; a malformed envelope is refused */
+  CHECK(env_restrict(&out, "Fa@b\0Tx@y", 9, 5) == -1);
+  stralloc_free(&out);
+}
+
 static char dir[] = "/tmp/t_queue.XXXXXX";
 
 /* a queue file: message, envelope, trailer, plus `extra` junk bytes or minus `cut` bytes */
@@ -173,6 +193,7 @@ int main(void)
   test_qid();
   test_trailer();
   test_envelope();
+  test_restrict();
   test_qfile();
   test_qpath();
   return check_done("t_queue");
