@@ -5,8 +5,8 @@
  *
  * Input: one command line without its line end, as received (it may hold
  * any byte; one that ended in a bare LF or holds a bare CR is refused
- * before it is parsed: smtp_line_bare).  Output: a struct filled in, or the SMTP reply that refuses
- * the line ("501 5.1.7 ..."), a static string.  Nothing is allocated: an
+ * before it is parsed: smtp_line_bare).  Output: a struct filled in, or
+ * the SMTP reply that refuses the line ("501 5.1.7 ..."), a static string.  Nothing is allocated: an
  * address lives in a fixed buffer of SMTP_ADDR_MAX bytes, so the memory
  * is bounded whatever the input.
  */

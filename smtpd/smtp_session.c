@@ -7,8 +7,9 @@
  *
  * Inputs: command lines on the session's sio (any bytes; lines over
  * SMTP_CMD_MAX octets are refused; a line that ends in a bare LF or holds
- * a bare CR gets 500 5.5.2 and the session closes, nothing after it read).  Outputs: replies, buffered and flushed
- * whenever no pipelined input is waiting.  Failure modes: EOF, a read or
+ * a bare CR gets 500 5.5.2 and the session closes, nothing after it read).
+ * Outputs: replies, buffered and flushed whenever no pipelined input is
+ * waiting.  Failure modes: EOF, a read or
  * write error or the idle timeout (421 4.4.2) end the session; so does
  * the SMTPD_MAX_BAD-th bad command (421 4.7.0).  At the end the session
  * shuts its output down and drains the client's input for up to a second,
