@@ -5,7 +5,8 @@
  * the engine.  Every step that may block first polls the fd for at most
  * s->timeout seconds (0: no limit); the deadline survives EINTR.  Reads
  * fill s->in; sio_getline copies lines out of it, bounded by the caller's
- * max, so input never grows memory beyond max + 1 bytes per line.  Writes
+ * max, so input never grows memory beyond max + 1 bytes per line;
+ * sio_peek lends it out as it is and sio_skip takes what was used.  Writes
  * collect in s->out up to SIO_BUFSIZE and leave through sio_raw_write,
  * which retries short writes, EINTR and EAGAIN.
  *
@@ -190,6 +191,23 @@ ssize_t sio_read(struct sio *s, char *buf, size_t len)
   memcpy(buf, s->in + s->inpos, n);
   s->inpos += n;
   return (ssize_t)n;
+}
+
+int sio_peek(struct sio *s, const char **p, size_t *len)
+{
+  if (s->inpos == s->inlen) {
+    int r = fill(s);
+    if (r <= 0) return r;
+  }
+  *p = s->in + s->inpos;
+  *len = s->inlen - s->inpos;
+  return 1;
+}
+
+void sio_skip(struct sio *s, size_t n)
+{
+  size_t have = s->inlen - s->inpos;
+  s->inpos += n < have ? n : have;
 }
 
 size_t sio_pending(const struct sio *s)

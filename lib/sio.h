@@ -47,6 +47,12 @@ void sio_init(struct sio *s, int rfd, int wfd, unsigned timeout);   /* timeout 0
    bytes, whatever the input. */
 int sio_getline(struct sio *s, stralloc *line, size_t max, int *crlf);
 ssize_t sio_read(struct sio *s, char *buf, size_t len);     /* >0, 0 EOF, -1 */
+/* the input as it comes, for a reader that must see every octet (imc-smtpd's DATA):
+   the buffered bytes, read from the transport first when there are none.  1: *p and
+   *len (> 0) set, the bytes stay buffered until sio_skip takes the n the caller used;
+   0 EOF; -1 error (errno) */
+int sio_peek(struct sio *s, const char **p, size_t *len);
+void sio_skip(struct sio *s, size_t n);
 size_t sio_pending(const struct sio *s);                    /* input bytes already buffered (with TLS: decrypted too) */
 void sio_discard(struct sio *s);                            /* drop them (tls_*_start does it itself) */
 /* sio_put buffers; when more than SIO_BUFSIZE bytes would wait it flushes first, and

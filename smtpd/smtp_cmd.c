@@ -55,6 +55,11 @@ const char *smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *c)
   return 0;
 }
 
+int smtp_line_bare(const char *line, size_t len, int crlf)
+{
+  return !crlf || memchr(line, '\r', len) != 0;
+}
+
 /* ---- paths */
 
 static int is_atext(unsigned char c)

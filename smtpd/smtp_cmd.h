@@ -4,8 +4,9 @@
  * parameters, and the EHLO/HELO and ETRN arguments.
  *
  * Input: one command line without its line end, as received (it may hold
- * any byte).  Output: a struct filled in, or the SMTP reply that refuses
- * the line ("501 5.1.7 ..."), a static string.  Nothing is allocated: an
+ * any byte; one that ended in a bare LF or holds a bare CR is refused
+ * before it is parsed: smtp_line_bare).  Output: a struct filled in, or
+ * the SMTP reply that refuses the line ("501 5.1.7 ..."), a static string.  Nothing is allocated: an
  * address lives in a fixed buffer of SMTP_ADDR_MAX bytes, so the memory
  * is bounded whatever the input.
  */
@@ -30,6 +31,11 @@ struct smtp_cmd {
 /* 0 ok (verb may be V_UNKNOWN: the caller answers 500 5.5.1), or the refusal: a NUL
    byte or another control character in the line is 500 5.5.2 */
 const char *smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *c);
+/* a line as sio_getline returned it (without its line end; crlf: it ended in CR LF)
+   had a bare CR or LF: 1, or 0.  The session then answers SMTP_BARE_REPLY and
+   closes: what follows a bare line end may be commands another server took for text */
+int smtp_line_bare(const char *line, size_t len, int crlf);
+#define SMTP_BARE_REPLY "500 5.5.2 bare CR or LF in a command line is not allowed, closing connection"
 const char *smtp_verb_name(int verb);
 
 #define BODY_NONE 0

@@ -1,10 +1,14 @@
 /*
  * smtp_data.c -- the DATA state machine (see smtp_data.h).
  *
- * States: at the beginning of a line; inside a line; after a CR inside a
- * line; after a "." at the beginning of a line; after "." CR.  Only
- * "." CR LF at the beginning of a line ends the data.  A CR not followed
- * by LF, and an LF not preceded by CR, are bare: noted as DATA_BARE.
+ * States: at the beginning of a line (the start of the text, or after
+ * CR LF: nothing else leads here); inside a line; after a CR; after a "."
+ * at the beginning of a line; after "." CR.  Only "." CR LF at the
+ * beginning of a line ends the data.  A CR not followed by LF, and an LF
+ * not preceded by CR, are bare: DATA_BARE is noted and the machine stops
+ * there (done), having consumed the octet that showed it.  Line lengths
+ * are counted as received; a line over SMTP_LINE_MAX only notes
+ * DATA_LONGLINE and leaves the state alone.
  *
  * Inputs: network bytes.  Outputs: bytes to store, counts, error bits.
  * Failure modes: none of its own; every error is a bit in d->errors.
@@ -31,6 +35,12 @@ static void store(struct smtp_data *d, char c, char *out, size_t *n)
   if (!d->errors) out[(*n)++] = c;
 }
 
+static void bare(struct smtp_data *d)
+{
+  d->errors |= DATA_BARE;
+  d->done = 1;
+}
+
 /* the states that look at one byte before it is text; 1 when c is used up */
 static int step_special(struct smtp_data *d, char c, char *out, size_t *n)
 {
@@ -43,12 +53,14 @@ static int step_special(struct smtp_data *d, char c, char *out, size_t *n)
     break;
   case S_DOTCR:
     if (c == '\n') { d->done = 1; return 1; }
-    d->errors |= DATA_BARE;
-    break;
+    bare(d);
+    return 1;
   case S_CR:
-    if (c == '\n') { store(d, '\n', out, n); d->state = S_BOL; return 1; }
-    d->errors |= DATA_BARE;
-    break;
+    if (c != '\n') { bare(d); return 1; }
+    store(d, '\n', out, n);
+    d->state = S_BOL;
+    d->linelen = 0;
+    return 1;
   }
   d->state = S_TEXT;
   return 0;
@@ -58,7 +70,7 @@ static void step(struct smtp_data *d, char c, char *out, size_t *n)
 {
   if (d->state != S_TEXT && step_special(d, c, out, n)) return;
   if (c == '\r') { d->state = S_CR; return; }
-  if (c == '\n') { d->errors |= DATA_BARE; d->state = S_BOL; return; }
+  if (c == '\n') { bare(d); return; }
   store(d, c, out, n);
 }
 
@@ -67,19 +79,10 @@ size_t smtp_data_feed(struct smtp_data *d, const char *in, size_t len, char *out
   size_t i = 0;
   *outlen = 0;
   while (i < len && !d->done) {
-    char c = in[i++];
     if (++d->linelen > SMTP_LINE_MAX) d->errors |= DATA_LONGLINE;
-    step(d, c, out, outlen);
-    if (c == '\n') d->linelen = 0;
+    step(d, in[i++], out, outlen);
   }
   return i;
-}
-
-void smtp_data_longline(struct smtp_data *d)
-{
-  d->errors |= DATA_LONGLINE;
-  d->state = S_BOL;
-  d->linelen = 0;
 }
 
 const char *smtp_data_reply(const struct smtp_data *d)

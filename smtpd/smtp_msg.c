@@ -1,19 +1,23 @@
 /*
  * smtp_msg.c -- DATA in an imc-smtpd session: start imc-queue, answer
  * 354, stream the Received line and the text (through the smtp_data state
- * machine: dot-unstuffed, LF line ends) into it, then send the envelope
- * and map imc-queue's exit code to the reply (docs/INTERNALS.md section 4).
+ * machine, which sees every octet as it came: dot-unstuffed, LF line ends)
+ * into it, then send the envelope and map imc-queue's exit code to the
+ * reply (docs/INTERNALS.md section 4).
  *
  * Envelope: F the sender, T each recipient, I peer=IP, helo=NAME,
  * proto=SMTP|ESMTP|ESMTPS|ESMTPA|ESMTPSA, auth=USER (after AUTH),
  * filter=drop|turf (control/filter matched the sender; imc-send acts on it).
  *
  * Failure modes: imc-queue cannot start (451 4.3.0, before the 354); the
- * text is refused (bare CR or LF 550 5.6.11, a long line 500 5.5.2, too
- * big 552 5.3.4: read to the final dot, imc-queue gets no envelope so it
- * writes nothing, one reply); imc-queue fails (its code mapped: 552, 554,
- * 452 4.3.1, 451); the client goes away or times out in the middle (the
- * session ends; imc-queue sees EOF and no envelope and writes nothing).
+ * text is refused (a long line 500 5.5.2, too big 552 5.3.4: read to the
+ * final dot, imc-queue gets no envelope so it writes nothing, one reply);
+ * imc-queue fails (its code mapped: 552, 554, 452 4.3.1, 451); the client
+ * goes away or times out in the middle (the session ends; imc-queue sees
+ * EOF and no envelope and writes nothing).  A bare CR or LF ends the text
+ * where it stands: 550 5.6.11, nothing queued, and the session closes, so
+ * that nothing after it (a smuggled second transaction) is ever read as a
+ * command.
  */
 #include <errno.h>
 #include <time.h>
@@ -140,31 +144,37 @@ static void log_message(struct session *s, const char *id, const struct smtp_dat
 
 /* ---- reading the text */
 
-static void text_feed(struct smtp_data *d, struct textout *o, const char *b, size_t n)
+/* every octet the client sends goes through the machine as it came, so the end of
+   the data is found by the machine alone (no line reader cuts the text first);
+   returns the octets consumed, which stop at the end or at a bare CR or LF */
+static size_t text_feed(struct smtp_data *d, struct textout *o, const char *b, size_t n)
 {
   char out[1024];
+  size_t total = 0;
   while (n && !d->done) {
     size_t olen, used = smtp_data_feed(d, b, n < sizeof out ? n : sizeof out, out, &olen);
     if (olen) out_put(o, out, olen);
     b += used;
     n -= used;
+    total += used;
   }
+  return total;
 }
 
 static void text_read(struct session *s, struct smtp_data *d, struct textout *o)
 {
-  int crlf, r;
+  const char *p;
+  size_t n;
+  int r;
   while (!d->done) {
-    r = sio_getline(&s->sio, &s->line, SMTP_LINE_MAX - 2, &crlf);
-    if (r == -2) { smtp_data_longline(d); continue; }
+    r = sio_peek(&s->sio, &p, &n);
     if (r == 0) { s->dead = 1; smtpd_end(s, "disconnected-in-data"); }
     if (r < 0 && errno == ETIMEDOUT) {
       smtpd_reply(s, "421 4.4.2 ", s->cfg.me.s, " timeout, closing connection");
       smtpd_end(s, "timeout-in-data");
     }
     if (r < 0) { s->dead = 1; smtpd_end(s, "read-error-in-data"); }
-    text_feed(d, o, s->line.s, s->line.len);
-    text_feed(d, o, crlf ? "\r\n" : "\n", crlf ? 2 : 1);
+    sio_skip(&s->sio, text_feed(d, o, p, n));
   }
 }
 
@@ -221,4 +231,6 @@ void smtpd_data(struct session *s, const struct smtp_cmd *c)
   out_flush(&o);
   text_finish(s, &q, &d);
   smtpd_tx_reset(s);
+  /* what follows a bare CR or LF is never read as a command: the 550 is the last reply */
+  if (d.errors & DATA_BARE) smtpd_end(s, "bare-newline-in-data");
 }

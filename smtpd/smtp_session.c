@@ -6,8 +6,10 @@
  * HELO, RSET, NOOP, QUIT, HELP, VRFY, EXPN).
  *
  * Inputs: command lines on the session's sio (any bytes; lines over
- * SMTP_CMD_MAX octets are refused).  Outputs: replies, buffered and flushed
- * whenever no pipelined input is waiting.  Failure modes: EOF, a read or
+ * SMTP_CMD_MAX octets are refused; a line that ends in a bare LF or holds
+ * a bare CR gets 500 5.5.2 and the session closes, nothing after it read).
+ * Outputs: replies, buffered and flushed whenever no pipelined input is
+ * waiting.  Failure modes: EOF, a read or
  * write error or the idle timeout (421 4.4.2) end the session; so does
  * the SMTPD_MAX_BAD-th bad command (421 4.7.0).  At the end the session
  * shuts its output down and drains the client's input for up to a second,
@@ -107,6 +109,12 @@ int smtpd_getline(struct session *s, int *crlf)
   int r;
   if (!sio_pending(&s->sio)) smtpd_flush(s);
   r = sio_getline(&s->sio, &s->line, SMTP_CMD_MAX - 2, crlf);
+  if ((r == 1 || r == -2) && smtp_line_bare(s->line.s, s->line.len, *crlf)) {
+    /* not logged as it came: it may be an AUTH response */
+    smtpd_log_in(s, "[a line with a bare CR or LF]", 29);
+    smtpd_reply(s, SMTP_BARE_REPLY);
+    smtpd_end(s, "bare-newline-in-command");
+  }
   if (r == -2) return -2;
   if (r == 0) { s->dead = 1; smtpd_end(s, "disconnected"); }
   if (r < 0 && errno == ETIMEDOUT) {

@@ -6,11 +6,17 @@
  * (smtpd/smtp_data.c) fed with the input cut into pieces whose sizes come
  * from the input itself.
  *
+ * The input is also read as a whole session (check_session): command
+ * lines, and after each DATA line the text through the machine, as
+ * imc-smtpd reads them; the corpus holds sessions that smuggle a second
+ * transaction behind every look-alike of the end of data.
+ *
  * Checks: a parsed address is NUL-terminated, within SMTP_ADDR_MAX, and
  * one the queue accepts (addr_valid); the data machine never outputs more
  * than it was given, never consumes past the end, counts exactly what it
- * outputs while no error is noted, and refuses any text with a bare CR or
- * LF before its end.
+ * outputs while no error is noted, never outputs a CR, and ends exactly
+ * where a second, independent reading of the rule says: at the first
+ * CR LF "." CR LF, or at once at a bare CR or LF before it (DATA_BARE).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -54,35 +60,94 @@ static void check_auth(const char *s, size_t n)
   }
 }
 
-/* a CR not followed by LF or an LF not preceded by CR in s[0..n) */
-static int has_bare(const unsigned char *s, size_t n)
+/* The end of the text by a second, independent reading of the rule, for text that
+   starts at t[start] right after a CR LF (t[start - 2], t[start - 1]): the first
+   CR LF "." CR LF ends it, unless a bare CR or LF comes first, which ends it at
+   once (*bare set).  Returns the octets of the text consumed (the end included;
+   for a bare CR, the octet after it, which shows it bare), or 0 when the input ends
+   first. */
+static size_t text_end(const unsigned char *t, size_t start, size_t n, int *bare)
 {
   size_t i;
-  for (i = 0; i < n; i++) {
-    if (s[i] == '\r' && (i + 1 >= n || s[i + 1] != '\n')) return 1;
-    if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r')) return 1;
+  *bare = 0;
+  for (i = start; i < n; i++) {
+    if (t[i] == '\n' && t[i - 1] != '\r') { *bare = 1; return i + 1 - start; }
+    if (t[i] == '\r' && i + 1 < n && t[i + 1] != '\n') { *bare = 1; return i + 2 - start; }
+    if (t[i] == '\n' && i >= start + 2 && !memcmp(t + i - 4, "\r\n.\r\n", 5)) return i + 1 - start;
   }
   return 0;
 }
 
-static void check_data(const unsigned char *data, size_t size)
+/* the machine on t[start..n) in pieces whose sizes come from the input; checks
+   its own promises and that it ends exactly where text_end says; the octets consumed */
+static size_t run_data(const unsigned char *t, size_t start, size_t n, unsigned long long max)
 {
   static char out[1 << 16];
   struct smtp_data d;
-  size_t pos = 0, total = 0, k = 0;
-  smtp_data_init(&d, size & 1 ? size / 2 : 0, 0);
-  while (pos < size && !d.done) {
-    size_t step = 1 + data[k++ % size] % 97, olen, used;
-    if (step > size - pos) step = size - pos;
-    used = smtp_data_feed(&d, (const char *)data + pos, step, out, &olen);
+  size_t pos = start, total = 0, k = 0, want;
+  int bare;
+  smtp_data_init(&d, max, 0);
+  while (pos < n && !d.done) {
+    size_t step = 1 + t[k++ % n] % 97, olen, used;
+    if (step > n - pos) step = n - pos;
+    used = smtp_data_feed(&d, (const char *)t + pos, step, out, &olen);
     if (used > step || olen > used || (used < step && !d.done)) abort();
+    if (memchr(out, '\r', olen)) abort();                 /* CR only ever leaves as part of CR LF */
     pos += used;
     total += olen;
   }
   if (!d.errors && d.bytes != total) abort();
-  if (d.done && (pos < 3 || memcmp(data + pos - 3, ".\r\n", 3) || (pos > 3 && data[pos - 4] != '\n'))) abort();
-  if (d.done && !(d.errors & DATA_BARE) && has_bare(data, pos)) abort();
-  if ((d.errors & DATA_BARE) && !has_bare(data, pos)) abort();
+  want = text_end(t, start, n, &bare);
+  if (want ? !d.done || pos - start != want : d.done) abort();   /* ends there and nowhere else */
+  if (!!(d.errors & DATA_BARE) != bare) abort();
+  return pos - start;
+}
+
+/* the input as the text after a 354: behind a CR LF, as the DATA line leaves it */
+static void check_data(const unsigned char *data, size_t size)
+{
+  static unsigned char t[2 + (1 << 20)];
+  if (size > sizeof t - 2) return;
+  t[0] = '\r';
+  t[1] = '\n';
+  memcpy(t + 2, data, size);
+  run_data(t, 2, size + 2, size & 1 ? size / 2 : 0);
+}
+
+/* the input as a whole session, read the way imc-smtpd reads it: command lines up
+   to LF (of a line over SMTP_CMD_MAX only the part sio_getline keeps is looked at),
+   the session closed at a line with a bare CR or LF (smtp_line_bare), the text after
+   each DATA line through the machine, the session closed at a bare CR or LF in it.
+   So a second transaction smuggled behind a look-alike of the end of data (the
+   corpus has them all) is never reached as commands: run_data checks that the
+   machine ends only at CR LF "." CR LF. */
+static void check_session(const unsigned char *data, size_t size)
+{
+  size_t pos = 0;
+  while (pos < size) {
+    const char *line = (const char *)data + pos;
+    const unsigned char *nl = memchr(data + pos, '\n', size - pos);
+    size_t len, kept, used;
+    struct smtp_cmd c;
+    int crlf, bare;
+    if (!nl) return;
+    len = (size_t)(nl - (data + pos));
+    crlf = len && line[len - 1] == '\r';
+    if (crlf) len--;
+    pos += (size_t)(nl - (data + pos)) + 1;
+    kept = len < SMTP_CMD_MAX - 2 ? len : SMTP_CMD_MAX - 2;
+    bare = smtp_line_bare(line, kept, crlf);
+    if (bare != (!crlf || memchr(line, '\r', kept) != 0)) abort();
+    if (bare) return;                                      /* 500 5.5.2 and the session closes */
+    if (len > SMTP_CMD_MAX - 2) continue;                  /* 500 5.5.2 line too long */
+    check_command(line, len);
+    if (smtp_cmd_parse(line, len, &c) || c.verb != V_DATA || c.arglen) continue;
+    used = run_data(data, pos, size, 0);                   /* data[pos - 2..pos) is the CR LF */
+    if (!used) return;                                     /* the input ended in the text */
+    text_end(data, pos, size, &bare);
+    if (bare) return;                                      /* 550 5.6.11 and the session closes */
+    pos += used;
+  }
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
@@ -96,5 +161,6 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
   check_path(s, size, 0);
   check_auth(s, nl);
   check_data(data, size);
+  check_session(data, size);
   return 0;
 }

@@ -2,7 +2,7 @@
  * t_sio.c -- lib/sio.c over socketpairs and pipes: line endings (CR LF,
  * bare LF, CR inside a line), overlong lines, a line dribbled in one byte
  * at a time, EOF with a partial line, read and write timeouts, discarding
- * pipelined input, bulk reads, and large writes through a small pipe with
+ * pipelined input, bulk reads, peeking at the buffered input, and large writes through a small pipe with
  * a slow reader (short writes, EAGAIN on a non-blocking fd, PIPE_BUF
  * steps on a blocking one).
  */
@@ -205,6 +205,37 @@ static void test_discard_and_read(void)
   stralloc_free(&line);
 }
 
+/* sio_peek lends the buffered input (reading when there is none), sio_skip takes
+   what was used; the rest stays for sio_getline (imc-smtpd's DATA, then commands) */
+static void test_peek_skip(void)
+{
+  struct sio s;
+  stralloc line = { 0, 0, 0 };
+  const char *p;
+  size_t n;
+  int fd[2];
+  pair(fd);
+  sio_init(&s, fd[0], fd[0], 5);
+  put(fd[1], "text\r\n.\r\nQUIT\r\n");
+  CHECK(sio_peek(&s, &p, &n) == 1);
+  CHECK_MEM(p, n, "text\r\n.\r\nQUIT\r\n");
+  sio_skip(&s, 9);
+  CHECK(sio_pending(&s) == 6);
+  CHECK(sio_peek(&s, &p, &n) == 1 && n == 6);            /* the same bytes again */
+  CHECK(sio_getline(&s, &line, 100, 0) == 1);
+  CHECK_MEM(line.s, line.len, "QUIT");
+  put(fd[1], "more");
+  CHECK(sio_peek(&s, &p, &n) == 1);                      /* empty: read from the fd */
+  CHECK_MEM(p, n, "more");
+  sio_skip(&s, 100);                                     /* never past what is buffered */
+  CHECK(sio_pending(&s) == 0);
+  close(fd[1]);
+  CHECK(sio_peek(&s, &p, &n) == 0);                      /* EOF */
+  sio_free(&s);
+  close(fd[0]);
+  stralloc_free(&line);
+}
+
 static void test_put_flush(void)
 {
   struct sio s;
@@ -321,6 +352,7 @@ int main(void)
   test_dribble();
   test_timeout();
   test_discard_and_read();
+  test_peek_skip();
   test_put_flush();
   big_write(1);
   big_write(0);

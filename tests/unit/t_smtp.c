@@ -188,12 +188,16 @@ static void test_data(void)
   check_data(m, 0, "Subject: x\n\nbody\n.dot\nx\n", 0, strlen(m) - 6);
   check_data(".\r\n", 0, "", 0, 3);
   check_data("a\r\n.\r\n", 0, "a\n", 0, 6);
-  check_data("a\n.\r\n", 0, 0, DATA_BARE, 5);                 /* bare LF */
-  check_data("a\rb\r\n.\r\n", 0, 0, DATA_BARE, 8);            /* bare CR */
-  check_data("a\r\n.\n.\r\n", 0, 0, DATA_BARE, 8);            /* ".\n" does not end it */
-  check_data("a\n.\n\r\n.\r\n", 0, 0, DATA_BARE, 9);
-  check_data("a\r\n.\r.\r\n", 0, 0, DATA_BARE, 8);            /* ".\r." is not the end either */
-  check_data("a\r\r\n.\r\n", 0, 0, DATA_BARE, 7);
+  /* a bare CR or LF stops the machine at once (done, DATA_BARE): the byte after a
+     bare LF, or after the byte that shows a CR bare, is never consumed */
+  check_data("a\n.\r\n", 0, 0, DATA_BARE, 2);                 /* bare LF */
+  check_data("\n.\r\n", 0, 0, DATA_BARE, 1);                  /* at the very start */
+  check_data("a\rb\r\n.\r\n", 0, 0, DATA_BARE, 3);            /* bare CR */
+  check_data("a\r\n.\n.\r\n", 0, 0, DATA_BARE, 5);            /* ".\n" does not end it */
+  check_data("a\n.\n\r\n.\r\n", 0, 0, DATA_BARE, 2);
+  check_data("a\r\n.\r.\r\n", 0, 0, DATA_BARE, 6);            /* ".\r." is not the end either */
+  check_data("a\r\r\n.\r\n", 0, 0, DATA_BARE, 3);
+  check_data("a\r\n\r.\r\n", 0, 0, DATA_BARE, 5);             /* CR "." at the start of a line */
   check_data("12345\r\n.\r\n", 6, "12345\n", 0, 10);          /* exactly the limit */
   check_data("123456\r\n.\r\n", 6, 0, DATA_TOOBIG, 11);
 }
@@ -214,10 +218,14 @@ static void test_data_lines(void)
   smtp_data_init(&d, 0, 0);
   data_run(&d, buf, strlen(buf), 100, out, &used);
   CHECK(d.done && d.errors == DATA_LONGLINE);
+  memset(buf, 'x', 1200);                                     /* a long line ends only at CR LF */
+  strcpy(buf + 1200, "\r\nmore\r\n.\r\nQUIT\r\n");
   smtp_data_init(&d, 0, 0);
-  smtp_data_longline(&d);
-  data_run(&d, ".\r\n", 3, 1, out, &used);
-  CHECK(d.done && d.errors == DATA_LONGLINE);
+  data_run(&d, buf, strlen(buf), 1, out, &used);
+  CHECK(d.done && d.errors == DATA_LONGLINE && used == 1200 + 11);
+  smtp_data_init(&d, 0, 0);
+  data_run(&d, buf, strlen(buf), sizeof buf, out, &used);
+  CHECK(d.done && d.errors == DATA_LONGLINE && used == 1200 + 11);
   CHECK_STR(smtp_data_reply(&d), "500 5.5.2 line too long in the message text (the limit is 1000 octets)");
   smtp_data_init(&d, 10, 11);                                 /* the Received line alone is too big */
   CHECK(d.errors == DATA_TOOBIG);
@@ -226,6 +234,67 @@ static void test_data_lines(void)
   CHECK_STR(smtp_data_reply(&d), "550 5.6.11 bare CR or LF in the message text is not allowed");
   d.errors = 0;
   CHECK(smtp_data_reply(&d) == 0);
+}
+
+/* ---- SMTP smuggling: every look-alike of the end of data, each with a whole
+   second transaction behind it, fed in one buffer and byte by byte, also after a
+   1,200-octet line.  The machine must stop at the bare CR or LF (done, DATA_BARE)
+   having consumed at most the byte that showed it: the session then closes, so
+   nothing of the second transaction is ever read as a command. */
+
+static const struct { const char *seq; size_t stop; } lookalikes[] = {
+  /* stop: octets of seq (and what follows) consumed when the machine stops */
+  { "\n.\n", 1 }, { "\r.\r", 2 }, { "\r\n.\n", 4 }, { "\n.\r\n", 1 },
+  { "\r.\n", 2 }, { "\r.\r\n", 2 }, { "\r\n.\r", 5 }, { 0, 0 }
+};
+static const char forged[] = "MAIL FROM:<ceo@bank.test>\r\nRCPT TO:<alice@site.test>\r\n"
+                             "DATA\r\nSubject: forged\r\n\r\nforged\r\n.\r\nQUIT\r\n";
+
+static void check_smuggle(const char *head, size_t headlen, int i, int more_errors)
+{
+  static char in[4096], out[4096];
+  size_t len, step, used;
+  memcpy(in, head, headlen);
+  strcpy(in + headlen, lookalikes[i].seq);
+  strcat(in + headlen, forged);
+  len = strlen(in);
+  for (step = 1; step <= len; step = step == 1 ? len : len + 1) {
+    struct smtp_data d;
+    smtp_data_init(&d, 0, 0);
+    data_run(&d, in, len, step, out, &used);
+    CHECK(d.done && d.errors == (DATA_BARE | more_errors));
+    CHECK(used == headlen + lookalikes[i].stop);
+    if (used != headlen + lookalikes[i].stop)
+      printf("  sequence %d after %zu octets, step %zu: consumed %zu\n", i, headlen, step, used);
+    CHECK(!strstr(out, "forged") && !strstr(out, "MAIL"));
+    CHECK_STR(smtp_data_reply(&d), "550 5.6.11 bare CR or LF in the message text is not allowed");
+  }
+}
+
+/* command lines as sio_getline hands them out: a bare LF at the end (crlf 0) or a CR
+   anywhere in the line is bare */
+static void test_line_bare(void)
+{
+  CHECK(smtp_line_bare("EHLO x", 6, 1) == 0);
+  CHECK(smtp_line_bare("", 0, 1) == 0);
+  CHECK(smtp_line_bare("EHLO x", 6, 0) == 1);                 /* "EHLO x\n" */
+  CHECK(smtp_line_bare("MAIL FROM:<a@b>", 15, 0) == 1);       /* "MAIL FROM:<a@b>\n" */
+  CHECK(smtp_line_bare("", 0, 0) == 1);                       /* "\n" */
+  CHECK(smtp_line_bare("NOOP\rQUIT", 9, 1) == 1);             /* bare CR inside */
+  CHECK(smtp_line_bare("NOOP\r", 5, 1) == 1);                 /* "NOOP\r\r\n" */
+  CHECK(smtp_line_bare("NOOP\r", 5, 0) == 1);
+}
+
+static void test_smuggle(void)
+{
+  static char head[1300];
+  size_t n;
+  int i;
+  strcpy(head, "Subject: smuggle\r\n\r\ntext");
+  n = strlen(head);
+  for (i = 0; lookalikes[i].seq; i++) check_smuggle(head, n, i, 0);
+  memset(head + n, 'y', 1200);                               /* the sequence after an overlong line */
+  for (i = 0; lookalikes[i].seq; i++) check_smuggle(head, n + 1200, i, DATA_LONGLINE);
 }
 
 /* ---- AUTH */
@@ -502,6 +571,8 @@ int main(void)
   test_etrn();
   test_data();
   test_data_lines();
+  test_smuggle();
+  test_line_bare();
   test_base64();
   test_plain();
   test_auth_check();
