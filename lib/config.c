@@ -453,17 +453,23 @@ static int secret_hidden(const struct setting *s)
 
 /* the file, or the default text when it is missing, empty or a hidden
    secret: 1 file, 0 default, -1 error */
-static int setting_open(const struct setting *s, const struct config *c, ctl_file *f)
+/* the setting's default text, the file not read: 0 */
+static int setting_default(const struct setting *s, const struct config *c, ctl_file *f)
 {
   stralloc def = {0};
-  int r = ctl_open(f, s->file);
-  if (r < 0 && !secret_hidden(s)) return r;
-  if (r == 1 && has_lines(f->raw.s, f->raw.len)) return r;
   if (s->deffn) s->deffn(c, &def);
   else if (!stralloc_copys(&def, s->deftext)) def.len = 0;
   ctl_openmem(f, s->file, def.s ? def.s : "", def.len);
   stralloc_free(&def);
   return 0;
+}
+
+static int setting_open(const struct setting *s, const struct config *c, ctl_file *f)
+{
+  int r = ctl_open(f, s->file);
+  if (r < 0 && !secret_hidden(s)) return r;
+  if (r == 1 && has_lines(f->raw.s, f->raw.len)) return r;
+  return setting_default(s, c, f);
 }
 
 static int setting_parse(const struct setting *s, struct config *c, ctl_file *f, config_errfn err)
@@ -479,14 +485,22 @@ static int setting_parse(const struct setting *s, struct config *c, ctl_file *f,
   return errors;
 }
 
-int config_load(struct config *c, config_errfn err)
+static int wanted(const char *file, const char *const *only)
+{
+  if (!only) return 1;
+  for (; *only; only++) if (!strcmp(*only, file)) return 1;
+  return 0;
+}
+
+int config_load_only(struct config *c, const char *const *only, config_errfn err)
 {
   size_t i;
   int errors = 0;
   ctl_file f = {0};
   memset(c, 0, sizeof *c);
   for (i = 0; i < NSETTINGS; i++) {
-    if (setting_open(&settings[i], c, &f) < 0) {
+    int r = wanted(settings[i].file, only) ? setting_open(&settings[i], c, &f) : setting_default(&settings[i], c, &f);
+    if (r < 0) {
       int e = errno;
       if (err) err(settings[i].file, 0, "unable to read");
       ctl_close(&f);
@@ -498,6 +512,22 @@ int config_load(struct config *c, config_errfn err)
   }
   ctl_close(&f);
   return errors;
+}
+
+int config_load(struct config *c, config_errfn err)
+{
+  return config_load_only(c, 0, err);
+}
+
+int config_me(stralloc *me)
+{
+  static const char *const only[] = { "me", 0 };
+  struct config c;
+  int r = config_load_only(&c, only, 0);
+  if (r >= 0) r = c.me.len && stralloc_copy(me, &c.me) && stralloc_0(me) ? 0 : -1;
+  if (r == 0) me->len--;
+  config_free(&c);
+  return r;
 }
 
 void config_free(struct config *c)

@@ -1,6 +1,7 @@
 /*
  * config.h -- every setting of the instance, parsed from control/ by one
- * table (config.c).  config_load reads all of them; each error is reported
+ * table (config.c).  config_load reads all of them (imc-ctl, imc-send,
+ * imc-smtpd), config_load_only the ones a program names; each error is reported
  * through the caller's function as FILE, LINE, MESSAGE, so that imc-ctl
  * check prints `control/FILE:LINE: message` and a daemon can refuse a bad
  * configuration while keeping its old one.
@@ -72,6 +73,13 @@ int config_disk_low(const struct config *c, const char *path, unsigned *pct);
 void config_warn(const char *file, unsigned line, const char *msg);
 
 int config_load(struct config *c, config_errfn err);  /* 0 ok, >0 errors, -1 unreadable */
+/* the same reading only the files named in `only` (a list ending in 0); every other
+   setting gets its default, its file never opened: a program loads what it uses,
+   so a control file it does not use can never stop it */
+int config_load_only(struct config *c, const char *const *only, config_errfn err);
+/* control/me alone (its default: the host name), NUL-terminated, me->len without the NUL:
+   0, or -1 (unreadable, empty, or out of memory) */
+int config_me(stralloc *me);
 void config_free(struct config *c);
 
 /* for imc-ctl show: each setting's name, effective text and whether it is the default */

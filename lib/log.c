@@ -18,8 +18,9 @@ void log_init(const struct config *c) { log_cfg = c; }
 
 void log_load(struct config *c)
 {
+  static const char *const only[] = { "loglevel", 0 };
   int i;
-  if (config_load(c, 0) < 0) {
+  if (config_load_only(c, only, 0) < 0) {
     memset(c, 0, sizeof *c);
     for (i = 0; i < LOG_NCAT; i++) c->loglevel[i] = LEVEL_MINIMUM;
   }

@@ -79,17 +79,19 @@ static void on_alarm(int sig)
 static int control_bad;
 static const char *control_unreadable = "control files";
 
+/* the only settings imc-queue reads: no other control file can stop it */
+static const char *const settings_used[] = { "databytes", "diskfree", 0 };
+
 static void control_err(const char *file, unsigned line, const char *msg)
 {
   if (line == 0) { control_unreadable = file; return; }
-  if (strcmp(file, "databytes") && strcmp(file, "diskfree")) return;
   control_bad = 1;
   warn("control/", file, ": ", msg);
 }
 
 static void load_control(struct config *c)
 {
-  int r = config_load(c, control_err);
+  int r = config_load_only(c, settings_used, control_err);
   if (r < 0 && errno == ENOMEM) fatal(QX_TEMP_NOMEM, "out of memory");
   if (r < 0) fatalsys(QX_TEMP_CONTROL, "unable to read control/", control_unreadable);
   if (control_bad) fatal(QX_TEMP_CONTROL, "control/databytes or control/diskfree is malformed");

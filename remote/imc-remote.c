@@ -261,10 +261,14 @@ static void config_err(const char *file, unsigned line, const char *msg)
   config_warn(file, line, msg);
 }
 
+/* the settings imc-remote reads: an error in any other control file is not its concern */
+static const char *const settings_used[] = { "me", "msgsperconn", "timeoutconnect", "timeoutremote",
+                                             "transfertimeout", "loglevel", 0 };
+
 /* control files: 0, or -1 with every recipient deferred */
 static int load_settings(void)
 {
-  int a = config_load(&cfg, config_err), b;
+  int a = config_load_only(&cfg, settings_used, config_err), b;
   if (a < 0) { fail_from(0, 'Z', "4.3.5 unable to read the control files"); return -1; }
   b = route_load(&routes, config_err);
   if (b < 0) { fail_from(0, 'Z', "4.3.5 unable to read control/routes or control/smarthost"); return -1; }

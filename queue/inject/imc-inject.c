@@ -112,10 +112,7 @@ static void parse_args(struct opts *o, int argc, char **argv)
 
 static void load_me(void)
 {
-  struct config c;
-  if (config_load(&c, 0) < 0) fatalsys(IX_TEMPFAIL, "unable to read the control files");
-  if (!c.me.len || !stralloc_copy(&me, &c.me) || !stralloc_0(&me)) fatal(IX_TEMPFAIL, "control/me is empty");
-  config_free(&c);
+  if (config_me(&me) < 0) fatalsys(IX_TEMPFAIL, "unable to read control/me");
 }
 
 /* the caller's address: login name @ me */

@@ -70,10 +70,7 @@ static struct msghead head;
 
 static void load_me(void)
 {
-  struct config c;
-  if (config_load(&c, 0) < 0) { warnsys("unable to read the control files"); return; }
-  if (c.me.len && stralloc_copy(&me, &c.me) && stralloc_0(&me)) me.len--;
-  config_free(&c);
+  if (config_me(&me) < 0) warnsys("unable to read control/me");
 }
 
 /* drains the self-pipe: sets stop, rereads control/ on SIGHUP */

@@ -245,6 +245,39 @@ static void test_errors(void)
   drop("tracking");
 }
 
+/* a program loads only what it uses: the others are defaults, their files never read */
+static void test_only(void)
+{
+  static const char *const only[] = { "databytes", 0 };
+  struct config c;
+  stralloc me = {0};
+  char dir[128];
+  put("databytes", "1M\n");
+  put("maxrcpt", "many\n");
+  put("me", "only.example\n");
+  snprintf(dir, sizeof dir, "%s/control/lifetime", home);
+  CHECK(mkdir(dir, 0755) == 0);                     /* unreadable, even for root */
+  errs[0] = 0;
+  CHECK(config_load(&c, collect) == -1);
+  CHECK_STR(errs, "maxrcpt:1: not a number\nlifetime:0: unable to read\n");
+  errs[0] = 0;
+  CHECK(config_load_only(&c, only, collect) == 0);
+  CHECK_STR(errs, "");
+  CHECK(c.databytes == 1024 * 1024);
+  CHECK(c.maxrcpt == 1000);                          /* the default, the file not read */
+  CHECK(c.lifetime[PRIO_NORMAL] == 48 * 3600);
+  CHECK(c.me.len > 0 && strncmp(c.me.s, "only.example", c.me.len));   /* the host name */
+  config_free(&c);
+  CHECK(config_me(&me) == 0);
+  CHECK_STR(me.s, "only.example");
+  CHECK(me.len == strlen("only.example"));
+  stralloc_free(&me);
+  rmdir(dir);
+  drop("databytes");
+  drop("maxrcpt");
+  drop("me");
+}
+
 static void test_check_text(void)
 {
   errs[0] = 0;
@@ -268,6 +301,7 @@ int main(void)
   test_loglevel();
   test_sitedomains();
   test_errors();
+  test_only();
   test_check_text();
   fixture_close();
   return check_done("t_config");
