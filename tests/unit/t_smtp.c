@@ -10,12 +10,15 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <errno.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "check.h"
 #include "config.h"
 #include "control.h"
 #include "directory.h"
 #include "log.h"
+#include "sio.h"
 #include "../../smtpd/smtp_auth.h"
 #include "../../smtpd/smtp_cmd.h"
 #include "../../smtpd/smtp_data.h"
@@ -391,6 +394,36 @@ static void test_limit_settings(void)
   CHECK(config_check_text("authfailures", "-1\n", 3, 0) == 1);
 }
 
+/* the sio's deadline bounds a whole line, whatever the per-step timeout */
+static size_t heard;
+static void hear(struct sio *io, size_t n) { (void)io; heard += n; }
+
+static void test_sio_deadline(void)
+{
+  static struct sio io;
+  stralloc line = {0};
+  int sv[2], crlf;
+  long long t0;
+  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+  sio_init(&io, sv[0], sv[0], 5);
+  CHECK(io.deadline == 0 && io.on_read == 0);
+  io.on_read = hear;
+  CHECK(write(sv[1], "abc", 3) == 3);                   /* a line that never ends */
+  t0 = sio_now_ms();
+  io.deadline = t0 + 300;
+  errno = 0;
+  CHECK(sio_getline(&io, &line, 100, &crlf) == -1 && errno == ETIMEDOUT);
+  CHECK(sio_now_ms() - t0 >= 250 && sio_now_ms() - t0 < 2000);
+  CHECK(heard == 3);
+  io.deadline = sio_now_ms() - 1;                        /* already past: no wait at all */
+  CHECK(sio_flush(&io) == 0);
+  CHECK(sio_put(&io, "x", 1) == 0 && sio_flush(&io) == -1 && errno == ETIMEDOUT);
+  sio_free(&io);
+  stralloc_free(&line);
+  close(sv[0]);
+  close(sv[1]);
+}
+
 /* ---- addresses imc-remote's job line can carry (issue 11 item 4) */
 
 static int carried(const char *arg)
@@ -553,6 +586,7 @@ int main(void)
   test_config_errors();
   test_limit_settings();
   test_carried();
+  test_sio_deadline();
   CHECK(directory_compile(0) == 0);
   CHECK(config_load(&c, 0) == 0);
   CHECK(directory_open(&d) == 0);
