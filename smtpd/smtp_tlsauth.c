@@ -11,8 +11,8 @@
  * loopback (otherwise 538 5.7.11).  Each failure counts as a bad command,
  * so guessing is bounded per connection, waits longer than the one before
  * and is reported to imc-tcpd; once control/authfailures failures came from
- * the client within 10 minutes, AUTH gets 454 4.7.0 (smtp_limits.c).  Secrets never reach the log:
- * the transcript shows responses as ****.
+ * the client within 10 minutes, AUTH gets 454 4.7.0 (smtp_limits.c).
+ * Secrets never reach the log: the transcript shows responses as ****.
  *
  * Failure modes: a failed handshake ends the session; crypt(3) failing
  * gives 454 4.7.0.
