@@ -67,3 +67,17 @@ int addr_valid(const char *s, size_t len)
   if (at == len || at == 0 || at > 64 * 4) return 0;
   return domain_valid(s + at + 1, len - at - 1) || domain_literal(s + at + 1, len - at - 1);
 }
+
+int addr_carried(const char *s, size_t len)
+{
+  size_t i;
+  int quoted = 0;
+  if (len == 0 || len > 1000) return 0;
+  for (i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 32 || c == 127 || c == '<' || c == '>') return 0;
+    if (c == '"') quoted = !quoted;
+    if (c == ' ' && !quoted) return 0;
+  }
+  return 1;
+}

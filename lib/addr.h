@@ -17,5 +17,10 @@ int domain_literal(const char *s, size_t len);      /* [1.2.3.4] or [IPv6:...] *
 int mailbox_name_valid(const char *s, size_t len);  /* a directory alias usable as a Maildir name */
 int addr_valid(const char *s, size_t len);          /* envelope address as above (not the null sender) */
 size_t addr_at(const char *s, size_t len);          /* index of the last '@', or len */
+/* can imc-remote's job line (docs/INTERNALS.md section 8) carry the address
+   into MAIL FROM:<> or RCPT TO:<>?  No control character, no angle bracket, no
+   space outside double quotes (each '"' opens or closes, escaped or not), at
+   most 1000 bytes: the rule of imc-remote's rjob_addr_ok.  1 yes, 0 no */
+int addr_carried(const char *s, size_t len);
 
 #endif

@@ -138,6 +138,19 @@ ULONG_PARSER(p_timeoutremote, timeoutremote, ctl_scan_time)
 ULONG_PARSER(p_timeoutconnect, timeoutconnect, ctl_scan_time)
 ULONG_PARSER(p_greetdelay, greetdelay, ctl_scan_time)
 ULONG_PARSER(p_queuewarn, queuewarn, ctl_scan_time)
+ULONG_PARSER(p_timeoutsession, timeoutsession, ctl_scan_time)
+ULONG_PARSER(p_mindatarate, mindatarate, ctl_scan_ulong)
+ULONG_PARSER(p_mindatagrace, mindatagrace, ctl_scan_time)
+ULONG_PARSER(p_authfailures, authfailures, ctl_scan_ulong)
+
+/* an IPv6 prefix length that groups one client's addresses: 32..128 */
+static const char *p_ipv6prefix(struct config *c, char *line)
+{
+  const char *e = set_ulong(&c->ipv6prefix, line, ctl_scan_ulong);
+  if (e) return e;
+  if (c->ipv6prefix < 32 || c->ipv6prefix > 128) return "not a prefix length from 32 to 128";
+  return 0;
+}
 
 /* none, in, out or both */
 static const char *p_archive(struct config *c, char *line)
@@ -422,6 +435,11 @@ static const struct setting settings[] = {
   { "notify", "connector", 0, p_notify, b_notify },
   { "archive", "none", 0, p_archive, 0 },
   { "queuewarn", "6h", 0, p_queuewarn, 0 },
+  { "timeoutsession", "1h", 0, p_timeoutsession, 0 },
+  { "mindatarate", "500", 0, p_mindatarate, 0 },
+  { "mindatagrace", "30", 0, p_mindatagrace, 0 },
+  { "ipv6prefix", "64", 0, p_ipv6prefix, 0 },
+  { "authfailures", "5", 0, p_authfailures, 0 },
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

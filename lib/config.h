@@ -51,6 +51,12 @@ struct config {
   unsigned notify;            /* NOTIFY_* bits: what the postmaster is told */
   unsigned archive;           /* ARCHIVE_* bits: which messages get a copy in archive/ */
   unsigned long queuewarn;    /* a message waiting longer is a connector fault; 0: never */
+  /* limits of one inbound session (imc-tcpd, imc-smtpd); 0: no limit */
+  unsigned long timeoutsession;   /* seconds a whole session may last */
+  unsigned long mindatarate;      /* bytes per second during DATA, after mindatagrace */
+  unsigned long mindatagrace;     /* seconds of DATA exempt from mindatarate */
+  unsigned long ipv6prefix;       /* maxperip and authfailures count an IPv6 client by this prefix */
+  unsigned long authfailures;     /* AUTH failures from one client in 10 minutes before 454 */
 };
 
 /* control/archive: none, in (messages for local recipients), out (for remote ones), both */

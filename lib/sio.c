@@ -3,7 +3,9 @@
  *
  * Input: s->rfd, or the TLS engine when s->tls is set; output: s->wfd, or
  * the engine.  Every step that may block first polls the fd for at most
- * s->timeout seconds (0: no limit); the deadline survives EINTR.  Reads
+ * s->timeout seconds (0: no limit) and never past s->deadline (0: none);
+ * the deadline survives EINTR.  s->on_read, when set, hears of every
+ * read from the fd (imc-smtpd's DATA rate moves the deadline with it).  Reads
  * fill s->in; sio_getline copies lines out of it, bounded by the caller's
  * max, so input never grows memory beyond max + 1 bytes per line;
  * sio_peek lends it out as it is and sio_skip takes what was used.  Writes
@@ -34,6 +36,8 @@ void sio_init(struct sio *s, int rfd, int wfd, unsigned timeout)
   s->out.s = 0;
   s->out.len = s->out.a = 0;
   s->tls = 0;
+  s->deadline = 0;
+  s->on_read = 0;
 }
 
 void sio_free(struct sio *s)
@@ -45,22 +49,24 @@ void sio_free(struct sio *s)
   s->inpos = s->inlen = 0;
 }
 
-static long long now_ms(void)
+long long sio_now_ms(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* wait until fd is ready for events within secs (0: forever): 0, or -1 (ETIMEDOUT, EBADF...) */
-static int fd_wait(int fd, short events, unsigned secs)
+/* wait until fd is ready for events within secs (0: forever) and before the
+   stream's deadline (0: none): 0, or -1 (ETIMEDOUT, EBADF...) */
+static int fd_wait(const struct sio *s, int fd, short events, unsigned secs)
 {
-  long long deadline = now_ms() + (long long)secs * 1000;
+  long long deadline = sio_now_ms() + (long long)secs * 1000;
   struct pollfd p;
+  if (s->deadline && (!secs || s->deadline < deadline)) { deadline = s->deadline; secs = 1; }
   for (;;) {
-    long long left = secs ? deadline - now_ms() : -1;
+    long long left = secs ? deadline - sio_now_ms() : -1;
     int r;
-    if (secs && left < 0) left = 0;
+    if (secs && left <= 0) { errno = ETIMEDOUT; return -1; }
     if (left > INT_MAX) left = INT_MAX;
     p.fd = fd;
     p.events = events;
@@ -71,7 +77,7 @@ static int fd_wait(int fd, short events, unsigned secs)
       return 0;                 /* ready, or POLLHUP/POLLERR: the syscall tells */
     }
     if (r == 0) {
-      if (secs && now_ms() >= deadline) { errno = ETIMEDOUT; return -1; }
+      if (secs && sio_now_ms() >= deadline) { errno = ETIMEDOUT; return -1; }
       continue;                 /* INT_MAX ms passed on a very long timeout */
     }
     if (errno != EINTR) return -1;
@@ -82,8 +88,9 @@ ssize_t sio_fd_read(struct sio *s, char *buf, size_t len)
 {
   for (;;) {
     ssize_t r;
-    if (fd_wait(s->rfd, POLLIN, s->timeout) < 0) return -1;
+    if (fd_wait(s, s->rfd, POLLIN, s->timeout) < 0) return -1;
     r = read(s->rfd, buf, len);
+    if (r > 0 && s->on_read) s->on_read(s, (size_t)r);
     if (r >= 0) return r;
     if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) return -1;
   }
@@ -102,7 +109,7 @@ ssize_t sio_fd_write(struct sio *s, const char *buf, size_t len)
 {
   for (;;) {
     ssize_t w;
-    if (fd_wait(s->wfd, POLLOUT, s->timeout) < 0) return -1;
+    if (fd_wait(s, s->wfd, POLLOUT, s->timeout) < 0) return -1;
     w = write_some(s->wfd, buf, len);
     if (w > 0) return w;
     if (w < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) return -1;

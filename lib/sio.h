@@ -32,7 +32,11 @@ struct sio {
   size_t inpos, inlen;              /* unread bytes are in[inpos..inlen) */
   stralloc out;                     /* waiting for sio_flush */
   struct tls_session *tls;          /* 0: plain */
+  long long deadline;               /* sio_now_ms() no step waits past (ETIMEDOUT); 0: none */
+  void (*on_read)(struct sio *s, size_t n);   /* 0, or told of each n > 0 bytes read from rfd */
 };
+
+long long sio_now_ms(void);         /* CLOCK_MONOTONIC in milliseconds, the clock of deadline */
 
 void sio_init(struct sio *s, int rfd, int wfd, unsigned timeout);   /* timeout 0: no limit */
 /* one line ending in LF.  The LF, and a CR right before it, are removed.

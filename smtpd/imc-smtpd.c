@@ -7,9 +7,14 @@
  * domain in control/addressspace) or auth (must authenticate before MAIL);
  * without IMC_RULE a loopback client relays.  IMC_SUBMISSION=1 on the
  * submission port: authentication required.  IMC_HOME names the instance.
+ * From imc-tcpd (smtp_limits.c): IMC_REPORT_FD, the pipe on which AUTH
+ * failures and ETRNs are reported; IMC_AUTHFAIL, the client's AUTH
+ * failures in the current 10-minute window; IMC_ETRNWAIT, seconds until
+ * the client may ETRN again.
  *
  * Control files: me, sitedomains, directory (the cdb), postmaster,
- * databytes, maxrcpt, timeoutsmtpd, greetdelay, addressspace, filter,
+ * databytes, maxrcpt, timeoutsmtpd, timeoutsession, mindatarate,
+ * mindatagrace, authfailures, greetdelay, addressspace, filter,
  * senders.allow, senders.deny, auth, loglevel, tls/cert.pem and
  * tls/key.pem (without them STARTTLS is not offered).
  *
@@ -115,6 +120,7 @@ int main(int argc, char **argv)
   load_config(s);
   log_init(&s->cfg);
   s->sio.timeout = !s->cfg.timeoutsmtpd ? 300 : s->cfg.timeoutsmtpd > 86400 ? 86400 : (unsigned)s->cfg.timeoutsmtpd;
+  limits_init(s);
   s->dir_ok = directory_open(&s->dir) == 0;
   if (!s->dir_ok) warnsys("unable to open control/directory.cdb");
   load_tls(s);

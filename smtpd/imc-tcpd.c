@@ -18,9 +18,13 @@
  * control/rules (reject: `521 5.7.1 ME access denied`), and maxinbound /
  * maxperip (`421 4.7.0 ME too many connections`; 0 means no limit, and
  * maxinbound is at most TCPD_MAXCHILD); a refused client gets that one
- * line, written without waiting, and is closed.  Otherwise the program is
- * spawned on the socket with the UCSPI variables and IMC_RULE (see
- * tcpd_child.c).  The accept loop never blocks on a client.
+ * line, written without waiting, and is closed.  A client is counted by
+ * its address, an IPv6 one by its first control/ipv6prefix bits (64: a
+ * /64 is one client).  Otherwise the program is spawned on the socket with
+ * the UCSPI variables and IMC_RULE (see tcpd_child.c), and what the
+ * children reported of this client (IMC_AUTHFAIL, IMC_ETRNWAIT; the
+ * report pipe IMC_REPORT_FD: tcpd_recent.c, docs/INTERNALS.md section
+ * 11).  The accept loop never blocks on a client.
  *
  * Signals: HUP rereads control/ (rules, transfermode, limits, me), keeping
  * the old settings when the new ones have errors; TERM stops listening
@@ -61,10 +65,13 @@ struct settings {
   struct rules rules;
   int mode;
   unsigned long maxinbound, maxperip;
+  unsigned prefix;                 /* control/ipv6prefix */
 };
 
 static struct settings set;
 static struct tcpd_table table;
+static struct tcpd_recent recent;
+static int report[2] = { -1, -1 };  /* the children's report pipe: read end, write end */
 static struct tcpd_listener ls[TCPD_MAXLISTEN];
 static unsigned nls;
 static stralloc smtpd;
@@ -102,6 +109,7 @@ static int settings_load(struct settings *s)
   s->maxinbound = s->cfg.maxinbound;
   if (!s->maxinbound || s->maxinbound > TCPD_MAXCHILD) s->maxinbound = TCPD_MAXCHILD;
   s->maxperip = s->cfg.maxperip;
+  s->prefix = (unsigned)s->cfg.ipv6prefix;
   return 0;
 }
 
@@ -214,6 +222,40 @@ static void std_fds(void)
   close(fd);
 }
 
+/* the report pipe: children inherit the non-blocking write end (a full pipe
+   drops a report, never stalls a session), we read the other */
+static void report_init(void)
+{
+  if (pipe2(report, O_CLOEXEC | O_NONBLOCK) < 0) fatalsys(EX_TEMP, "unable to create the report pipe");
+  if (fcntl(report[1], F_SETFD, 0) < 0) fatalsys(EX_TEMP, "unable to create the report pipe");
+}
+
+static long long now_secs(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec + 1;
+}
+
+/* the children's report lines; a line cut by a full buffer is dropped */
+static void report_read(void)
+{
+  static char buf[1024];
+  static size_t len;
+  ssize_t r;
+  while ((r = read(report[0], buf + len, sizeof buf - len)) > 0) {
+    char *nl;
+    len += (size_t)r;
+    while ((nl = memchr(buf, '\n', len)) != 0) {
+      size_t n = (size_t)(nl - buf);
+      recent_report(&recent, buf, n, set.prefix, now_secs());
+      memmove(buf, nl + 1, len - n - 1);
+      len -= n + 1;
+    }
+    if (len == sizeof buf) len = 0;
+  }
+}
+
 static void start(void)
 {
   unsigned long seed = (unsigned long)time(0) ^ ((unsigned long)getpid() << 16);
@@ -228,6 +270,8 @@ static void start(void)
   if (access(smtpd.s, X_OK) < 0) warnsys("connections will fail: unable to run ", smtpd.s);
   if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) < 0) { /* the time and pid will do */ }
   table_init(&table, seed);
+  recent_init(&recent);
+  report_init();
   if (child_env_init(environ) < 0) fatal(EX_TEMP, "out of memory");
   signals_init();
 }
@@ -258,23 +302,26 @@ static void log_conn(int level, const char *what, const struct tcpd_conn *c, con
 }
 
 /* 1 when over a limit */
-static int over_limit(const struct tcpd_conn *c)
+static int over_limit(const unsigned char key[16])
 {
   if (table.nchild >= set.maxinbound) return 1;
-  return set.maxperip && table_count_ip(&table, c->rip) >= set.maxperip;
+  return set.maxperip && table_count_ip(&table, key) >= set.maxperip;
 }
 
-static void start_child(int fd, const struct tcpd_conn *c)
+static void start_child(int fd, struct tcpd_conn *c, const unsigned char key[16])
 {
   char pidnum[FMT_ULONG], extra[64];
   pid_t pid;
+  c->report_fd = report[1];
+  c->authfail = recent_authfail(&recent, key, now_secs());
+  c->etrnwait = recent_etrnwait(&recent, key, now_secs());
   if (child_spawn(&pid, smtpd.s, fd, c) < 0) {
     warnsys("unable to run ", smtpd.s);
     refuse(fd, "421 4.3.0 ", " temporary failure, try later");
     return;
   }
   close(fd);
-  table_add(&table, pid, c->rip);          /* room was checked by over_limit */
+  table_add(&table, pid, key);             /* room was checked by over_limit */
   pidnum[fmt_ulong(pidnum, (unsigned long)pid)] = 0;
   strcpy(extra, ": pid ");
   strcat(extra, pidnum);
@@ -286,6 +333,7 @@ static void start_child(int fd, const struct tcpd_conn *c)
 static void handle_conn(int fd, const struct sockaddr_storage *peer, socklen_t len, int sub)
 {
   struct tcpd_conn c;
+  unsigned char key[16];
   memset(&c, 0, sizeof c);
   c.submission = sub;
   if (tcpd_conn_addrs(&c, fd, peer, len) < 0) { warnsys("unable to get the connection's addresses"); close(fd); return; }
@@ -300,12 +348,13 @@ static void handle_conn(int fd, const struct sockaddr_storage *peer, socklen_t l
     refuse(fd, "521 5.7.1 ", " access denied");
     return;
   }
-  if (over_limit(&c)) {
+  tcpd_client_key(key, c.rip, set.prefix);
+  if (over_limit(key)) {
     log_conn(LEVEL_MINIMUM, "refused", &c, ": too many connections");
     refuse(fd, "421 4.7.0 ", " too many connections");
     return;
   }
-  start_child(fd, &c);
+  start_child(fd, &c, key);
 }
 
 static void accept_some(const struct tcpd_listener *l)
@@ -357,7 +406,7 @@ static int on_selfpipe(void)
 
 static void serve(void)
 {
-  struct pollfd fds[TCPD_MAXLISTEN + 1];
+  struct pollfd fds[TCPD_MAXLISTEN + 2];
   unsigned i;
   for (;;) {
     int paused = paused_until && time(0) < paused_until;
@@ -368,10 +417,12 @@ static void serve(void)
       fds[i + 1].events = POLLIN;
       fds[i + 1].revents = 0;
     }
-    if (poll(fds, nls + 1, paused ? 250 : -1) < 0) {
+    fds[nls + 1].fd = report[0]; fds[nls + 1].events = POLLIN; fds[nls + 1].revents = 0;
+    if (poll(fds, nls + 2, paused ? 250 : -1) < 0) {
       if (errno == EINTR) continue;
       fatalsys(EX_TEMP, "unable to poll");
     }
+    if (fds[nls + 1].revents) report_read();
     if (fds[0].revents && on_selfpipe()) return;
     for (i = 0; i < nls; i++) if (fds[i + 1].revents) accept_some(&ls[i]);
   }

@@ -8,7 +8,12 @@
  * Inputs: parsed commands.  Outputs: replies; the transaction's sender and
  * recipients in the session (at most smtpd_maxrcpt addresses: bounded).
  * Failure modes: directory errors give 451 4.3.0 (the client retries); a
- * trigger nobody reads gives 458.
+ * trigger nobody reads gives 458.  Addresses imc-remote's job line cannot
+ * carry (addr_carried: e.g. "a>b"@example.org) are refused, 553 5.1.7 at
+ * MAIL and 553 5.1.3 at RCPT, rather than accepted and never delivered.
+ * Past SMTPD_MAX_REFUSED_RCPT refused recipients the session ends (421
+ * 4.7.0: directory harvesting); ETRN is accepted once a minute per client
+ * (458 4.7.0 otherwise; smtp_limits.c).
  *
  * The ETRN request on queue/trigger is one write of "R@DOMAIN\n" (the
  * domain in lower case), opened O_WRONLY|O_NONBLOCK: imc-send retries every
@@ -17,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include "addr.h"
 #include "control.h"
 #include "log.h"
 #include "smtp_policy.h"
@@ -48,6 +54,12 @@ void smtpd_mail(struct session *s, const struct smtp_cmd *c)
   if (s->must_auth && !s->authed) { smtpd_bad(s, "530 5.7.0 authentication required"); return; }
   e = smtp_path_parse(c->arg, c->arglen, 1, &s->sender);
   if (e) { smtpd_tx_reset(s); smtpd_bad(s, e); return; }
+  if (s->sender.len && !addr_carried(s->sender.addr, s->sender.len)) {
+    log_event(LOG_SMTP, LEVEL_MEDIUM, s->remoteip, " mail=<", s->sender.addr, "> refused: cannot be carried");
+    smtpd_tx_reset(s);
+    smtpd_bad(s, "553 5.1.7 sender address not accepted: its quoted local part cannot be delivered from here");
+    return;
+  }
   if (mail_refused(s)) {
     log_event(LOG_SMTP, LEVEL_MEDIUM, s->remoteip, " mail=<", s->sender.addr, "> refused");
     smtpd_tx_reset(s);
@@ -86,8 +98,17 @@ void smtpd_rcpt(struct session *s, const struct smtp_cmd *c)
   if (!s->mail_seen) { smtpd_bad(s, "503 5.5.1 send MAIL first"); return; }
   e = smtp_path_parse(c->arg, c->arglen, 0, &p);
   if (e) { smtpd_bad(s, e); return; }
+  if (!addr_carried(p.addr, p.len)) {
+    smtpd_bad(s, "553 5.1.3 recipient address not accepted: its quoted local part cannot be delivered from here");
+    return;
+  }
   if (s->nrcpt >= smtpd_maxrcpt(s)) { smtpd_reply(s, "452 4.5.3 too many recipients"); return; }
   e = rcpt_check(s, &p);
+  if (e && e[0] == '5' && limits_rcpt_refused(s)) {
+    log_event(LOG_SMTP, LEVEL_MEDIUM, s->remoteip, " too many refused recipients");
+    smtpd_reply(s, "421 4.7.0 ", s->cfg.me.s, " too many refused recipients, closing connection");
+    smtpd_end(s, "too-many-refused-recipients");
+  }
   if (e) {
     log_event(LOG_SMTP, LEVEL_MEDIUM, s->remoteip, " mail=<", s->sender.addr, "> rcpt=<", p.addr, "> refused: ", e);
     smtpd_reply(s, e);
@@ -131,8 +152,9 @@ void smtpd_etrn(struct session *s, const struct smtp_cmd *c)
   e = smtp_etrn_parse(c->arg, c->arglen, dom);
   if (e) { if (e[0] == '5') smtpd_bad(s, e); else smtpd_reply(s, e); return; }
   e = policy_etrn(&s->cfg, dom);
+  if (!e && !limits_etrn_allowed(s)) e = "458 4.7.0 one ETRN a minute per client: try again later";
   if (e) smtpd_reply(s, e);
   else if (trigger_etrn(dom) < 0) smtpd_reply(s, "458 4.4.0 unable to queue messages for node ", dom);
-  else smtpd_reply(s, "250 2.0.0 queuing for node ", dom, " started");
+  else { limits_etrn_done(s); smtpd_reply(s, "250 2.0.0 queuing for node ", dom, " started"); }
   log_event(LOG_SMTP, LEVEL_MEDIUM, s->remoteip, " etrn=", dom, e ? " refused" : "");
 }

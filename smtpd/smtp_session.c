@@ -79,9 +79,22 @@ static void linger(struct session *s)
   }
 }
 
+/* a timeout's result in the log line names the limit that passed */
+static const char *end_result(const struct session *s, const char *result)
+{
+  const char *t;
+  if (str_diffn(result, "timeout", 7)) return result;
+  t = limits_timeout_text(s);
+  if (t[0] == 's') return "session-time-limit";
+  if (t[0] == 'd') return "data-rate-too-low";
+  return result;
+}
+
 void smtpd_end(struct session *s, const char *result)
 {
   char n1[FMT_ULONG], n2[FMT_ULONG];
+  result = end_result(s, result);
+  limits_end_grace(s);
   n1[fmt_ulong(n1, s->last_rcpts)] = 0;
   n2[fmt_ulong(n2, s->msgs)] = 0;
   log_event(LOG_SMTP, LEVEL_MINIMUM, s->remoteip, " helo=", s->helo[0] ? s->helo : "-",
@@ -118,7 +131,7 @@ int smtpd_getline(struct session *s, int *crlf)
   if (r == -2) return -2;
   if (r == 0) { s->dead = 1; smtpd_end(s, "disconnected"); }
   if (r < 0 && errno == ETIMEDOUT) {
-    smtpd_reply(s, "421 4.4.2 ", s->cfg.me.s, " timeout, closing connection");
+    smtpd_reply(s, "421 4.4.2 ", s->cfg.me.s, " ", limits_timeout_text(s), ", closing connection");
     smtpd_end(s, "timeout");
   }
   if (r < 0) { s->dead = 1; smtpd_end(s, "read-error"); }
@@ -225,7 +238,7 @@ static void dispatch(struct session *s, const struct smtp_cmd *c)
   case V_HELO: case V_EHLO: cmd_helo(s, c); return;
   case V_MAIL: smtpd_mail(s, c); return;
   case V_RCPT: smtpd_rcpt(s, c); return;
-  case V_DATA: smtpd_data(s, c); return;
+  case V_DATA: limits_data_begin(s); smtpd_data(s, c); limits_data_end(s); return;
   case V_STARTTLS: smtpd_starttls(s, c); return;
   case V_AUTH: smtpd_auth(s, c); return;
   case V_ETRN: smtpd_etrn(s, c); return;

@@ -9,8 +9,10 @@
  *
  * AUTH: offered when control/auth has users, and only under TLS or from
  * loopback (otherwise 538 5.7.11).  Each failure counts as a bad command,
- * so guessing is bounded per connection.  Secrets never reach the log:
- * the transcript shows responses as ****.
+ * so guessing is bounded per connection, waits longer than the one before
+ * and is reported to imc-tcpd; once control/authfailures failures came from
+ * the client within 10 minutes, AUTH gets 454 4.7.0 (smtp_limits.c).
+ * Secrets never reach the log: the transcript shows responses as ****.
  *
  * Failure modes: a failed handshake ends the session; crypt(3) failing
  * gives 454 4.7.0.
@@ -86,6 +88,7 @@ static void auth_finish(struct session *s, const char *user, size_t ulen, const 
     for (p = s->remoteip; *p && n < 64; p++) pre[n++] = *p;
     byte_copy(pre + n, 19, " auth failed user=");
     log_outb(LOG_SMTP, LEVEL_MEDIUM, pre, user, ulen);
+    limits_auth_failed(s);
     smtpd_bad(s, "535 5.7.8 authentication credentials invalid");
     return;
   }
@@ -126,6 +129,7 @@ static const char *auth_refusal(const struct session *s)
   if (s->mail_seen) return "503 5.5.1 AUTH is not allowed inside a mail transaction";
   if (!s->cfg.auth.len) return "502 5.5.1 AUTH is not available";
   if (!s->tls && !s->loopback) return "538 5.7.11 encryption required for authentication: use STARTTLS";
+  if (limits_auth_blocked(s)) return "454 4.7.0 too many authentication failures from your address, try again later";
   return 0;
 }
 

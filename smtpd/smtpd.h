@@ -6,7 +6,9 @@
  *
  * Modules: smtp_session.c (the command loop, replies, logging, the simple
  * commands), smtp_envelope.c (MAIL, RCPT, ETRN), smtp_tlsauth.c (STARTTLS,
- * AUTH), smtp_msg.c (DATA: the Received line and the imc-queue run).
+ * AUTH), smtp_msg.c (DATA: the Received line and the imc-queue run),
+ * smtp_limits.c (what keeps a session from holding its slot: the session
+ * deadline, the DATA rate, AUTH failures, refused recipients, ETRN).
  */
 #ifndef IMC_SMTPD_H
 #define IMC_SMTPD_H
@@ -19,6 +21,19 @@
 
 #define SMTPD_MAX_BAD 10            /* bad commands before 421 and close */
 #define SMTPD_RCPT_HARDMAX 10000    /* recipients per message when control/maxrcpt is 0 */
+#define SMTPD_MAX_REFUSED_RCPT 20   /* refused RCPTs answered in a session; the next is 421 */
+
+/* the session's limits (smtp_limits.c) */
+struct session_limits {
+  long long session_end;            /* sio_now_ms() when the session must end; 0: never */
+  long long data_start;             /* DATA: when it began (0: not in DATA) */
+  unsigned long long data_bytes;    /* DATA: bytes read since */
+  unsigned long rcpt_refused;       /* RCPTs refused by policy in this session */
+  unsigned auth_failed;             /* AUTH failures in this session */
+  unsigned long auth_failed_before; /* ... and from this client before it (IMC_AUTHFAIL) */
+  int report_fd;                    /* imc-tcpd's report pipe (IMC_REPORT_FD), or -1 */
+  long long etrn_after;             /* sio_now_ms() before which ETRN is refused; 0: allowed */
+};
 
 struct session {
   struct config cfg;
@@ -50,6 +65,7 @@ struct session {
   char last_mail[SMTP_ADDR_MAX + 1];
   stralloc line;                    /* the command line being handled */
   char tag[24];                     /* "[pid]" at the head of protocol log lines */
+  struct session_limits lim;
 };
 
 void smtpd_run(struct session *s) __attribute__((noreturn));
@@ -79,5 +95,19 @@ void smtpd_auth(struct session *s, const struct smtp_cmd *c);
 int smtpd_auth_offered(const struct session *s);    /* AUTH in the EHLO reply */
 void smtpd_data(struct session *s, const struct smtp_cmd *c);
 const char *smtpd_proto(const struct session *s);  /* SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA */
+
+/* smtp_limits.c */
+void limits_init(struct session *s);                 /* after the control files: the deadline, the environment */
+void limits_data_begin(struct session *s);           /* the DATA rate applies until limits_data_end */
+void limits_data_end(struct session *s);
+/* after ETIMEDOUT: which limit passed: "timeout" (the idle timeout),
+   "session time limit reached" or "data arriving too slowly" */
+const char *limits_timeout_text(const struct session *s);
+void limits_end_grace(struct session *s);            /* a few seconds more for the last reply */
+int limits_auth_blocked(const struct session *s);    /* 1: too many failures from this client */
+void limits_auth_failed(struct session *s);          /* report it, then wait 1, 2, 4 ... 16 s */
+int limits_rcpt_refused(struct session *s);          /* count one: 1 when past SMTPD_MAX_REFUSED_RCPT */
+int limits_etrn_allowed(const struct session *s);    /* 1: no ETRN from this client in the last minute */
+void limits_etrn_done(struct session *s);            /* an ETRN was accepted: report it */
 
 #endif

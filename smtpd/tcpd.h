@@ -5,6 +5,8 @@
  *                  client address (a fixed hash table) for maxperip
  *   tcpd_listen.c  IMC_LISTEN and the ports: binding the listening sockets
  *   tcpd_child.c   the environment of a child and spawning it on the socket
+ *   tcpd_recent.c  what the children report per client: AUTH failures in
+ *                  the last 10 minutes, the last accepted ETRN
  *
  * Everything is bounded: at most TCPD_MAXCHILD children (maxinbound is
  * clamped to it), at most TCPD_MAXLISTEN listening sockets.
@@ -33,6 +35,30 @@ void table_init(struct tcpd_table *t, unsigned long seed);
 unsigned table_count_ip(const struct tcpd_table *t, const unsigned char ip[16]);
 int table_add(struct tcpd_table *t, pid_t pid, const unsigned char ip[16]);  /* 0, -1 full */
 int table_remove(struct tcpd_table *t, pid_t pid);                          /* 1 removed, 0 unknown */
+/* the address a client is counted by: an IPv4 (or IPv4-mapped) address itself,
+   an IPv6 address cut to its first prefix bits (control/ipv6prefix: 64 puts a
+   whole /64 in one count) */
+void tcpd_client_key(unsigned char key[16], const unsigned char ip[16], unsigned prefix);
+
+/* ---- what the children report (tcpd_recent.c), per client key */
+#define TCPD_RECENT 1024            /* clients remembered; the oldest is forgotten first */
+#define TCPD_AUTH_WINDOW 600        /* seconds: AUTH failures count this long from the first */
+#define TCPD_ETRN_INTERVAL 60       /* seconds between accepted ETRNs of one client */
+
+struct tcpd_client {
+  unsigned char key[16];
+  long long auth_start;             /* the first failure of the window; 0: none */
+  unsigned auth_count;
+  long long etrn_at;                /* the last accepted ETRN; 0: none */
+};
+struct tcpd_recent { struct tcpd_client c[TCPD_RECENT]; unsigned n; };
+
+void recent_init(struct tcpd_recent *r);
+/* one report line without its LF: "authfail ADDRESS" or "etrn ADDRESS" (imc-smtpd's
+   TCPREMOTEIP): 1 recorded, 0 not understood (ignored).  now: seconds, monotonic */
+int recent_report(struct tcpd_recent *r, const char *line, size_t len, unsigned prefix, long long now);
+unsigned recent_authfail(const struct tcpd_recent *r, const unsigned char key[16], long long now);
+unsigned recent_etrnwait(const struct tcpd_recent *r, const unsigned char key[16], long long now);
 
 /* ---- the listeners */
 #define TCPD_MAXLISTEN 32
@@ -59,6 +85,9 @@ struct tcpd_conn {
   unsigned rport, lport;
   int verdict;                    /* RULE_ACCEPT, RULE_RELAY or RULE_AUTH (rules.h) */
   int submission;
+  int report_fd;                  /* the report pipe's write end (IMC_REPORT_FD), or 0 */
+  unsigned authfail;              /* the client's AUTH failures in the window (IMC_AUTHFAIL) */
+  unsigned etrnwait;              /* seconds until it may ETRN (IMC_ETRNWAIT) */
 };
 
 /* fills conn's addresses from the accepted socket's peer and local ends: 0, -1 */

@@ -15,6 +15,9 @@
  *     TCPLOCALPORT=25
  *     IMC_RULE=accept|relay|auth   the control/rules verdict
  *     IMC_SUBMISSION=1             only on the submission port
+ *     IMC_REPORT_FD=N              the report pipe's write end (inherited)
+ *     IMC_AUTHFAIL=N               the client's AUTH failures in the window, when any
+ *     IMC_ETRNWAIT=N               seconds until the client may ETRN, when any
  *
  * Any of these already in imc-tcpd's environment (and IMC_READY_FD) is
  * left out.  Spawning is posix_spawn (vfork-like: no copy of the parent).
@@ -32,14 +35,14 @@
 #include "rules.h"
 #include "tcpd.h"
 
-#define NVARS 7
+#define NVARS 10
 
 static char **base;           /* the inherited environment, filtered, with NVARS free slots */
 static size_t nbase;
 
 static const char *const ours[] = { "PROTO", "TCPREMOTEIP", "TCPREMOTEPORT", "TCPLOCALIP",
   "TCPLOCALPORT", "TCPREMOTEHOST", "TCPLOCALHOST", "TCPREMOTEINFO", "IMC_RULE",
-  "IMC_SUBMISSION", "IMC_READY_FD", 0 };
+  "IMC_SUBMISSION", "IMC_READY_FD", "IMC_REPORT_FD", "IMC_AUTHFAIL", "IMC_ETRNWAIT", 0 };
 
 static int is_ours(const char *var)
 {
@@ -93,6 +96,9 @@ size_t child_env_vars(char vars[][80], const struct tcpd_conn *c)
   var_ulong(vars[n++], "TCPLOCALPORT", c->lport);
   var(vars[n++], "IMC_RULE", rule_verdict_name(c->verdict));
   if (c->submission) var(vars[n++], "IMC_SUBMISSION", "1");
+  if (c->report_fd > 2) var_ulong(vars[n++], "IMC_REPORT_FD", (unsigned long)c->report_fd);
+  if (c->authfail) var_ulong(vars[n++], "IMC_AUTHFAIL", c->authfail);
+  if (c->etrnwait) var_ulong(vars[n++], "IMC_ETRNWAIT", c->etrnwait);
   return n;
 }
 

@@ -12,9 +12,11 @@
  * hash table with linear probing, twice as large as the most children, so
  * a free slot always exists; a count that drops to 0 is deleted by
  * backward shifting (no tombstones).  The hash is seeded at start, so
- * that clients cannot choose addresses that all collide.
+ * that clients cannot choose addresses that all collide.  The caller
+ * counts by tcpd_client_key, so an IPv6 client is its /64 (ipv6prefix).
  */
 #include <string.h>
+#include "rules.h"
 #include "tcpd.h"
 
 #define MASK (TCPD_HASHSIZE - 1)
@@ -89,4 +91,15 @@ int table_remove(struct tcpd_table *t, pid_t pid)
     return 1;
   }
   return 0;
+}
+
+void tcpd_client_key(unsigned char key[16], const unsigned char ip[16], unsigned prefix)
+{
+  unsigned i;
+  memcpy(key, ip, 16);
+  if (ip_is_v4(ip) || prefix >= 128) return;
+  for (i = 0; i < 16; i++) {
+    if (prefix >= 8 * (i + 1)) continue;
+    key[i] &= prefix > 8 * i ? (unsigned char)(0xff << (8 - (prefix - 8 * i))) : 0;
+  }
 }

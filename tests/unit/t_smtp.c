@@ -10,16 +10,21 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <errno.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "check.h"
 #include "config.h"
 #include "control.h"
 #include "directory.h"
 #include "log.h"
+#include "sio.h"
 #include "../../smtpd/smtp_auth.h"
 #include "../../smtpd/smtp_cmd.h"
 #include "../../smtpd/smtp_data.h"
 #include "../../smtpd/smtp_policy.h"
+#include "../../remote/rjob.h"
+#include "addr.h"
 
 static char home[] = "/tmp/t_smtp.XXXXXX";
 static char errs[4096];
@@ -440,6 +445,78 @@ static void test_config_errors(void)
   put("greetdelay", "");
 }
 
+/* ---- the session limits' settings (issue 11 item 3) */
+
+static void test_limit_settings(void)
+{
+  struct config c;
+  CHECK(config_load(&c, 0) == 0);
+  CHECK(c.timeoutsession == 3600 && c.mindatarate == 500 && c.mindatagrace == 30);
+  CHECK(c.ipv6prefix == 64 && c.authfailures == 5);
+  config_free(&c);
+  CHECK(config_check_text("timeoutsession", "2h\n", 3, 0) == 0);
+  CHECK(config_check_text("mindatarate", "0\n", 2, 0) == 0);
+  CHECK(config_check_text("mindatarate", "fast\n", 5, 0) == 1);
+  CHECK(config_check_text("ipv6prefix", "48\n", 3, 0) == 0);
+  CHECK(config_check_text("ipv6prefix", "16\n", 3, 0) == 1);
+  CHECK(config_check_text("ipv6prefix", "129\n", 4, 0) == 1);
+  CHECK(config_check_text("authfailures", "-1\n", 3, 0) == 1);
+}
+
+/* the sio's deadline bounds a whole line, whatever the per-step timeout */
+static size_t heard;
+static void hear(struct sio *io, size_t n) { (void)io; heard += n; }
+
+static void test_sio_deadline(void)
+{
+  static struct sio io;
+  stralloc line = {0};
+  int sv[2], crlf;
+  long long t0;
+  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+  sio_init(&io, sv[0], sv[0], 5);
+  CHECK(io.deadline == 0 && io.on_read == 0);
+  io.on_read = hear;
+  CHECK(write(sv[1], "abc", 3) == 3);                   /* a line that never ends */
+  t0 = sio_now_ms();
+  io.deadline = t0 + 300;
+  errno = 0;
+  CHECK(sio_getline(&io, &line, 100, &crlf) == -1 && errno == ETIMEDOUT);
+  CHECK(sio_now_ms() - t0 >= 250 && sio_now_ms() - t0 < 2000);
+  CHECK(heard == 3);
+  io.deadline = sio_now_ms() - 1;                        /* already past: no wait at all */
+  CHECK(sio_flush(&io) == 0);
+  CHECK(sio_put(&io, "x", 1) == 0 && sio_flush(&io) == -1 && errno == ETIMEDOUT);
+  sio_free(&io);
+  stralloc_free(&line);
+  close(sv[0]);
+  close(sv[1]);
+}
+
+/* ---- addresses imc-remote's job line can carry (issue 11 item 4) */
+
+static int carried(const char *arg)
+{
+  static struct smtp_path p;
+  const char *e = smtp_path_parse(arg, strlen(arg), 1, &p);
+  return !e && p.len && addr_carried(p.addr, p.len);
+}
+
+static void test_carried(void)
+{
+  static const char *const a[] = { "a@b", "\"a b\"@c", "a b@c", "a>@c", "\"a>b\"@c", "\"a\\\"b c\"@c",
+    "\"a<\"@c", "\"\"@c", "x\ty@c", "\"a\\\\b\"@c", 0 };
+  int i;
+  for (i = 0; a[i]; i++) CHECK(addr_carried(a[i], strlen(a[i])) == rjob_addr_ok(a[i], strlen(a[i])));
+  CHECK(carried("FROM:<alice@example.org>"));
+  CHECK(carried("FROM:<\"a b\"@example.org>"));
+  CHECK(carried("FROM:<\"a.b\"@example.org>"));        /* unquoted: a.b@example.org */
+  CHECK(!carried("FROM:<\"a>b\"@example.org>"));
+  CHECK(!carried("FROM:<\"a<b\"@example.org>"));
+  CHECK(!carried("FROM:<\"a\\\"b c\"@example.org>"));  /* the escaped quote ends the quoting for rjob */
+  CHECK(!addr_carried("", 0));
+}
+
 /* ---- policies */
 
 static const char *rcpt(const struct config *c, struct directory *d, int relay, const char *arg,
@@ -578,6 +655,9 @@ int main(void)
   test_auth_check();
   test_config_files();
   test_config_errors();
+  test_limit_settings();
+  test_carried();
+  test_sio_deadline();
   CHECK(directory_compile(0) == 0);
   CHECK(config_load(&c, 0) == 0);
   CHECK(directory_open(&d) == 0);

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -86,6 +87,99 @@ static void test_table(void)
   test_table_random(99, 3);            /* few addresses, long runs of the same */
 }
 
+/* an IPv6 client is counted by its /64 (control/ipv6prefix), IPv4 by its address */
+static void test_client_key(void)
+{
+  unsigned char a[16], b[16], ka[16], kb[16];
+  char buf[IP_FMT];
+  ip_scan("2001:db8:1:2:aaaa::1", a);
+  ip_scan("2001:db8:1:2:bbbb::2", b);
+  tcpd_client_key(ka, a, 64);
+  tcpd_client_key(kb, b, 64);
+  CHECK(!memcmp(ka, kb, 16));
+  ip_format(buf, ka);
+  CHECK_STR(buf, "2001:db8:1:2::");
+  tcpd_client_key(ka, a, 128);
+  tcpd_client_key(kb, b, 128);
+  CHECK(memcmp(ka, kb, 16) && !memcmp(ka, a, 16));
+  tcpd_client_key(ka, a, 60);
+  ip_format(buf, ka);
+  CHECK_STR(buf, "2001:db8:1::");
+  ip_scan("2001:db8:1:f::1", b);
+  tcpd_client_key(kb, b, 60);
+  CHECK(!memcmp(ka, kb, 16));                 /* 1:2 and 1:f share their first 60 bits */
+  ip_scan("2001:db8:1:12::1", b);
+  tcpd_client_key(kb, b, 60);
+  CHECK(memcmp(ka, kb, 16));
+  ip_scan("192.0.2.7", a);
+  ip_scan("192.0.2.8", b);
+  tcpd_client_key(ka, a, 64);
+  tcpd_client_key(kb, b, 64);
+  CHECK(!memcmp(ka, a, 16) && memcmp(ka, kb, 16));
+  /* maxperip 1: a second address of the /64 finds the first one's count */
+  table_init(&t, 3);
+  ip_scan("2001:db8:1:2::10", a);
+  ip_scan("2001:db8:1:2::20", b);
+  tcpd_client_key(ka, a, 64);
+  CHECK(table_add(&t, 40, ka) == 0);
+  tcpd_client_key(kb, b, 64);
+  CHECK(table_count_ip(&t, kb) == 1);
+  ip_scan("2001:db8:1:3::20", b);
+  tcpd_client_key(kb, b, 64);
+  CHECK(table_count_ip(&t, kb) == 0);
+  CHECK(table_remove(&t, 40) == 1);
+}
+
+static struct tcpd_recent rec;
+
+/* AUTH failures per client within TCPD_AUTH_WINDOW; ETRN once a minute */
+static void test_recent(void)
+{
+  unsigned char ip[16], key[16], k2[16];
+  unsigned i;
+  recent_init(&rec);
+  CHECK(recent_report(&rec, "authfail 192.0.2.1", 18, 64, 1000) == 1);
+  CHECK(recent_report(&rec, "authfail 192.0.2.1", 18, 64, 1100) == 1);
+  CHECK(recent_report(&rec, "authfail nonsense", 17, 64, 1100) == 0);
+  CHECK(recent_report(&rec, "hello 192.0.2.1", 15, 64, 1100) == 0);
+  CHECK(recent_report(&rec, "authfail", 8, 64, 1100) == 0);
+  ip_scan("192.0.2.1", ip);
+  tcpd_client_key(key, ip, 64);
+  CHECK(recent_authfail(&rec, key, 1100) == 2);
+  CHECK(recent_authfail(&rec, key, 1599) == 2);
+  CHECK(recent_authfail(&rec, key, 1600) == 0);               /* 10 minutes after the first */
+  CHECK(recent_report(&rec, "authfail 192.0.2.1", 18, 64, 1700) == 1);
+  CHECK(recent_authfail(&rec, key, 1700) == 1);               /* a new window */
+  ip_scan("192.0.2.2", ip);
+  tcpd_client_key(k2, ip, 64);
+  CHECK(recent_authfail(&rec, k2, 1700) == 0);
+  /* IPv6 by its /64 */
+  CHECK(recent_report(&rec, "authfail 2001:db8::1", 20, 64, 2000) == 1);
+  CHECK(recent_report(&rec, "authfail 2001:db8::2", 20, 64, 2000) == 1);
+  ip_scan("2001:db8::99", ip);
+  tcpd_client_key(key, ip, 64);
+  CHECK(recent_authfail(&rec, key, 2001) == 2);
+  /* ETRN */
+  CHECK(recent_report(&rec, "etrn 192.0.2.9", 14, 64, 3000) == 1);
+  ip_scan("192.0.2.9", ip);
+  tcpd_client_key(key, ip, 64);
+  CHECK(recent_etrnwait(&rec, key, 3000) == 60 && recent_etrnwait(&rec, key, 3045) == 15);
+  CHECK(recent_etrnwait(&rec, key, 3060) == 0);
+  /* bounded: a full table forgets expired entries, then the oldest */
+  for (i = 0; i < TCPD_RECENT + 10; i++) {
+    char line[64];
+    int n = snprintf(line, sizeof line, "authfail 10.%u.%u.1", i >> 8, i & 255);
+    CHECK(recent_report(&rec, line, (size_t)n, 64, 5000 + i) == 1);
+  }
+  CHECK(rec.n == TCPD_RECENT);
+  ip_scan("10.0.0.1", ip);
+  tcpd_client_key(key, ip, 64);
+  CHECK(recent_authfail(&rec, key, 5000 + TCPD_RECENT + 10) == 0);   /* the oldest went */
+  ip_scan("10.4.9.1", ip);                                             /* the last one stays */
+  tcpd_client_key(key, ip, 64);
+  CHECK(recent_authfail(&rec, key, 5000 + TCPD_RECENT + 10) == 1);
+}
+
 static void test_scan(void)
 {
   unsigned port = 0;
@@ -118,7 +212,7 @@ static int has(char vars[][80], size_t n, const char *v)
 static void test_env(void)
 {
   struct tcpd_conn c;
-  char vars[8][80];
+  char vars[10][80];
   size_t n;
   memset(&c, 0, sizeof c);
   ip_scan("::ffff:192.0.2.9", c.rip);
@@ -135,6 +229,11 @@ static void test_env(void)
   c.verdict = RULE_AUTH;
   n = child_env_vars(vars, &c);
   CHECK(n == 7 && has(vars, n, "IMC_SUBMISSION=1") && has(vars, n, "IMC_RULE=auth"));
+  c.report_fd = 5;
+  c.authfail = 3;
+  c.etrnwait = 42;
+  n = child_env_vars(vars, &c);
+  CHECK(n == 10 && has(vars, n, "IMC_REPORT_FD=5") && has(vars, n, "IMC_AUTHFAIL=3") && has(vars, n, "IMC_ETRNWAIT=42"));
 }
 
 static void test_listen(void)
@@ -182,6 +281,8 @@ static void test_listen(void)
 int main(void)
 {
   test_table();
+  test_client_key();
+  test_recent();
   test_scan();
   test_env();
   test_listen();
