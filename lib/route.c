@@ -111,7 +111,11 @@ static const char *parse_option(char *w, struct route *rt, int *seen_tls)
     rt->passfile = colon + 1;
     return 0;
   }
-  return "unknown option (tls=, auth=)";
+  if (!strcmp(w, "insecureauth")) {
+    if (rt->insecureauth++) return "insecureauth given twice";
+    return 0;
+  }
+  return "unknown option (tls=, auth=, insecureauth)";
 }
 
 static const char *parse_pattern(char *w)
@@ -140,6 +144,8 @@ static const char *parse_route(struct route *rt, int smarthost)
   if ((e = parse_hosts(w, rt)) != 0) return e;
   while ((w = ctl_word(&p)) != 0)
     if ((e = parse_option(w, rt, &seen_tls)) != 0) return e;
+  if (rt->insecureauth && !rt->user) return "insecureauth without auth=";
+  if (rt->user && !seen_tls) rt->tls = ROUTE_TLS_VERIFY;   /* a password goes only to a verified host */
   return 0;
 }
 
@@ -269,6 +275,34 @@ int routes_check(config_errfn err)
   int rc = route_load(&r, err);
   if (rc >= 0) route_free(&r);
   return rc;
+}
+
+/* ---- warnings for imc-ctl check */
+
+/* what is unsafe or useless about a route's AUTH settings, or 0 */
+static const char *auth_warning(const struct route *rt)
+{
+  if (!rt->user) return 0;
+  if (rt->insecureauth)
+    return rt->tls == ROUTE_TLS_VERIFY ? 0
+         : "insecureauth: the AUTH password may be sent to a host whose certificate is not verified, or without TLS";
+  if (rt->tls != ROUTE_TLS_VERIFY)
+    return "auth= without tls=verify: AUTH is never sent without a verified certificate (use tls=verify, or add insecureauth)";
+  return 0;
+}
+
+int routes_warn(config_errfn warnfn)
+{
+  struct routes r;
+  const char *w;
+  size_t i;
+  int n = 0;
+  if (route_load(&r, 0) < 0) return -1;
+  for (i = 0; i < r.n; i++)
+    if ((w = auth_warning(r.r[i])) != 0) { warnfn("routes", r.r[i]->line, w); n++; }
+  if (r.smarthost && (w = auth_warning(r.smarthost)) != 0) { warnfn("smarthost", 0, w); n++; }
+  route_free(&r);
+  return n;
 }
 
 /* ---- lookups */

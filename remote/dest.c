@@ -89,6 +89,7 @@ static int dest_route(struct dest *d, const struct route *rt, stralloc *why)
   d->tls = rt->tls;
   d->user = rt->user;
   d->passfile = rt->passfile;
+  d->insecureauth = rt->insecureauth;
   for (i = 0; i < rt->nhosts; i++) {
     const struct route_host *h = &rt->host[i];
     if (h->literal && route_literal_ip(h->name, strlen(h->name), ip)) add_target(d, h->name, strlen(h->name), ip, h->port, 1);

@@ -47,6 +47,7 @@ struct target {
 struct dest {
   int tls;                         /* ROUTE_TLS_* */
   const char *user, *passfile;     /* AUTH credentials, or 0 */
+  int insecureauth;                /* AUTH also without a verified certificate */
   struct target t[DEST_MAX];
   size_t n;
 };
@@ -72,13 +73,14 @@ struct session {
   char desc[HOSTDESC_MAX];         /* "host [address]" */
   struct ehlo ehlo;
   int tls;                         /* TLS is up */
+  int verified;                    /* ... with the certificate verified (tls=verify) */
   int closing;                     /* in sess_close: keep why as it is */
   int connerr;                     /* errno of the last failed connect */
   const char *logas;               /* the transcript shows this instead of the command */
   unsigned long msgs;              /* transactions started on this connection */
   unsigned long deadline;          /* for this message (monotonic seconds), 0: none */
   struct smtp_reply reply;
-  stralloc line, why, tmp;
+  stralloc line, why, tmp, tmp2;
 };
 
 /* connect to t and get ready for MAIL; notls: never STARTTLS (a retry after a failed

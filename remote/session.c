@@ -211,6 +211,7 @@ int sess_open(struct session *s, const struct target *t, int notls)
   s->t = t;
   set_desc(s, t);
   s->tls = 0;
+  s->verified = 0;
   s->msgs = 0;
   s->deadline = 0;
   s->fd = tcp_connect(t->ip, t->port, (unsigned)s->cfg->timeoutconnect);
@@ -238,6 +239,7 @@ void sess_abort(struct session *s)
   close(s->fd);
   s->fd = -1;
   s->tls = 0;
+  s->verified = 0;
 }
 
 void sess_close(struct session *s)

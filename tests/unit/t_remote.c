@@ -194,11 +194,36 @@ static void test_route_find(void)
   CHECK(rt && !strcmp(rt->host[1].name, "gw3.example.net") && rt->host[1].port == 25);
   rt = route_find(&r, "x.sub.example.com");
   CHECK(rt && rt->host[0].literal && rt->host[0].port == 26 && !strcmp(rt->host[0].name, "[192.0.2.1]"));
-  CHECK(rt && rt->user && !strcmp(rt->user, "me") && !strcmp(rt->passfile, "secret") && rt->tls == ROUTE_TLS_MAY);
+  /* auth= without tls=: verify, so that the password goes only to a verified host */
+  CHECK(rt && rt->user && !strcmp(rt->user, "me") && !strcmp(rt->passfile, "secret") && rt->tls == ROUTE_TLS_VERIFY);
+  CHECK(rt && !rt->insecureauth);
   rt = route_find(&r, "[192.0.2.7]");
   CHECK(rt && rt->host[0].port == 2525 && rt->tls == ROUTE_TLS_REQUIRE);
   CHECK_STR(key_of(&r, "a.example.com"), "route:3");
   CHECK_STR(key_of(&r, "Other.ORG"), "route:5");
+  route_free(&r);
+}
+
+/* auth= makes tls=verify the default; insecureauth only when written */
+static void test_route_insecureauth(void)
+{
+  static const char text[] =
+    "a.test gw.test auth=u:p\n"
+    "b.test gw.test tls=may auth=u:p insecureauth\n"
+    "c.test gw.test tls=none\n"
+    "d.test gw.test auth=u:p tls=require\n";
+  struct routes r;
+  const struct route *rt;
+  memset(&r, 0, sizeof r);
+  CHECK(route_parse_text(&r, 0, text, sizeof text - 1, 0) == 0);
+  rt = route_find(&r, "a.test");
+  CHECK(rt && rt->tls == ROUTE_TLS_VERIFY && !rt->insecureauth);
+  rt = route_find(&r, "b.test");
+  CHECK(rt && rt->tls == ROUTE_TLS_MAY && rt->insecureauth);
+  rt = route_find(&r, "c.test");
+  CHECK(rt && rt->tls == ROUTE_TLS_NONE && !rt->user);
+  rt = route_find(&r, "d.test");
+  CHECK(rt && rt->tls == ROUTE_TLS_REQUIRE && !rt->insecureauth);   /* given: kept, AUTH never sent */
   route_free(&r);
 }
 
@@ -216,7 +241,7 @@ static void test_route_smarthost(void)
   CHECK(route_parse_text(&r, 1, smart, sizeof smart - 1, 0) == 0);
   rt = route_find(&r, "other.net");
   CHECK(rt && rt->line == 0 && rt->pattern == 0 && rt->host[0].port == 587 && rt->tls == ROUTE_TLS_REQUIRE);
-  CHECK(rt && !strcmp(rt->user, "user") && !strcmp(rt->passfile, "pw.txt"));
+  CHECK(rt && !strcmp(rt->user, "user") && !strcmp(rt->passfile, "pw.txt") && !rt->insecureauth);
   CHECK(line_of(&r, "example.com") == 1);           /* a route beats the smart host */
   CHECK(line_of(&r, "a.example.org") == 2);
   CHECK(line_of(&r, "[192.0.2.1]") == 1000);
@@ -244,7 +269,8 @@ static void test_route_errors(void)
     "j.example.com bad_host!\n"                /* 14 */
     "k.example.com h1,h2,h3,h4,h5,h6,h7,h8,h9,h10,h11,h12,h13,h14,h15,h16,h17\n"  /* 15 */
     "l.example.com gw tls=none tls=may\n"      /* 16 */
-    "\n# comment\n"
+    "n.example.com gw insecureauth\n"          /* 17 */
+    "o.example.com gw auth=u:p insecureauth insecureauth\n"   /* 18 */
     "m.example.com gw.example.net:2525 tls=verify auth=u:p  # fine\n";   /* 19 */
   static const char expect[] =
     "routes:1: bad port\n"
@@ -252,7 +278,7 @@ static void test_route_errors(void)
     "routes:3: bad port\n"
     "routes:4: bad tls= value (none, may, require, verify)\n"
     "routes:5: auth= needs USER:PASSFILE\n"
-    "routes:6: unknown option (tls=, auth=)\n"
+    "routes:6: unknown option (tls=, auth=, insecureauth)\n"
     "routes:7: bad pattern\n"
     "routes:9: pattern listed twice\n"
     "routes:10: expected PATTERN HOST[:PORT]\n"
@@ -261,13 +287,15 @@ static void test_route_errors(void)
     "routes:13: bad address literal\n"
     "routes:14: bad host name\n"
     "routes:15: too many hosts (at most 16)\n"
-    "routes:16: tls= given twice\n";
+    "routes:16: tls= given twice\n"
+    "routes:17: insecureauth without auth=\n"
+    "routes:18: insecureauth given twice\n";
   static const char smart[] = "smart.example.net\nother.example.net\n";
   static const char smartbad[] = "smart.example.net:99999\n";
   struct routes r;
   memset(&r, 0, sizeof r);
   errbuf[0] = 0;
-  CHECK(route_parse_text(&r, 0, text, sizeof text - 1, collect) == 15);
+  CHECK(route_parse_text(&r, 0, text, sizeof text - 1, collect) == 17);
   CHECK_STR(errbuf, expect);
   CHECK(r.n == 2 && line_of(&r, "m.example.com") == 19 && line_of(&r, "example.com") == 8);
   errbuf[0] = 0;
@@ -484,6 +512,7 @@ int main(void)
   test_ehlo();
   test_route_find();
   test_route_smarthost();
+  test_route_insecureauth();
   test_route_errors();
   test_literal();
   test_mx();
