@@ -29,6 +29,10 @@
  * at maximum also the addresses found; the SMTP transcript at protocol
  * maximum.
  *
+ * Installed setuid imcr, it takes IMC_HOME, IMC_BIN, IMC_TLS_CAFILE and
+ * DNSCACHEIP only from root or imc-send's user, and from the latter only
+ * paths of root's (callenv.c); anyone else setting them is refused (100).
+ *
  * Failure modes: a malformed job line gets Z for each recipient it names
  * (one when it names none); jobs beyond REMOTE_MAXJOBS and recipients
  * beyond REMOTE_MAXRCPT get Z without being tried; unreadable or malformed
@@ -334,6 +338,7 @@ int main(int argc, char **argv)
 {
   stralloc in = {0};
   diag_prog = "imc-remote";
+  callenv_check();                    /* while the real uid is still the caller's */
   if (ids_settle() < 0) fatalsys(EX_TEMP, "unable to set the real user and group ids");   /* setuid imcr */
   check_fds();
   signal(SIGPIPE, SIG_IGN);

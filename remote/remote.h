@@ -12,6 +12,7 @@
  *   transfer.c  one message over a session: MAIL, RCPT, DATA, with
  *               PIPELINING, SIZE and 8BITMIME; a result per recipient
  *   report.c    the reports on fd 1, in input order, each line one write(2)
+ *   callenv.c   what the setuid imc-remote takes from its caller's environment
  *
  * The parts without I/O have their own headers, for the unit tests and
  * fuzz targets: rjob.h (job lines), smtp_reply.h (replies, EHLO), mx.h
@@ -122,6 +123,13 @@ struct rmsg {
 int xfer_message(struct session *s, struct rmsg *m, int *started);
 const char *rmsg_scan(struct rmsg *m);           /* size and 8-bit: 0, or why the message is unreadable */
 void rmsg_release(struct rmsg *m);               /* its downgraded copy, once every recipient has a report */
+
+/* ---- callenv.c */
+#define IMC_SEND_USER "imcs"       /* imc-send's user in system mode (bin/imc-setup) */
+/* before ids_settle: refuse or pin the variables that steer imc-remote (fatal) */
+void callenv_check(void);
+/* the uid of user in the text of /etc/passwd: 1 found, 0 not */
+int passwd_uid(const char *text, size_t len, const char *user, unsigned long *uid);
 
 /* ---- report.c */
 int rep_init(size_t n);                          /* n slots: 0, -1 ENOMEM */

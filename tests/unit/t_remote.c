@@ -12,6 +12,7 @@
 #include "../../remote/rjob.h"
 #include "../../remote/data_out.h"
 #include "../../remote/smtp_reply.h"
+#include "../../remote/remote.h"
 
 /* ---- replies */
 
@@ -225,6 +226,26 @@ static void test_route_insecureauth(void)
   rt = route_find(&r, "d.test");
   CHECK(rt && rt->tls == ROUTE_TLS_REQUIRE && !rt->insecureauth);   /* given: kept, AUTH never sent */
   route_free(&r);
+}
+
+/* imc-send's uid from /etc/passwd text (callenv.c) */
+static void test_passwd_uid(void)
+{
+  static const char pw[] =
+    "root:x:0:0:root:/root:/bin/bash\n"
+    "imcsx:x:998:998::/nonexistent:/usr/sbin/nologin\n"
+    "ximcs:x:997:997::/nonexistent:/usr/sbin/nologin\n"
+    "imcs:x:996:995::/nonexistent:/usr/sbin/nologin\n"
+    "imcr:x:::\n"
+    "imcq:x:12a:1::/:/bin/sh";
+  unsigned long u = 7;
+  CHECK(passwd_uid(pw, sizeof pw - 1, "imcs", &u) == 1 && u == 996);
+  CHECK(passwd_uid(pw, sizeof pw - 1, "root", &u) == 1 && u == 0);
+  CHECK(passwd_uid(pw, sizeof pw - 1, "imcr", &u) == 0);      /* no uid */
+  CHECK(passwd_uid(pw, sizeof pw - 1, "imcq", &u) == 0);      /* not a number */
+  CHECK(passwd_uid(pw, sizeof pw - 1, "imc", &u) == 0);
+  CHECK(passwd_uid("", 0, "imcs", &u) == 0);
+  CHECK(passwd_uid("imcs:x:5:5::/:/bin/sh", 21, "imcs", &u) == 1 && u == 5);   /* no final newline */
 }
 
 static void test_route_smarthost(void)
@@ -513,6 +534,7 @@ int main(void)
   test_route_find();
   test_route_smarthost();
   test_route_insecureauth();
+  test_passwd_uid();
   test_route_errors();
   test_literal();
   test_mx();
