@@ -248,6 +248,55 @@ static void test_passwd_uid(void)
   CHECK(passwd_uid("imcs:x:5:5::/:/bin/sh", 21, "imcs", &u) == 1 && u == 5);   /* no final newline */
 }
 
+/* our own addresses (ownaddr.c) and the truncation of a destination */
+static void set_target(struct target *t, const char *ip, unsigned port, unsigned pref)
+{
+  memset(t, 0, sizeof *t);
+  CHECK(own_scan_ip(ip, strlen(ip), t->ip));
+  t->port = port;
+  t->pref = pref;
+}
+
+static void test_own(void)
+{
+  static struct own o;
+  static struct dest d;
+  char ip[16];
+  memset(&o, 0, sizeof o);
+  own_add_listen(&o, "127.0.0.1", 9, 2525);
+  own_add_listen(&o, "::1", 3, 2525);
+  own_add_listen(&o, "not-an-ip", 9, 25);
+  CHECK(o.n == 2);
+  CHECK(own_scan_ip("127.0.0.1", 9, ip) && own_match(&o, ip, 2525));
+  CHECK(!own_match(&o, ip, 25));                     /* another port: another instance */
+  CHECK(own_scan_ip("127.0.0.2", 9, ip) && !own_match(&o, ip, 2525));
+  CHECK(own_scan_ip("::1", 3, ip) && own_match(&o, ip, 2525));
+  own_add_listen(&o, "0.0.0.0", 7, 25);              /* wildcard: loopback and the interfaces */
+  memcpy(o.ifs[0], "\0\0\0\0\0\0\0\0\0\0\377\377\300\0\2\7", 16);   /* 192.0.2.7 */
+  o.nifs = 1;
+  CHECK(own_scan_ip("127.9.9.9", 9, ip) && own_match(&o, ip, 25));
+  CHECK(own_scan_ip("192.0.2.7", 9, ip) && own_match(&o, ip, 25) && !own_match(&o, ip, 26));
+  CHECK(own_scan_ip("192.0.2.8", 9, ip) && !own_match(&o, ip, 25));
+  CHECK(own_scan_ip("::1", 3, ip) && !own_match(&o, ip, 25));       /* 0.0.0.0 is IPv4 only */
+  CHECK(own_scan_ip("198.51.100.1", 12, ip));
+  own_add(&o, ip, OWN_EXACT, 0);                     /* control/localips: every port */
+  CHECK(own_match(&o, ip, 1) && own_match(&o, ip, 65535));
+  /* MX 10 other, 20 us, 20 other, 30 other: only the first is left */
+  memset(&d, 0, sizeof d);
+  set_target(&d.t[0], "192.0.2.9", 25, 10);
+  set_target(&d.t[1], "192.0.2.7", 25, 20);
+  set_target(&d.t[2], "192.0.2.10", 25, 20);
+  set_target(&d.t[3], "192.0.2.11", 25, 30);
+  d.n = 4;
+  CHECK(own_truncate(&d, &o) == 0 && d.n == 1 && d.t[0].pref == 10);
+  CHECK(own_truncate(&d, &o) == 0 && d.n == 1);      /* nothing of ours: unchanged */
+  /* we are the best MX: nothing left, a loop */
+  set_target(&d.t[0], "127.0.0.5", 25, 5);
+  set_target(&d.t[1], "192.0.2.9", 25, 10);
+  d.n = 2;
+  CHECK(own_truncate(&d, &o) == 1 && d.n == 0);
+}
+
 static void test_route_smarthost(void)
 {
   static const char text[] = "example.com gw1.example.net\n.example.org gw2.example.net\n";
@@ -535,6 +584,7 @@ int main(void)
   test_route_smarthost();
   test_route_insecureauth();
   test_passwd_uid();
+  test_own();
   test_route_errors();
   test_literal();
   test_mx();
