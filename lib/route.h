@@ -92,4 +92,17 @@ const char *route_tls_name(int tls);
    (IPv4 as v4-mapped IPv6), 0 if it is not one */
 int route_literal_ip(const char *s, size_t len, char ip[16]);
 
+/* "192.0.2.1" or "2001:db8::1" (len bytes): 1 and the address in ip (IPv4
+   v4-mapped), 0 if it is not one */
+int route_scan_ip(const char *s, size_t len, char ip[16]);
+
+/* control/localips: the addresses this host is also reached at (a NAT's
+   public address, a proxy), one IPv4 or IPv6 address a line, for imc-remote's
+   loop detection.  Up to max into ips (*n of them); returns 0, the number of
+   bad lines (each reported through err as ("localips", LINE, MESSAGE)), or
+   -1 unreadable (errno) */
+#define LOCALIPS_MAX 32
+int localips_load(char ips[][16], size_t max, size_t *n, config_errfn err);
+int localips_check(config_errfn err);              /* for imc-ctl check */
+
 #endif

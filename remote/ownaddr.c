@@ -13,7 +13,8 @@
  *     is ours at its port only, so that two instances on 127.0.0.1 with
  *     different ports are not each other;
  *   - control/localips: more addresses this host is reached at (a NAT's
- *     public address, a proxy), one a line, ours at every port.
+ *     public address, a proxy), one a line (route.h), ours at every port;
+ *     a bad line is skipped here and shown by imc-ctl check.
  * Nothing else is: another 127.x address or another port is another host,
  * as it is in the tests.
  *
@@ -37,20 +38,7 @@ static const char v4mapped[12] = { 0,0,0,0,0,0,0,0,0,0,(char)0xff,(char)0xff };
 
 static int is_v4(const char ip[16]) { return !memcmp(ip, v4mapped, 12); }
 
-/* "192.0.2.1" or "2001:db8::1" (len bytes) into ip (IPv4 v4-mapped): 1, or 0 */
-int own_scan_ip(const char *s, size_t len, char ip[16])
-{
-  char buf[IP6_FMT + 1], ip4[4];
-  if (!len || len >= sizeof buf) return 0;
-  memcpy(buf, s, len);
-  buf[len] = 0;
-  if (scan_ip4(buf, ip4) == len) {
-    memcpy(ip, v4mapped, 12);
-    memcpy(ip + 12, ip4, 4);
-    return 1;
-  }
-  return strchr(buf, ':') && scan_ip6(buf, ip) == len;
-}
+int own_scan_ip(const char *s, size_t len, char ip[16]) { return route_scan_ip(s, len, ip); }
 
 void own_add(struct own *o, const char ip[16], int kind, unsigned port)
 {
@@ -186,17 +174,13 @@ static int load_listener(struct own *o)
   return err ? -1 : 0;
 }
 
-/* control/localips: one address a line, ours at every port */
+/* control/localips (route.h): ours at every port */
 static int load_localips(struct own *o)
 {
-  ctl_file f = {0};
-  char *line, ip[16];
-  size_t len;
-  int r = ctl_open(&f, "localips");
-  if (r > 0)
-    while (ctl_next(&f, &line, &len))
-      if (own_scan_ip(line, len, ip)) own_add(o, ip, OWN_EXACT, 0);
-  ctl_close(&f);
+  char ips[LOCALIPS_MAX][16];
+  size_t n, i;
+  int r = localips_load(ips, LOCALIPS_MAX, &n, 0);
+  for (i = 0; i < n; i++) own_add(o, ips[i], OWN_EXACT, 0);
   return r < 0 ? -1 : 0;
 }
 

@@ -103,6 +103,9 @@ echo "$(hip 5)" > "$H/control/localips"
 remote c3
 check "control/localips: D 5.4.6 before connecting" grep -q '^D5\.4\.6 mail for dest.test loops back to myself' "$W/c3.rep"
 check "control/localips: no connection made" [ "$(conns s)" = 2 ]
+printf '%s\nnot-an-address\n' "$(hip 5)" > "$H/control/localips"
+IMC_HOME=$H imc-ctl check > "$W/ctl.out" 2>&1
+check "imc-ctl check: a bad control/localips line named" grep -q 'control/localips:2: expected one IPv4 or IPv6 address' "$W/ctl.out"
 rm -f "$H/control/localips"
 
 mkdir -p "$H/env"

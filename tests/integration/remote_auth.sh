@@ -101,6 +101,7 @@ verify.test trusted.test:$PORT auth=imcuser:route.pw
 verify2.test trusted.test:$PORT tls=verify auth=imcuser:route.pw
 dest.test self.test:$PORT tls=may auth=imcuser:route.pw insecureauth
 plain.test self.test:$PORT tls=none auth=imcuser:route.pw
+lit.test [$(hip 11)]:$PORT auth=imcuser:route.pw
 EOF
 echo "self.test:$PORT auth=imcuser:route.pw insecureauth tls=none" > "$H/control/smarthost"
 imc-ctl check > "$W/ctl.out" 2> "$W/ctl.err"; rc=$?
@@ -109,6 +110,8 @@ check "imc-ctl check: warning for insecureauth (control/routes:3)" \
   grep -q '^imc-ctl: warning: control/routes:3: insecureauth' "$W/ctl.err"
 check "imc-ctl check: warning for auth= that is never sent (control/routes:4)" \
   grep -q '^imc-ctl: warning: control/routes:4: auth= without tls=verify' "$W/ctl.err"
+check "imc-ctl check: warning for auth= to an address literal (control/routes:5)" \
+  grep -q '^imc-ctl: warning: control/routes:5: auth= to an address literal' "$W/ctl.err"
 check "imc-ctl check: warning for the smart host" grep -q '^imc-ctl: warning: control/smarthost: insecureauth' "$W/ctl.err"
 check "imc-ctl check: no warning for tls=verify lines" sh -c "! grep -q 'routes:[12]:' '$W/ctl.err'"
 echo "x.test self.test:$PORT insecureauth" > "$H/control/routes"
