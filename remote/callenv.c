@@ -6,7 +6,8 @@
  * the routes' password files, so the variables that choose its instance
  * (IMC_HOME: control/routes, the password files), the program it runs as
  * imcr (IMC_BIN: imc-convert), its trust anchors (IMC_TLS_CAFILE) and its
- * DNS server (DNSCACHEIP, LOCALDOMAIN) must come from someone trusted:
+ * DNS (libowfat's DNSCACHEIP, LOCALDOMAIN, DNSREWRITEFILE) must come from
+ * someone trusted:
  *
  *   not setuid (real ids equal the effective ones: user mode, the tests)
  *       everything is taken: the caller is imc-remote's own user;
@@ -41,7 +42,7 @@
 #include "fileio.h"
 #include "remote.h"
 
-static const char *const steering[] = { "IMC_HOME", "IMC_BIN", "IMC_TLS_CAFILE", "DNSCACHEIP", "LOCALDOMAIN", 0 };
+static const char *const steering[] = { "IMC_HOME", "IMC_BIN", "IMC_TLS_CAFILE", "DNSCACHEIP", "LOCALDOMAIN", "DNSREWRITEFILE", 0 };
 
 /* the uid of user in /etc/passwd text: 1 found, 0 not */
 int passwd_uid(const char *text, size_t len, const char *user, unsigned long *uid)
