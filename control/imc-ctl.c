@@ -115,6 +115,8 @@ static int do_check(void)
   rules_free(&rs);
   if (transfermode_load(&mode, report) < 0) fatalsys(EX_TEMP, "unable to read control/transfermode");
   if (routes_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/routes or control/smarthost");
+  routes_warn(config_warn);            /* AUTH settings that leak or never send the password */
+  if (localips_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/localips");
   if (domains_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/domains");
   if (mimetypes_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/mimetypes");
   if (directory_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/directory");

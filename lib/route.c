@@ -37,6 +37,20 @@ int route_literal_ip(const char *s, size_t len, char ip[16])
   return 1;
 }
 
+int route_scan_ip(const char *s, size_t len, char ip[16])
+{
+  char buf[IP6_FMT + 1], ip4[4];
+  if (!len || len >= sizeof buf) return 0;
+  memcpy(buf, s, len);
+  buf[len] = 0;
+  if (scan_ip4(buf, ip4) == len) {
+    memcpy(ip, "\0\0\0\0\0\0\0\0\0\0\377\377", 12);
+    memcpy(ip + 12, ip4, 4);
+    return 1;
+  }
+  return strchr(buf, ':') && scan_ip6(buf, ip) == len;
+}
+
 /* ---- one line */
 
 static int lower_valid_domain(char *s)
@@ -111,7 +125,11 @@ static const char *parse_option(char *w, struct route *rt, int *seen_tls)
     rt->passfile = colon + 1;
     return 0;
   }
-  return "unknown option (tls=, auth=)";
+  if (!strcmp(w, "insecureauth")) {
+    if (rt->insecureauth++) return "insecureauth given twice";
+    return 0;
+  }
+  return "unknown option (tls=, auth=, insecureauth)";
 }
 
 static const char *parse_pattern(char *w)
@@ -140,6 +158,8 @@ static const char *parse_route(struct route *rt, int smarthost)
   if ((e = parse_hosts(w, rt)) != 0) return e;
   while ((w = ctl_word(&p)) != 0)
     if ((e = parse_option(w, rt, &seen_tls)) != 0) return e;
+  if (rt->insecureauth && !rt->user) return "insecureauth without auth=";
+  if (rt->user && !seen_tls) rt->tls = ROUTE_TLS_VERIFY;   /* a password goes only to a verified host */
   return 0;
 }
 
@@ -269,6 +289,67 @@ int routes_check(config_errfn err)
   int rc = route_load(&r, err);
   if (rc >= 0) route_free(&r);
   return rc;
+}
+
+/* ---- warnings for imc-ctl check */
+
+/* what is unsafe or useless about a route's AUTH settings, or 0 */
+static const char *auth_warning(const struct route *rt)
+{
+  unsigned i;
+  if (!rt->user) return 0;
+  if (rt->insecureauth)
+    return rt->tls == ROUTE_TLS_VERIFY ? 0
+         : "insecureauth: the AUTH password may be sent to a host whose certificate is not verified, or without TLS";
+  if (rt->tls != ROUTE_TLS_VERIFY)
+    return "auth= without tls=verify: AUTH is never sent without a verified certificate (use tls=verify, or add insecureauth)";
+  for (i = 0; i < rt->nhosts; i++)
+    if (rt->host[i].literal)
+      return "auth= to an address literal: it has no host name to verify, AUTH is never sent to it (name the host, or add insecureauth)";
+  return 0;
+}
+
+int routes_warn(config_errfn warnfn)
+{
+  struct routes r;
+  const char *w;
+  size_t i;
+  int n = 0;
+  if (route_load(&r, 0) < 0) return -1;
+  for (i = 0; i < r.n; i++)
+    if ((w = auth_warning(r.r[i])) != 0) { warnfn("routes", r.r[i]->line, w); n++; }
+  if (r.smarthost && (w = auth_warning(r.smarthost)) != 0) { warnfn("smarthost", 0, w); n++; }
+  route_free(&r);
+  return n;
+}
+
+/* ---- control/localips */
+
+int localips_load(char ips[][16], size_t max, size_t *n, config_errfn err)
+{
+  ctl_file f = {0};
+  char *line;
+  size_t len;
+  int rc = ctl_open(&f, "localips"), errors = 0;
+  *n = 0;
+  if (rc < 0 && err) err(f.name, 0, "unable to read");
+  if (rc > 0)
+    while (ctl_next(&f, &line, &len)) {
+      const char *e = 0;
+      if (*n == max) e = "too many addresses (at most 32)";
+      else if (!route_scan_ip(line, len, ips[*n])) e = "expected one IPv4 or IPv6 address";
+      else (*n)++;
+      if (e) { errors++; if (err) err(f.name, f.lineno, e); }
+    }
+  ctl_close(&f);
+  return rc < 0 ? -1 : errors;
+}
+
+int localips_check(config_errfn err)
+{
+  char ips[LOCALIPS_MAX][16];
+  size_t n;
+  return localips_load(ips, LOCALIPS_MAX, &n, err);
 }
 
 /* ---- lookups */

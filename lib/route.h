@@ -2,13 +2,18 @@
  * route.h -- where outbound mail goes: control/routes and control/smarthost.
  *
  *   control/routes, one route per line:
- *       PATTERN HOST[:PORT][,HOST[:PORT]...] [tls=none|may|require|verify] [auth=USER:PASSFILE]
+ *       PATTERN HOST[:PORT][,HOST[:PORT]...] [tls=none|may|require|verify]
+ *               [auth=USER:PASSFILE [insecureauth]]
  *   PATTERN is a domain (`example.com`), `.example.com` (every subdomain of
  *   example.com, not example.com itself), `*` (every domain), or an address
  *   literal (`[192.0.2.1]`).  HOST is a host name or an address literal
  *   (`[192.0.2.1]`, `[IPv6:2001:db8::1]`); the hosts are tried in order,
- *   like MX preferences.  PORT defaults to 25, tls= to may.  PASSFILE holds
- *   the password on its first line; a relative path is under control/.
+ *   like MX preferences.  PORT defaults to 25, tls= to may, and to verify
+ *   when auth= is given.  PASSFILE holds the password on its first line; a
+ *   relative path is under control/.  AUTH is sent only over TLS with a
+ *   verified certificate (tls=verify), unless `insecureauth` allows it over
+ *   any TLS (tls=may, require) or in plain text (tls=none, or may without
+ *   STARTTLS).
  *
  *   control/smarthost, one line: HOST[:PORT][,HOST[:PORT]...] [tls=...] [auth=...]
  *
@@ -36,9 +41,10 @@
 #include "owfat.h"
 
 #define ROUTE_TLS_NONE    0   /* never STARTTLS */
-#define ROUTE_TLS_MAY     1   /* STARTTLS when offered, any certificate (the default) */
+#define ROUTE_TLS_MAY     1   /* STARTTLS when offered, any certificate (the default without auth=) */
 #define ROUTE_TLS_REQUIRE 2   /* no TLS: temporary failure */
-#define ROUTE_TLS_VERIFY  3   /* TLS, chain checked against the trust anchors, host name matched */
+#define ROUTE_TLS_VERIFY  3   /* TLS, chain checked against the trust anchors, host name matched
+                                 (the default with auth=) */
 
 #define ROUTE_MAXHOSTS 16
 #define ROUTE_NAME_MAX 255    /* longest host name or pattern */
@@ -55,6 +61,7 @@ struct route {
   int tls;                /* ROUTE_TLS_* */
   const char *user;       /* 0: no auth= */
   const char *passfile;   /* as written (relative: under control/) */
+  int insecureauth;       /* AUTH also without a verified certificate */
   unsigned nhosts;
   struct route_host host[ROUTE_MAXHOSTS];
   char *text;             /* storage for the strings above */
@@ -69,6 +76,10 @@ struct routes {
 int route_load(struct routes *r, config_errfn err);  /* 0 ok, >0 errors, -1 unreadable */
 void route_free(struct routes *r);
 int routes_check(config_errfn err);                  /* for imc-ctl check: the same counts */
+/* for imc-ctl check: each route whose auth= is unsafe (insecureauth without
+   tls=verify) or never used (no tls=verify, no insecureauth) reported through
+   warnfn; the number of such lines, -1 unreadable */
+int routes_warn(config_errfn warnfn);
 
 /* parse text as control/routes (smarthost 0) or control/smarthost (1) into r */
 int route_parse_text(struct routes *r, int smarthost, const char *text, size_t len, config_errfn err);
@@ -80,5 +91,18 @@ const char *route_tls_name(int tls);
 /* "[192.0.2.1]" or "[IPv6:2001:db8::1]" (len bytes): 1 and the address in ip
    (IPv4 as v4-mapped IPv6), 0 if it is not one */
 int route_literal_ip(const char *s, size_t len, char ip[16]);
+
+/* "192.0.2.1" or "2001:db8::1" (len bytes): 1 and the address in ip (IPv4
+   v4-mapped), 0 if it is not one */
+int route_scan_ip(const char *s, size_t len, char ip[16]);
+
+/* control/localips: the addresses this host is also reached at (a NAT's
+   public address, a proxy), one IPv4 or IPv6 address a line, for imc-remote's
+   loop detection.  Up to max into ips (*n of them); returns 0, the number of
+   bad lines (each reported through err as ("localips", LINE, MESSAGE)), or
+   -1 unreadable (errno) */
+#define LOCALIPS_MAX 32
+int localips_load(char ips[][16], size_t max, size_t *n, config_errfn err);
+int localips_check(config_errfn err);              /* for imc-ctl check */
 
 #endif

@@ -49,7 +49,8 @@ void dest_random_init(void)
 
 static unsigned rnd(unsigned n) { return dns_random(n); }
 
-static void add_target(struct dest *d, const char *host, size_t hlen, const char *ip, unsigned port, int literal)
+static void add_target(struct dest *d, const char *host, size_t hlen, const char *ip, unsigned port, int literal,
+                       unsigned pref)
 {
   struct target *t;
   if (d->n == DEST_MAX || hlen > HOST_MAX) return;
@@ -59,16 +60,17 @@ static void add_target(struct dest *d, const char *host, size_t hlen, const char
   memcpy(t->ip, ip, 16);
   t->port = port;
   t->literal = literal;
+  t->pref = pref;
 }
 
 /* the host's addresses appended: 0 (maybe none), -1 DNS temporary failure */
-static int add_host(struct dest *d, const char *host, unsigned port)
+static int add_host(struct dest *d, const char *host, unsigned port, unsigned pref)
 {
   static stralloc name, ips;
   size_t i;
   if (!stralloc_copys(&name, host)) return -1;
   if (dns_ip6(&ips, &name) < 0) return -1;
-  for (i = 0; i + 16 <= ips.len; i += 16) add_target(d, host, strlen(host), ips.s + i, port, 0);
+  for (i = 0; i + 16 <= ips.len; i += 16) add_target(d, host, strlen(host), ips.s + i, port, 0, pref);
   return 0;
 }
 
@@ -89,10 +91,11 @@ static int dest_route(struct dest *d, const struct route *rt, stralloc *why)
   d->tls = rt->tls;
   d->user = rt->user;
   d->passfile = rt->passfile;
+  d->insecureauth = rt->insecureauth;
   for (i = 0; i < rt->nhosts; i++) {
     const struct route_host *h = &rt->host[i];
-    if (h->literal && route_literal_ip(h->name, strlen(h->name), ip)) add_target(d, h->name, strlen(h->name), ip, h->port, 1);
-    else if (!h->literal && add_host(d, h->name, h->port) < 0) temp = 1;
+    if (h->literal && route_literal_ip(h->name, strlen(h->name), ip)) add_target(d, h->name, strlen(h->name), ip, h->port, 1, i);
+    else if (!h->literal && add_host(d, h->name, h->port, i) < 0) temp = 1;
   }
   if (d->n) return 0;
   if (temp) return why_set(why, 'Z', "4.4.3 DNS temporary failure looking up ", rt->host[0].name, rt->line ? " (a control/routes host)" : " (the smart host)");
@@ -104,12 +107,12 @@ static void mx_hosts(struct dest *d, const struct mx *list, int n, int *temp)
 {
   int i;
   for (i = 0; i < n && d->n < DEST_MAX; i++)
-    if (add_host(d, list[i].name, 25) < 0) *temp = 1;
+    if (add_host(d, list[i].name, 25, list[i].pref) < 0) *temp = 1;
 }
 
 static int dest_implicit(struct dest *d, const char *domain, stralloc *why)
 {
-  if (add_host(d, domain, 25) < 0)
+  if (add_host(d, domain, 25, 0) < 0)
     return why_set(why, 'Z', "4.4.3 DNS temporary failure looking up ", domain, "");
   if (d->n) return 0;
   return why_set(why, 'D', "5.1.2 domain ", domain, " not found: no MX or address records");
@@ -143,7 +146,7 @@ int dest_find(struct dest *d, const char *domain, const struct routes *r, strall
   if (domain[0] == '[') {
     if (!route_literal_ip(domain, strlen(domain), ip))
       return why_set(why, 'D', "5.1.2 bad address literal ", domain, "");
-    add_target(d, domain, strlen(domain), ip, 25, 1);
+    add_target(d, domain, strlen(domain), ip, 25, 1, 0);
     return 0;
   }
   return dest_mx(d, domain, why);

@@ -29,6 +29,16 @@
  * at maximum also the addresses found; the SMTP transcript at protocol
  * maximum.
  *
+ * Mail loops: the addresses of this gateway (its listener and
+ * control/localips, ownaddr.c) are dropped from the destination with the
+ * less preferred ones; when nothing is left, or a host greets with
+ * control/me, every recipient fails with "5.4.6 mail for DOMAIN loops back
+ * to myself" before anything is sent.
+ *
+ * Installed setuid imcr, it takes IMC_HOME, IMC_BIN, IMC_TLS_CAFILE and
+ * DNSCACHEIP only from root or imc-send's user, and from the latter only
+ * paths of root's (callenv.c); anyone else setting them is refused (100).
+ *
  * Failure modes: a malformed job line gets Z for each recipient it names
  * (one when it names none); jobs beyond REMOTE_MAXJOBS and recipients
  * beyond REMOTE_MAXRCPT get Z without being tried; unreadable or malformed
@@ -204,7 +214,7 @@ static int open_any(stralloc *last)
       rlog(&cfg, LEVEL_MEDIUM, sess.why.s, "; trying again without TLS", (const char *)0);
       rc = sess_open(&sess, &dest.t[i], 1);
     }
-    if (rc == SESS_OK || rc == SESS_PERM) return rc;
+    if (rc == SESS_OK || rc == SESS_PERM || rc == SESS_LOOP) return rc;
     rlog(&cfg, LEVEL_MEDIUM, sess.why.s, (const char *)0);
     if (rc == SESS_NOCONN && sess.connerr != ECONNREFUSED) all_refused = 0;
     if (rc != SESS_NOCONN) {
@@ -245,7 +255,7 @@ static void deliver_all(void)
   while ((next = next_pending(next)) < nmsgs) {
     if (drops > 1) { fail_from(next, 'Z', sess.why.s); return; }
     rc = open_any(&last);
-    if (rc == SESS_PERM) { fail_from(next, 'D', sess.why.s); return; }
+    if (rc == SESS_PERM || rc == SESS_LOOP) { fail_from(next, 'D', sess.why.s); return; }
     if (rc != SESS_OK) { fail_from(next, 'Z', last.len ? last.s : "4.4.1 no host reachable"); return; }
     drops += run_connection(&next);
   }
@@ -307,6 +317,21 @@ static void log_dest(void)
   }
 }
 
+/* our own addresses out of dest (ownaddr.c): -1 when nothing else is left,
+   every recipient then failed with 5.4.6 */
+static int drop_own(void)
+{
+  static struct own own;
+  static stralloc why;
+  if (own_load(&own) < 0) warnsys("unable to read all of env/IMC_LISTEN, env/IMC_PORT, control/localips");
+  if (!own_truncate(&dest, &own)) return 0;
+  if (!stralloc_copys(&why, "5.4.6 mail for ") || !stralloc_cats(&why, domain)
+      || !stralloc_cats(&why, " loops back to myself") || !stralloc_0(&why))
+    fail_from(0, 'D', "5.4.6 mail loops back to myself");
+  else fail_from(0, 'D', why.s);
+  return -1;
+}
+
 static void run(void)
 {
   static stralloc why;
@@ -315,9 +340,11 @@ static void run(void)
   if (load_settings() < 0) return;
   rc = dest_find(&dest, domain, &routes, &why);
   if (rc) { fail_from(0, (char)rc, why.len ? why.s : "4.3.0 out of memory"); return; }
+  if (drop_own() < 0) return;
   log_dest();
   sess.cfg = &cfg;
   sess.dest = &dest;
+  sess.domain = domain;
   sess.fd = -1;
   deliver_all();
 }
@@ -338,6 +365,7 @@ int main(int argc, char **argv)
 {
   stralloc in = {0};
   diag_prog = "imc-remote";
+  callenv_check();                    /* while the real uid is still the caller's */
   if (ids_settle() < 0) fatalsys(EX_TEMP, "unable to set the real user and group ids");   /* setuid imcr */
   check_fds();
   signal(SIGPIPE, SIG_IGN);

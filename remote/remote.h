@@ -12,6 +12,9 @@
  *   transfer.c  one message over a session: MAIL, RCPT, DATA, with
  *               PIPELINING, SIZE and 8BITMIME; a result per recipient
  *   report.c    the reports on fd 1, in input order, each line one write(2)
+ *   ownaddr.c   our own addresses (the listener, control/localips): mail
+ *               loops when the next hop is one of them
+ *   callenv.c   what the setuid imc-remote takes from its caller's environment
  *
  * The parts without I/O have their own headers, for the unit tests and
  * fuzz targets: rjob.h (job lines), smtp_reply.h (replies, EHLO), mx.h
@@ -42,11 +45,13 @@ struct target {
   int literal;
   char ip[16];                     /* IPv4 as v4-mapped */
   unsigned port;
+  unsigned pref;                   /* MX preference, or the place in a route's list */
 };
 
 struct dest {
   int tls;                         /* ROUTE_TLS_* */
   const char *user, *passfile;     /* AUTH credentials, or 0 */
+  int insecureauth;                /* AUTH also without a verified certificate */
   struct target t[DEST_MAX];
   size_t n;
 };
@@ -57,28 +62,52 @@ size_t dest_iptext(char *out, const char ip[16]);     /* IP6_FMT bytes; dotted q
 int dest_loopback(const char ip[16]);
 void dest_random_init(void);                       /* seeds libowfat's DNS ids and MX ties */
 
+/* ---- ownaddr.c */
+#define OWN_MAX 64
+enum { OWN_EXACT = 1, OWN_ANY4, OWN_ANY6 };
+struct own_addr {
+  char ip[16];
+  int kind;                        /* OWN_EXACT, or a wildcard listener (0.0.0.0, ::) */
+  unsigned port;                   /* 0: every port */
+};
+struct own {
+  struct own_addr a[OWN_MAX];
+  size_t n;
+  char ifs[OWN_MAX][16];           /* the local interfaces' addresses */
+  size_t nifs;
+};
+int own_load(struct own *o);       /* 0; -1 a file unreadable (what was read is kept) */
+int own_scan_ip(const char *s, size_t len, char ip[16]);   /* 1 an IPv4 or IPv6 address, 0 not */
+void own_add(struct own *o, const char ip[16], int kind, unsigned port);
+void own_add_listen(struct own *o, const char *addr, size_t len, unsigned port);
+int own_match(const struct own *o, const char ip[16], unsigned port);    /* 1 ours */
+/* drop our targets and those no more preferred: 1 when none is left (a loop) */
+int own_truncate(struct dest *d, const struct own *o);
+
 /* ---- tcpconn.c: a non-blocking connected socket (close-on-exec), or -1 with errno */
 int tcp_connect(const char ip[16], unsigned port, unsigned timeout);
 
 /* ---- session.c */
-enum { SESS_OK, SESS_NOCONN, SESS_HOST, SESS_TLSFAIL, SESS_LOST, SESS_PERM };
+enum { SESS_OK, SESS_NOCONN, SESS_HOST, SESS_TLSFAIL, SESS_LOST, SESS_PERM, SESS_LOOP };
 
 struct session {
   struct sio io;
   int fd;                          /* -1: closed */
   const struct config *cfg;
   const struct dest *dest;
+  const char *domain;              /* the destination, for the loop's reason */
   const struct target *t;
   char desc[HOSTDESC_MAX];         /* "host [address]" */
   struct ehlo ehlo;
   int tls;                         /* TLS is up */
+  int verified;                    /* ... with the certificate verified (tls=verify) */
   int closing;                     /* in sess_close: keep why as it is */
   int connerr;                     /* errno of the last failed connect */
   const char *logas;               /* the transcript shows this instead of the command */
   unsigned long msgs;              /* transactions started on this connection */
   unsigned long deadline;          /* for this message (monotonic seconds), 0: none */
   struct smtp_reply reply;
-  stralloc line, why, tmp;
+  stralloc line, why, tmp, tmp2;
 };
 
 /* connect to t and get ready for MAIL; notls: never STARTTLS (a retry after a failed
@@ -120,6 +149,13 @@ struct rmsg {
 int xfer_message(struct session *s, struct rmsg *m, int *started);
 const char *rmsg_scan(struct rmsg *m);           /* size and 8-bit: 0, or why the message is unreadable */
 void rmsg_release(struct rmsg *m);               /* its downgraded copy, once every recipient has a report */
+
+/* ---- callenv.c */
+#define IMC_SEND_USER "imcs"       /* imc-send's user in system mode (bin/imc-setup) */
+/* before ids_settle: refuse or pin the variables that steer imc-remote (fatal) */
+void callenv_check(void);
+/* the uid of user in the text of /etc/passwd: 1 found, 0 not */
+int passwd_uid(const char *text, size_t len, const char *user, unsigned long *uid);
 
 /* ---- report.c */
 int rep_init(size_t n);                          /* n slots: 0, -1 ENOMEM */

@@ -9,7 +9,12 @@
  * name.  After the handshake EHLO is sent again (RFC 3207).
  *
  * AUTH when the destination has credentials (auth=USER:PASSFILE): only
- * over TLS or to a loopback address; PLAIN when offered, else LOGIN; the
+ * over TLS whose certificate was verified (tls=verify, the default with
+ * auth=), unless the route says `insecureauth`: then over any TLS or in
+ * plain text too.  A host that cannot be verified fails with a reason
+ * naming its certificate ("4.7.5 certificate of HOST not verified: WHY;
+ * not sending AUTH"), so the message is deferred, never sent the password.
+ * PLAIN when offered, else LOGIN; the
  * password is the first line of PASSFILE (relative: under control/), read
  * at each use and wiped after.  535 is SESS_PERM (every recipient bounces
  * with 5.7.8); a server offering neither mechanism, or any other refusal,
@@ -40,6 +45,19 @@ static int load_anchors(struct session *s)
   return -1;
 }
 
+/* why = "4.7.5 certificate of HOST not verified: WHY; not sending AUTH" */
+static void why_not_verified(struct session *s, const char *what)
+{
+  const char *host = s->t->host;
+  if (!stralloc_copys(&s->tmp2, "4.7.5 certificate of ") || !stralloc_cats(&s->tmp2, host)
+      || !stralloc_cats(&s->tmp2, " not verified: ") || !stralloc_cats(&s->tmp2, what)
+      || !stralloc_cats(&s->tmp2, "; not sending AUTH") || !stralloc_0(&s->tmp2)) {
+    sess_why(s, "4.7.5 certificate not verified; not sending AUTH");
+    return;
+  }
+  sess_why(s, s->tmp2.s);
+}
+
 static int handshake(struct session *s, int verify)
 {
   int r;
@@ -48,11 +66,16 @@ static int handshake(struct session *s, int verify)
   if (r < 0) {
     const char *e = tls_strerror();
     if (!stralloc_copys(&s->tmp, e && *e ? e : "handshake failed") || !stralloc_0(&s->tmp)) return SESS_HOST;
-    sess_why(s, r == -2 ? "4.7.5 TLS certificate refused: " : "4.7.5 TLS failed: ");
-    if (stralloc_cats(&s->why, s->tmp.s) && stralloc_0(&s->why)) s->why.len--;
+    if (verify && s->dest->user)
+      why_not_verified(s, s->t->literal ? "an address literal has no host name to check" : s->tmp.s);
+    else {
+      sess_why(s, r == -2 ? "4.7.5 TLS certificate refused: " : "4.7.5 TLS failed: ");
+      if (stralloc_cats(&s->why, s->tmp.s) && stralloc_0(&s->why)) s->why.len--;
+    }
     return verify || s->dest->tls == ROUTE_TLS_REQUIRE ? SESS_HOST : SESS_TLSFAIL;
   }
   s->tls = 1;
+  s->verified = verify;
   rlog(s->cfg, LEVEL_MEDIUM, "TLS with ", s->desc, ": ", tls_version(&s->io), " ", tls_cipher(&s->io), (const char *)0);
   return sess_ehlo(s);
 }
@@ -155,7 +178,10 @@ int sess_auth(struct session *s)
   stralloc pw = {0};
   int r;
   if (!s->dest->user) return SESS_OK;
-  if (!s->tls && !dest_loopback(s->t->ip)) { sess_why(s, "4.7.0 not sending AUTH credentials without TLS"); return SESS_HOST; }
+  if (!s->verified && !s->dest->insecureauth) {
+    why_not_verified(s, !s->tls ? "no TLS" : "tls=may or tls=require takes any certificate");
+    return SESS_HOST;
+  }
   if (!s->ehlo.auth_plain && !s->ehlo.auth_login) { sess_why(s, "4.7.0 the server offers no AUTH PLAIN or LOGIN"); return SESS_HOST; }
   if (read_password(s, &pw) < 0) return SESS_HOST;
   r = s->ehlo.auth_plain ? auth_plain(s, &pw) : auth_login(s, &pw);

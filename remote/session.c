@@ -13,6 +13,9 @@
  *                 required and missing, AUTH impossible: try the next host
  *   SESS_TLSFAIL  the TLS handshake failed under tls=may: retry in plain
  *   SESS_PERM     AUTH was refused with 535: every recipient fails
+ *   SESS_LOOP     the greeting or the EHLO reply names control/me: the
+ *                 host is this gateway (5.4.6 mail for DOMAIN loops back
+ *                 to myself), every recipient fails
  * Failure modes: a reply line over REPLY_LINE_MAX, a malformed or overlong
  * reply, EOF, a read or write error or a timeout make the connection lost.
  */
@@ -197,6 +200,24 @@ int sess_ehlo(struct session *s)
   return SESS_HOST;
 }
 
+/* does the first line of the reply (greeting or EHLO) start with control/me? */
+static int names_me(const struct session *s)
+{
+  const stralloc *me = &s->cfg->me;
+  const char *t = s->reply.text.s;
+  size_t n = 0;
+  if (!t || !me->len || !s->reply.text.len) return 0;
+  while (t[n] && t[n] != ' ') n++;
+  return n == me->len && !case_diffb(t, n, me->s);
+}
+
+/* SESS_LOOP with why = "desc: 5.4.6 mail for DOMAIN loops back to myself" */
+static int loop_found(struct session *s)
+{
+  why_cat(s, "5.4.6 mail for ", s->domain ? s->domain : "this domain", " loops back to myself");
+  return SESS_LOOP;
+}
+
 static int open_fail(struct session *s, int rc)
 {
   if (rc == SESS_LOST) { sess_abort(s); return SESS_HOST; }
@@ -211,6 +232,7 @@ int sess_open(struct session *s, const struct target *t, int notls)
   s->t = t;
   set_desc(s, t);
   s->tls = 0;
+  s->verified = 0;
   s->msgs = 0;
   s->deadline = 0;
   s->fd = tcp_connect(t->ip, t->port, (unsigned)s->cfg->timeoutconnect);
@@ -223,7 +245,9 @@ int sess_open(struct session *s, const struct target *t, int notls)
   rlog(s->cfg, LEVEL_MEDIUM, "connected to ", s->desc, (const char *)0);
   if (sess_reply(s) < 0) return open_fail(s, SESS_LOST);
   if (s->reply.code / 100 != 2) { sess_why_reply(s, ""); return open_fail(s, SESS_HOST); }
+  if (names_me(s)) return open_fail(s, loop_found(s));
   if ((rc = sess_ehlo(s)) != SESS_OK) return open_fail(s, rc);
+  if (names_me(s)) return open_fail(s, loop_found(s));
   if ((rc = sess_tls(s, notls)) != SESS_OK) return open_fail(s, rc);
   if ((rc = sess_auth(s)) != SESS_OK) return open_fail(s, rc);
   return SESS_OK;
@@ -238,6 +262,7 @@ void sess_abort(struct session *s)
   close(s->fd);
   s->fd = -1;
   s->tls = 0;
+  s->verified = 0;
 }
 
 void sess_close(struct session *s)

@@ -2,7 +2,8 @@
  * fuzz_route.c -- libFuzzer target for control/routes and control/smarthost
  * (lib/route.c): the input parsed as both files, then looked up with the
  * input's first line as a domain.  Checks that every kept route has 1 to
- * ROUTE_MAXHOSTS hosts with ports in 1..65535, that route_find returns a
+ * ROUTE_MAXHOSTS hosts with ports in 1..65535 (insecureauth only with
+ * auth=), that route_find returns a
  * kept route, and that route_key gives a NUL-terminated key.
  */
 #include <stdlib.h>
@@ -16,6 +17,7 @@ static void check_route(const struct route *rt)
   for (i = 0; i < rt->nhosts; i++)
     if (!rt->host[i].name || !rt->host[i].port || rt->host[i].port > 65535) abort();
   if ((rt->user == 0) != (rt->passfile == 0)) abort();
+  if (rt->insecureauth && !rt->user) abort();        /* insecureauth only with auth= */
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)

@@ -52,7 +52,7 @@ echo site.test > "$I/control/me"
 echo site.test > "$I/control/sitedomains"
 echo 'mailbox alice "Alice"' > "$I/control/directory"
 cat > "$I/control/routes" <<EOF
-ok.test [$(hip 3)]:$SP tls=none auth=relay:routes.pass
+ok.test [$(hip 3)]:$SP tls=none auth=relay:routes.pass insecureauth
 stall.test [$(hip 4)]:$SP tls=none
 EOF
 echo s3cret-route > "$I/control/routes.pass"

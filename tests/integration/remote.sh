@@ -314,10 +314,10 @@ check "tls=require without STARTTLS: Z 4.7.4" [ "$(rep c15f)" = "Zgw.test [$(hip
 stop_sink tls
 reset_control
 
-# ---- 16. AUTH to a smart host that requires it (loopback: no TLS needed)
+# ---- 16. AUTH to a smart host that requires it (in plain text: insecureauth)
 start_sink auth "$(hip 11):$PORT" --auth imcuser:s3cret || exit 1
 printf 's3cret\n' > "$H/control/smarthost.pw"
-echo "$(hip 11):$PORT auth=imcuser:smarthost.pw" > "$H/control/smarthost"
+echo "$(hip 11):$PORT tls=none auth=imcuser:smarthost.pw insecureauth" > "$H/control/smarthost"
 job 3 m1 alice@imc.test a@auth.example b@auth.example > "$W/c16.jobs"
 remote c16 auth.example
 check "AUTH: K K" [ "$(kinds c16)" = KK ]
@@ -365,7 +365,7 @@ reset_control
 # ---- 18. AUTH LOGIN when PLAIN is not offered; an absolute password file with CR LF
 start_sink login "$(hip 11):$PORT" --auth imcuser:s3cret --auth-login-only || exit 1
 printf 's3cret\r\nignored second line\n' > "$W/login.pw"
-echo "$(hip 11):$PORT auth=imcuser:$W/login.pw" > "$H/control/smarthost"
+echo "$(hip 11):$PORT auth=imcuser:$W/login.pw tls=may insecureauth" > "$H/control/smarthost"
 job 3 m1 alice@imc.test a@auth.example > "$W/c18.jobs"
 remote c18 auth.example
 check "AUTH LOGIN: K" [ "$(kinds c18)" = K ]

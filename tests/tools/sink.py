@@ -17,6 +17,8 @@ the failures a real server shows.
   --tls-broken             offer STARTTLS, answer 220, then send garbage
   --auth USER:PASS         offer AUTH PLAIN LOGIN and require it before MAIL
   --auth-login-only        offer AUTH LOGIN only
+  --auth-log F             append "USER PASS tls=yes|no" for every AUTH
+                           received, accepted or not
   --maildir DIR            each accepted message becomes DIR/N, headers
                            X-Sink-From, X-Sink-To, X-Sink-Conn, X-Sink-TLS,
                            X-Sink-Auth, X-Sink-Body, then the message with
@@ -57,6 +59,7 @@ def parse_args():
     p.add_argument('--no-pipelining', action='store_true')
     p.add_argument('--tls', nargs=2, metavar=('CERT', 'KEY'))
     p.add_argument('--auth')
+    p.add_argument('--auth-log')
     p.add_argument('--maildir')
     p.add_argument('--count-file')
     p.add_argument('--log')
@@ -134,6 +137,9 @@ class Session:
         self.reset()
 
     def check_auth(self, user, pw):
+        if ARGS.auth_log:
+            with lock, open(ARGS.auth_log, 'a') as f:
+                f.write('%s %s tls=%s\n' % (user, pw, 'yes' if self.tls else 'no'))
         u, p = ARGS.auth.split(':', 1)
         if user == u and pw == p:
             self.authed = user

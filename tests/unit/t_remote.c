@@ -12,6 +12,7 @@
 #include "../../remote/rjob.h"
 #include "../../remote/data_out.h"
 #include "../../remote/smtp_reply.h"
+#include "../../remote/remote.h"
 
 /* ---- replies */
 
@@ -194,12 +195,106 @@ static void test_route_find(void)
   CHECK(rt && !strcmp(rt->host[1].name, "gw3.example.net") && rt->host[1].port == 25);
   rt = route_find(&r, "x.sub.example.com");
   CHECK(rt && rt->host[0].literal && rt->host[0].port == 26 && !strcmp(rt->host[0].name, "[192.0.2.1]"));
-  CHECK(rt && rt->user && !strcmp(rt->user, "me") && !strcmp(rt->passfile, "secret") && rt->tls == ROUTE_TLS_MAY);
+  /* auth= without tls=: verify, so that the password goes only to a verified host */
+  CHECK(rt && rt->user && !strcmp(rt->user, "me") && !strcmp(rt->passfile, "secret") && rt->tls == ROUTE_TLS_VERIFY);
+  CHECK(rt && !rt->insecureauth);
   rt = route_find(&r, "[192.0.2.7]");
   CHECK(rt && rt->host[0].port == 2525 && rt->tls == ROUTE_TLS_REQUIRE);
   CHECK_STR(key_of(&r, "a.example.com"), "route:3");
   CHECK_STR(key_of(&r, "Other.ORG"), "route:5");
   route_free(&r);
+}
+
+/* auth= makes tls=verify the default; insecureauth only when written */
+static void test_route_insecureauth(void)
+{
+  static const char text[] =
+    "a.test gw.test auth=u:p\n"
+    "b.test gw.test tls=may auth=u:p insecureauth\n"
+    "c.test gw.test tls=none\n"
+    "d.test gw.test auth=u:p tls=require\n";
+  struct routes r;
+  const struct route *rt;
+  memset(&r, 0, sizeof r);
+  CHECK(route_parse_text(&r, 0, text, sizeof text - 1, 0) == 0);
+  rt = route_find(&r, "a.test");
+  CHECK(rt && rt->tls == ROUTE_TLS_VERIFY && !rt->insecureauth);
+  rt = route_find(&r, "b.test");
+  CHECK(rt && rt->tls == ROUTE_TLS_MAY && rt->insecureauth);
+  rt = route_find(&r, "c.test");
+  CHECK(rt && rt->tls == ROUTE_TLS_NONE && !rt->user);
+  rt = route_find(&r, "d.test");
+  CHECK(rt && rt->tls == ROUTE_TLS_REQUIRE && !rt->insecureauth);   /* given: kept, AUTH never sent */
+  route_free(&r);
+}
+
+/* imc-send's uid from /etc/passwd text (callenv.c) */
+static void test_passwd_uid(void)
+{
+  static const char pw[] =
+    "root:x:0:0:root:/root:/bin/bash\n"
+    "imcsx:x:998:998::/nonexistent:/usr/sbin/nologin\n"
+    "ximcs:x:997:997::/nonexistent:/usr/sbin/nologin\n"
+    "imcs:x:996:995::/nonexistent:/usr/sbin/nologin\n"
+    "imcr:x:::\n"
+    "imcq:x:12a:1::/:/bin/sh";
+  unsigned long u = 7;
+  CHECK(passwd_uid(pw, sizeof pw - 1, "imcs", &u) == 1 && u == 996);
+  CHECK(passwd_uid(pw, sizeof pw - 1, "root", &u) == 1 && u == 0);
+  CHECK(passwd_uid(pw, sizeof pw - 1, "imcr", &u) == 0);      /* no uid */
+  CHECK(passwd_uid(pw, sizeof pw - 1, "imcq", &u) == 0);      /* not a number */
+  CHECK(passwd_uid(pw, sizeof pw - 1, "imc", &u) == 0);
+  CHECK(passwd_uid("", 0, "imcs", &u) == 0);
+  CHECK(passwd_uid("imcs:x:5:5::/:/bin/sh", 21, "imcs", &u) == 1 && u == 5);   /* no final newline */
+}
+
+/* our own addresses (ownaddr.c) and the truncation of a destination */
+static void set_target(struct target *t, const char *ip, unsigned port, unsigned pref)
+{
+  memset(t, 0, sizeof *t);
+  CHECK(own_scan_ip(ip, strlen(ip), t->ip));
+  t->port = port;
+  t->pref = pref;
+}
+
+static void test_own(void)
+{
+  static struct own o;
+  static struct dest d;
+  char ip[16];
+  memset(&o, 0, sizeof o);
+  own_add_listen(&o, "127.0.0.1", 9, 2525);
+  own_add_listen(&o, "::1", 3, 2525);
+  own_add_listen(&o, "not-an-ip", 9, 25);
+  CHECK(o.n == 2);
+  CHECK(own_scan_ip("127.0.0.1", 9, ip) && own_match(&o, ip, 2525));
+  CHECK(!own_match(&o, ip, 25));                     /* another port: another instance */
+  CHECK(own_scan_ip("127.0.0.2", 9, ip) && !own_match(&o, ip, 2525));
+  CHECK(own_scan_ip("::1", 3, ip) && own_match(&o, ip, 2525));
+  own_add_listen(&o, "0.0.0.0", 7, 25);              /* wildcard: loopback and the interfaces */
+  memcpy(o.ifs[0], "\0\0\0\0\0\0\0\0\0\0\377\377\300\0\2\7", 16);   /* 192.0.2.7 */
+  o.nifs = 1;
+  CHECK(own_scan_ip("127.9.9.9", 9, ip) && own_match(&o, ip, 25));
+  CHECK(own_scan_ip("192.0.2.7", 9, ip) && own_match(&o, ip, 25) && !own_match(&o, ip, 26));
+  CHECK(own_scan_ip("192.0.2.8", 9, ip) && !own_match(&o, ip, 25));
+  CHECK(own_scan_ip("::1", 3, ip) && !own_match(&o, ip, 25));       /* 0.0.0.0 is IPv4 only */
+  CHECK(own_scan_ip("198.51.100.1", 12, ip));
+  own_add(&o, ip, OWN_EXACT, 0);                     /* control/localips: every port */
+  CHECK(own_match(&o, ip, 1) && own_match(&o, ip, 65535));
+  /* MX 10 other, 20 us, 20 other, 30 other: only the first is left */
+  memset(&d, 0, sizeof d);
+  set_target(&d.t[0], "192.0.2.9", 25, 10);
+  set_target(&d.t[1], "192.0.2.7", 25, 20);
+  set_target(&d.t[2], "192.0.2.10", 25, 20);
+  set_target(&d.t[3], "192.0.2.11", 25, 30);
+  d.n = 4;
+  CHECK(own_truncate(&d, &o) == 0 && d.n == 1 && d.t[0].pref == 10);
+  CHECK(own_truncate(&d, &o) == 0 && d.n == 1);      /* nothing of ours: unchanged */
+  /* we are the best MX: nothing left, a loop */
+  set_target(&d.t[0], "127.0.0.5", 25, 5);
+  set_target(&d.t[1], "192.0.2.9", 25, 10);
+  d.n = 2;
+  CHECK(own_truncate(&d, &o) == 1 && d.n == 0);
 }
 
 static void test_route_smarthost(void)
@@ -216,7 +311,7 @@ static void test_route_smarthost(void)
   CHECK(route_parse_text(&r, 1, smart, sizeof smart - 1, 0) == 0);
   rt = route_find(&r, "other.net");
   CHECK(rt && rt->line == 0 && rt->pattern == 0 && rt->host[0].port == 587 && rt->tls == ROUTE_TLS_REQUIRE);
-  CHECK(rt && !strcmp(rt->user, "user") && !strcmp(rt->passfile, "pw.txt"));
+  CHECK(rt && !strcmp(rt->user, "user") && !strcmp(rt->passfile, "pw.txt") && !rt->insecureauth);
   CHECK(line_of(&r, "example.com") == 1);           /* a route beats the smart host */
   CHECK(line_of(&r, "a.example.org") == 2);
   CHECK(line_of(&r, "[192.0.2.1]") == 1000);
@@ -244,7 +339,8 @@ static void test_route_errors(void)
     "j.example.com bad_host!\n"                /* 14 */
     "k.example.com h1,h2,h3,h4,h5,h6,h7,h8,h9,h10,h11,h12,h13,h14,h15,h16,h17\n"  /* 15 */
     "l.example.com gw tls=none tls=may\n"      /* 16 */
-    "\n# comment\n"
+    "n.example.com gw insecureauth\n"          /* 17 */
+    "o.example.com gw auth=u:p insecureauth insecureauth\n"   /* 18 */
     "m.example.com gw.example.net:2525 tls=verify auth=u:p  # fine\n";   /* 19 */
   static const char expect[] =
     "routes:1: bad port\n"
@@ -252,7 +348,7 @@ static void test_route_errors(void)
     "routes:3: bad port\n"
     "routes:4: bad tls= value (none, may, require, verify)\n"
     "routes:5: auth= needs USER:PASSFILE\n"
-    "routes:6: unknown option (tls=, auth=)\n"
+    "routes:6: unknown option (tls=, auth=, insecureauth)\n"
     "routes:7: bad pattern\n"
     "routes:9: pattern listed twice\n"
     "routes:10: expected PATTERN HOST[:PORT]\n"
@@ -261,13 +357,15 @@ static void test_route_errors(void)
     "routes:13: bad address literal\n"
     "routes:14: bad host name\n"
     "routes:15: too many hosts (at most 16)\n"
-    "routes:16: tls= given twice\n";
+    "routes:16: tls= given twice\n"
+    "routes:17: insecureauth without auth=\n"
+    "routes:18: insecureauth given twice\n";
   static const char smart[] = "smart.example.net\nother.example.net\n";
   static const char smartbad[] = "smart.example.net:99999\n";
   struct routes r;
   memset(&r, 0, sizeof r);
   errbuf[0] = 0;
-  CHECK(route_parse_text(&r, 0, text, sizeof text - 1, collect) == 15);
+  CHECK(route_parse_text(&r, 0, text, sizeof text - 1, collect) == 17);
   CHECK_STR(errbuf, expect);
   CHECK(r.n == 2 && line_of(&r, "m.example.com") == 19 && line_of(&r, "example.com") == 8);
   errbuf[0] = 0;
@@ -484,6 +582,9 @@ int main(void)
   test_ehlo();
   test_route_find();
   test_route_smarthost();
+  test_route_insecureauth();
+  test_passwd_uid();
+  test_own();
   test_route_errors();
   test_literal();
   test_mx();
