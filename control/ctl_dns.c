@@ -13,7 +13,7 @@
 #include "ctl_dns.h"
 #include "owfat.h"
 #include "mx.h"
-#include "../remote/remote.h"
+#include "rules.h"
 
 static stralloc me_ips;     /* control/me's addresses, 16 bytes each */
 static int me_temp;         /* looking them up failed temporarily */
@@ -77,13 +77,13 @@ static const char *my_addr(const stralloc *ips)
 /* "host [ip] [ip]", "host [no address]" or "host [DNS temporary failure]" appended */
 static int cat_host(stralloc *sa, const char *host, const stralloc *ips, int temp)
 {
-  char text[IP6_FMT + 1];
+  char text[IP_FMT];
   size_t i;
   if (!CAT(sa, host)) return 0;
   if (temp) return CAT(sa, " [DNS temporary failure]");
   if (!ips->len) return CAT(sa, " [no address]");
   for (i = 0; i + 16 <= ips->len; i += 16) {
-    dest_iptext(text, ips->s + i);
+    ip_format(text, (const unsigned char *)ips->s + i);
     if (!CAT(sa, " [", text, "]")) return 0;
   }
   return 1;
@@ -92,10 +92,10 @@ static int cat_host(stralloc *sa, const char *host, const stralloc *ips, int tem
 /* "[ip]" of the matching address, or of the first, or "[no address]" */
 static int cat_one(stralloc *sa, const stralloc *ips)
 {
-  char text[IP6_FMT + 1];
+  char text[IP_FMT];
   const char *ip = my_addr(ips);
   if (!ip && !ips->len) return CAT(sa, "[no address]");
-  dest_iptext(text, ip ? ip : ips->s);
+  ip_format(text, (const unsigned char *)(ip ? ip : ips->s));
   return CAT(sa, "[", text, "]");
 }
 

@@ -24,15 +24,6 @@
 
 static const char v4mapped[12] = { 0,0,0,0,0,0,0,0,0,0,(char)0xff,(char)0xff };
 
-size_t dest_iptext(char *out, const char ip[16])
-{
-  size_t n;
-  if (!memcmp(ip, v4mapped, 12)) n = fmt_ip4(out, ip + 12);
-  else n = fmt_ip6(out, ip);
-  out[n] = 0;
-  return n;
-}
-
 int dest_loopback(const char ip[16])
 {
   static const char v6lo[16] = { 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1 };

@@ -58,6 +58,7 @@
 #include "exitcodes.h"
 #include "fileio.h"
 #include "remote.h"
+#include "rules.h"
 #include "rjob.h"
 
 #define REMOTE_MAXJOBS 1000
@@ -307,10 +308,10 @@ static void check_fds(void)
 /* at transfer maximum, one line per address found, in the order tried */
 static void log_dest(void)
 {
-  char ip[IP6_FMT + 1], port[FMT_ULONG];
+  char ip[IP_FMT], port[FMT_ULONG];
   size_t i;
   for (i = 0; i < dest.n; i++) {
-    dest_iptext(ip, dest.t[i].ip);
+    ip_format(ip, (const unsigned char *)dest.t[i].ip);
     port[fmt_ulong(port, dest.t[i].port)] = 0;
     rlog(&cfg, LEVEL_MAXIMUM, domain, ": address ", dest.t[i].literal ? "" : dest.t[i].host,
          dest.t[i].literal ? "" : " ", "[", ip, "]:", port, (const char *)0);

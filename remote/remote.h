@@ -58,7 +58,6 @@ struct dest {
 
 /* the addresses for domain: 0 ok (d->n > 0); 'D' or 'Z' with the reason in why */
 int dest_find(struct dest *d, const char *domain, const struct routes *r, stralloc *why);
-size_t dest_iptext(char *out, const char ip[16]);     /* IP6_FMT bytes; dotted quad for v4-mapped */
 int dest_loopback(const char ip[16]);
 void dest_random_init(void);                       /* seeds libowfat's DNS ids and MX ties */
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include "diag.h"
 #include "remote.h"
+#include "rules.h"
 #include "tls.h"
 
 unsigned long sess_now(void)
@@ -171,9 +172,9 @@ int sess_rset(struct session *s)
 
 static void set_desc(struct session *s, const struct target *t)
 {
-  char ip[IP6_FMT + 1];
+  char ip[IP_FMT];
   size_t hn = strlen(t->host), in;
-  dest_iptext(ip, t->ip);
+  ip_format(ip, (const unsigned char *)t->ip);
   in = strlen(ip);
   if (t->literal) { memcpy(s->desc, t->host, hn + 1); return; }
   memcpy(s->desc, t->host, hn);

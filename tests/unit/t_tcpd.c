@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include "check.h"
 #include "rules.h"
-#include "../../smtpd/tcpd.h"
+#include "../../smtpd/tcpd/tcpd.h"
 
 static struct tcpd_table t;
 
