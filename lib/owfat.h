@@ -23,6 +23,7 @@
 #include <ip4.h>
 #include <ip6.h>
 #include <socket.h>
+#include <textcode.h>
 #undef pure
 
 /*

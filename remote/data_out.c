@@ -68,27 +68,3 @@ void msgscan_finish(struct msgscan *m)
   m->d.bol = 1;
 }
 
-size_t smtp_b64(char *out, const char *in, size_t len)
-{
-  static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const unsigned char *u = (const unsigned char *)in;
-  size_t i, o = 0;
-  for (i = 0; i + 2 < len; i += 3) {
-    out[o++] = tab[u[i] >> 2];
-    out[o++] = tab[(u[i] & 3) << 4 | u[i + 1] >> 4];
-    out[o++] = tab[(u[i + 1] & 15) << 2 | u[i + 2] >> 6];
-    out[o++] = tab[u[i + 2] & 63];
-  }
-  if (i < len) {
-    out[o++] = tab[u[i] >> 2];
-    if (i + 1 < len) {
-      out[o++] = tab[(u[i] & 3) << 4 | u[i + 1] >> 4];
-      out[o++] = tab[(u[i + 1] & 15) << 2];
-    } else {
-      out[o++] = tab[(u[i] & 3) << 4];
-      out[o++] = '=';
-    }
-    out[o++] = '=';
-  }
-  return o;
-}

@@ -9,7 +9,7 @@
  * The encoder works on chunks of any size (state carries over); the
  * scanner computes what RFC 1870 SIZE counts (the message with CR LF line
  * ends, without dot-stuffing) and whether any byte is >= 0x80 (8-bit
- * content for 8BITMIME).  smtp_b64 is for AUTH PLAIN and LOGIN.
+ * content for 8BITMIME).
  * Nothing here does I/O or allocates.
  */
 #ifndef IMC_DATA_OUT_H
@@ -42,6 +42,5 @@ void msgscan_finish(struct msgscan *m);
 
 /* base64 (RFC 4648) of len bytes into out, which has room for B64_LEN(len) bytes; returns it */
 #define B64_LEN(n) (((n) + 2) / 3 * 4)
-size_t smtp_b64(char *out, const char *in, size_t len);
 
 #endif

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "base64.h"
 #include "control.h"
 #include "fileio.h"
 #include "remote.h"
@@ -130,7 +131,7 @@ static int send_b64(struct session *s, const char *prefix, const char *data, siz
   int r = -1;
   if (stralloc_ready(&c, n + B64_LEN(len) + 1)) {
     memcpy(c.s, prefix, n);
-    c.len = n + smtp_b64(c.s + n, data, len);
+    c.len = n + base64_encode(c.s + n, data, len);
     s->logas = n ? "AUTH PLAIN (credentials not logged)" : "(credentials not logged)";
     r = sess_cmd(s, c.s, c.len, 1) < 0 || sess_reply(s) < 0 ? -1 : 0;
     s->logas = 0;

@@ -1,5 +1,6 @@
 /*
- * smtp_auth.c -- base64, PLAIN and LOGIN decoding, and the crypt(3) check
+ * smtp_auth.c -- PLAIN and LOGIN decoding (base64 is lib/base64.h), and the
+ * crypt(3) check
  * (see smtp_auth.h).
  *
  * The hash comparison takes the same time whatever the bytes, and an
@@ -10,52 +11,6 @@
 #include <crypt.h>
 #include <string.h>
 #include "smtp_auth.h"
-
-static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static int b64_value(char c)
-{
-  const char *p = c ? strchr(b64chars, c) : 0;
-  return p ? (int)(p - b64chars) : -1;
-}
-
-/* one group of 4 characters; pad: how many '=' it ends with (0..2) */
-static int b64_group(const char *in, char *out, size_t *n, int last)
-{
-  int v[4], i, pad = 0;
-  for (i = 0; i < 4; i++) {
-    if (in[i] == '=' && last && i >= 2) { v[i] = 0; pad++; continue; }
-    if (pad || (v[i] = b64_value(in[i])) < 0) return -1;
-  }
-  out[(*n)++] = (char)(v[0] << 2 | v[1] >> 4);
-  if (pad < 2) out[(*n)++] = (char)((v[1] & 15) << 4 | v[2] >> 2);
-  if (pad < 1) out[(*n)++] = (char)((v[2] & 3) << 6 | v[3]);
-  return 0;
-}
-
-int b64_decode(const char *in, size_t len, char *out, size_t cap, size_t *outlen)
-{
-  size_t i;
-  *outlen = 0;
-  if (len % 4 || len / 4 * 3 > cap) return -1;
-  for (i = 0; i < len; i += 4)
-    if (b64_group(in + i, out, outlen, i + 4 == len) < 0) return -1;
-  return 0;
-}
-
-size_t b64_encode(const char *in, size_t len, char *out)
-{
-  const unsigned char *s = (const unsigned char *)in;
-  size_t i, n = 0;
-  for (i = 0; i < len; i += 3) {
-    unsigned v = (unsigned)s[i] << 16 | (i + 1 < len ? (unsigned)s[i + 1] << 8 : 0) | (i + 2 < len ? s[i + 2] : 0);
-    out[n++] = b64chars[v >> 18 & 63];
-    out[n++] = b64chars[v >> 12 & 63];
-    out[n++] = i + 1 < len ? b64chars[v >> 6 & 63] : '=';
-    out[n++] = i + 2 < len ? b64chars[v & 63] : '=';
-  }
-  return n;
-}
 
 int auth_plain_split(const char *buf, size_t len, const char **user, size_t *ulen,
                      const char **pass, size_t *plen)

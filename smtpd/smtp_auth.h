@@ -15,9 +15,6 @@
 
 #define AUTH_FIELD_MAX 512        /* longest user name or password accepted */
 
-/* standard base64 with padding, no white space: 0 ok, -1 malformed or over cap */
-int b64_decode(const char *in, size_t len, char *out, size_t cap, size_t *outlen);
-size_t b64_encode(const char *in, size_t len, char *out);     /* out: room for 4*((len+2)/3) */
 
 /* a decoded PLAIN response "authzid NUL authcid NUL password": user and pass point
    into buf; the authzid must be empty or the user itself.  0 ok, -1 malformed */

@@ -18,6 +18,7 @@
  * gives 454 4.7.0.
  */
 #include <string.h>
+#include "base64.h"
 #include "log.h"
 #include "smtpd.h"
 #include "tls.h"
@@ -56,7 +57,7 @@ int smtpd_auth_offered(const struct session *s)
 static int auth_decode(struct session *s, const char *in, size_t len, char *out, size_t *outlen)
 {
   if (len == 1 && in[0] == '=') { *outlen = 0; return 1; }
-  if (b64_decode(in, len, out, AUTH_FIELD_MAX, outlen) == 0) return 1;
+  if (base64_decode(in, len, out, AUTH_FIELD_MAX, outlen) == 0) return 1;
   smtpd_bad(s, "501 5.5.2 cannot decode the response");
   return 0;
 }

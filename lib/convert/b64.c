@@ -4,6 +4,7 @@
  * costs a few calls of the next sink.
  */
 #include <string.h>
+#include "base64.h"
 #include "b64.h"
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -33,20 +34,6 @@ static inline void quad(char *d, const unsigned char *s)
   d[1] = alphabet[((s[0] & 3) << 4) | (s[1] >> 4)];
   d[2] = alphabet[((s[1] & 15) << 2) | (s[2] >> 6)];
   d[3] = alphabet[s[2] & 63];
-}
-
-size_t b64_encode_raw(char *dst, const unsigned char *src, size_t n)
-{
-  size_t o = 0;
-  unsigned char last[3];
-  for (; n >= 3; n -= 3, src += 3, o += 4) quad(dst + o, src);
-  if (!n) return o;
-  memset(last, 0, 3);
-  memcpy(last, src, n);
-  quad(dst + o, last);
-  if (n == 1) dst[o + 2] = '=';
-  dst[o + 3] = '=';
-  return o + 4;
 }
 
 /* ---- encoder: 57 input bytes make one line of 76 */
@@ -84,7 +71,7 @@ static int enc_end(struct sink *s)
   size_t o = 0;
   if (!e->ncarry) return 0;
   if (e->col == 76) buf[o++] = '\n';
-  o += b64_encode_raw(buf + o, e->carry, e->ncarry);
+  o += base64_encode(buf + o, (const char *)e->carry, e->ncarry);
   e->ncarry = 0;
   e->col = 4;
   return sink_put(e->next, buf, o);

@@ -30,8 +30,7 @@ struct b64dec {
 };
 void b64dec_init(struct b64dec *d, struct sink *next);
 
-/* whole-buffer helpers for headers: encode without line breaks; decode leniently */
-size_t b64_encode_raw(char *dst, const unsigned char *src, size_t n);   /* dst: 4*((n+2)/3) */
+/* the whole-buffer lenient decoder for encoded words (encoding: lib/base64.h) */
 size_t b64_decode_raw(unsigned char *dst, const char *src, size_t n);  /* dst: 3*n/4 + 3 */
 int b64_value(unsigned char c);                                        /* 0..63, -1 */
 

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include "base64.h"
 #include "b64.h"
 #include "charset.h"
 #include "ew.h"
@@ -142,7 +143,7 @@ static int word_cat(stralloc *out, const char *cs, int b64, const char *b, size_
   if (!stralloc_cats(out, "=?") || !stralloc_cats(out, cs) || !stralloc_cats(out, b64 ? "?B?" : "?Q?")) return -1;
   if (b64) {
     if (!stralloc_readyplus(out, (n + 2) / 3 * 4)) return -1;
-    out->len += b64_encode_raw(out->s + out->len, (const unsigned char *)b, n);
+    out->len += base64_encode(out->s + out->len, b, n);
   } else for (i = 0; i < n; i++) {
     unsigned char c = (unsigned char)b[i];
     char t[3] = { '=', hex[c >> 4], hex[c & 15] };

@@ -20,6 +20,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "base64.h"
 #include "addr.h"
 #include "../../smtpd/smtp_auth.h"
 #include "../../smtpd/smtp_cmd.h"
@@ -53,7 +54,7 @@ static void check_auth(const char *s, size_t n)
   char out[AUTH_FIELD_MAX];
   const char *u, *p;
   size_t len, ul, pl;
-  if (b64_decode(s, n, out, sizeof out, &len) < 0) return;
+  if (base64_decode(s, n, out, sizeof out, &len) < 0) return;
   if (len > sizeof out) abort();
   if (auth_plain_split(out, len, &u, &ul, &p, &pl) == 0) {
     if (!ul || !pl || u + ul > out + len || p + pl != out + len || memchr(p, 0, pl)) abort();

@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include "check.h"
+#include "base64.h"
 #include "route.h"
 #include "mx.h"
 #include "../../remote/rjob.h"
@@ -532,12 +533,12 @@ static void test_b64(void)
   char out[64];
   int i;
   for (i = 0; v[i][0]; i++) {
-    size_t n = smtp_b64(out, v[i][0], strlen(v[i][0]));
+    size_t n = base64_encode(out, v[i][0], strlen(v[i][0]));
     out[n] = 0;
     CHECK_STR(out, v[i][1]);
     CHECK(n == B64_LEN(strlen(v[i][0])));
   }
-  out[smtp_b64(out, "\0user\0pass", 10)] = 0;
+  out[base64_encode(out, "\0user\0pass", 10)] = 0;
   CHECK_STR(out, "AHVzZXIAcGFzcw==");
 }
 

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "check.h"
+#include "base64.h"
 #include "config.h"
 #include "control.h"
 #include "directory.h"
@@ -308,20 +309,25 @@ static void test_base64(void)
 {
   char out[64], enc[64];
   size_t n;
-  CHECK(b64_decode("AGFsaWNlAHNlY3JldA==", 20, out, sizeof out, &n) == 0);
+  CHECK(base64_decode("AGFsaWNlAHNlY3JldA==", 20, out, sizeof out, &n) == 0);
   CHECK(n == 13 && !memcmp(out, "\0alice\0secret", 13));
-  CHECK(b64_decode("YQ==", 4, out, sizeof out, &n) == 0 && n == 1 && out[0] == 'a');
-  CHECK(b64_decode("YWI=", 4, out, sizeof out, &n) == 0 && n == 2);
-  CHECK(b64_decode("YWJj", 4, out, sizeof out, &n) == 0 && n == 3);
-  CHECK(b64_decode("", 0, out, sizeof out, &n) == 0 && n == 0);
-  CHECK(b64_decode("YWJ", 3, out, sizeof out, &n) < 0);
-  CHECK(b64_decode("Y=Jj", 4, out, sizeof out, &n) < 0);
-  CHECK(b64_decode("YQ==YWJj", 8, out, sizeof out, &n) < 0);
-  CHECK(b64_decode("YW J", 4, out, sizeof out, &n) < 0);
-  CHECK(b64_decode("YWJjYWJj", 8, out, 5, &n) < 0);          /* over the cap */
-  n = b64_encode("\0alice\0secret", 13, enc);
+  CHECK(base64_decode("YQ==", 4, out, sizeof out, &n) == 0 && n == 1 && out[0] == 'a');
+  CHECK(base64_decode("YWI=", 4, out, sizeof out, &n) == 0 && n == 2);
+  CHECK(base64_decode("YWJj", 4, out, sizeof out, &n) == 0 && n == 3);
+  CHECK(base64_decode("", 0, out, sizeof out, &n) == 0 && n == 0);
+  CHECK(base64_decode("YWJ", 3, out, sizeof out, &n) < 0);
+  CHECK(base64_decode("Y=Jj", 4, out, sizeof out, &n) < 0);
+  CHECK(base64_decode("YQ==YWJj", 8, out, sizeof out, &n) < 0);
+  CHECK(base64_decode("YW J", 4, out, sizeof out, &n) < 0);
+  CHECK(base64_decode("YWJjYWJj", 8, out, 5, &n) < 0);          /* over the cap */
+  CHECK(base64_decode("Y===", 4, out, sizeof out, &n) < 0);      /* no octet at all */
+  CHECK(base64_decode("YR==", 4, out, sizeof out, &n) < 0);      /* not canonical: stray bits */
+  CHECK(base64_decode("YQ=A", 4, out, sizeof out, &n) < 0);
+  CHECK(base64_decode("YQ==YQ==", 8, out, sizeof out, &n) < 0);  /* padding before the end */
+  CHECK(base64_decode("YWJjYWJj", 8, out, 6, &n) == 0 && n == 6); /* exactly the cap */
+  n = base64_encode(enc, "\0alice\0secret", 13);
   CHECK_MEM(enc, n, "AGFsaWNlAHNlY3JldA==");
-  n = b64_encode("ab", 2, enc);
+  n = base64_encode(enc, "ab", 2);
   CHECK_MEM(enc, n, "YWI=");
 }
 
