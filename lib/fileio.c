@@ -142,12 +142,6 @@ fail:
   return -1;
 }
 
-int fd_cloexec(int fd)
-{
-  int f = fcntl(fd, F_GETFD);
-  return f < 0 ? -1 : fcntl(fd, F_SETFD, f | FD_CLOEXEC);
-}
-
 int fd_nonblock(int fd)
 {
   int f = fcntl(fd, F_GETFL);
@@ -158,14 +152,6 @@ int fd_blocking(int fd)
 {
   int f = fcntl(fd, F_GETFL);
   return f < 0 ? -1 : fcntl(fd, F_SETFL, f & ~O_NONBLOCK);
-}
-
-int fd_move(int to, int from)
-{
-  if (to == from) return 0;
-  if (dup2(from, to) < 0) return -1;
-  close(from);
-  return 0;
 }
 
 int mkdir_p(const char *path, int mode)

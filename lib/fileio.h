@@ -21,10 +21,8 @@ int dir_sync(const char *dir);                              /* fsync a directory
 int dir_sync_parent(const char *path);                      /* fsync the directory holding path */
 /* write path.tmp, fsync, rename onto path, fsync the directory: atomic and durable */
 int file_replace(const char *path, const char *data, size_t len, int mode);
-int fd_cloexec(int fd);
 int fd_nonblock(int fd);
 int fd_blocking(int fd);
-int fd_move(int to, int from);                              /* dup2 + close; no-op when equal */
 int mkdir_p(const char *path, int mode);                    /* like mkdir -p; not atomic */
 
 #endif
