@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "check.h"
+#include "fixture.h"
 #include "base64.h"
 #include "config.h"
 #include "control.h"
@@ -26,26 +27,6 @@
 #include "../../smtpd/smtp_policy.h"
 #include "../../remote/rjob.h"
 #include "addr.h"
-
-static char home[] = "/tmp/t_smtp.XXXXXX";
-static char errs[4096];
-
-static void put(const char *name, const char *text)
-{
-  char path[256];
-  FILE *f;
-  snprintf(path, sizeof path, "%s/control/%s", home, name);
-  f = fopen(path, "w");
-  if (!f) { perror(path); exit(1); }
-  fputs(text, f);
-  fclose(f);
-}
-
-static void collect(const char *file, unsigned line, const char *msg)
-{
-  size_t n = strlen(errs);
-  snprintf(errs + n, sizeof errs - n, "%s:%u: %s\n", file, line, msg);
-}
 
 /* ---- command lines */
 
@@ -637,13 +618,9 @@ static void test_log(struct config *c)
 
 int main(void)
 {
-  char dir[256];
   struct config c;
   struct directory d;
-  if (!mkdtemp(home)) { perror("mkdtemp"); return 1; }
-  snprintf(dir, sizeof dir, "%s/control", home);
-  if (mkdir(dir, 0755) < 0) { perror(dir); return 1; }
-  setenv("IMC_HOME", home, 1);
+  fixture_open("t_smtp");
   put("me", "mx.example.com\n");
   put("sitedomains", "example.com\nExample.ORG\n");
   put("directory", "mailbox alice \"Alice\"\nmailbox bob \"Bob\"\nlist team alice,bob\n");
@@ -673,7 +650,6 @@ int main(void)
   test_log(&c);
   directory_close(&d);
   config_free(&c);
-  snprintf(dir, sizeof dir, "rm -rf '%s'", home);
-  if (system(dir) != 0) printf("note: %s left behind\n", home);
+  fixture_close();
   return check_done("t_smtp");
 }
