@@ -41,28 +41,11 @@
 #include "mimetypes.h"
 #include "route.h"
 #include "rules.h"
+#include "stdout.h"
 
 #define USAGE "check [--dns]|show|set FILE VALUE...|compile"
 
-static stralloc out;
 static unsigned long nerrors;
-
-static void out_puts(const char *s)
-{
-  if (!stralloc_cats(&out, s)) fatal(EX_TEMP, "out of memory");
-}
-
-static void out_putulong(unsigned long n)
-{
-  char num[FMT_ULONG];
-  if (!stralloc_catb(&out, num, fmt_ulong(num, n))) fatal(EX_TEMP, "out of memory");
-}
-
-static void out_flush(void)
-{
-  if (write_all(1, out.s, out.len) < 0) fatalsys(EX_TEMP, "unable to write to stdout");
-  out.len = 0;
-}
 
 static const char *unreadable = "files";
 

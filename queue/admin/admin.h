@@ -20,17 +20,14 @@
 #include "directory.h"
 #include "domains.h"
 #include "owfat.h"
+#include "stdout.h"
 #include "qinfo.h"
 
-/* ---- admin_out.c: stdout, buffered; a write error is fatal (111) */
-void adm_puts(const char *s);
-void adm_putb(const char *s, size_t n);
-void adm_putulong(unsigned long n);
+/* ---- admin_out.c: table output on lib/stdout.h (a write error is fatal, 111) */
 void adm_pad(const char *s, size_t width);        /* s, then spaces up to width */
 void adm_rpad(const char *s, size_t width);       /* spaces, then s, right-aligned */
 void adm_rnum(unsigned long n, size_t width);     /* a number right-aligned */
 void adm_putclean(const char *s, size_t n);       /* TAB as a space, other control bytes as ? */
-void adm_flush(void);
 void adm_nomem(void) __attribute__((noreturn));   /* fatal 111: out of memory */
 
 #define ADM_AGE 24

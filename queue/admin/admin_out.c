@@ -2,8 +2,8 @@
  * admin_out.c -- output and times for the queue administration tools
  * (see admin.h).
  *
- * Output: one buffer for stdout, flushed when it grows past OUT_FLUSH and
- * by adm_flush; a failed write is a fatal temporary error (111).  Times:
+ * Output: lib/stdout.h's buffer (out_puts and the others are its names
+ * here), with padding and right alignment for the tables.  Times:
  * ISO 8601 UTC as in the tracking log, ages as 45s, 12m, 2h13m, 3d4h.
  * Time arguments (imc-track -f/-t) are epoch seconds, an ISO date with an
  * optional time, or an age with a unit meaning that long ago.
@@ -16,41 +16,17 @@
 #include "exitcodes.h"
 #include "fileio.h"
 
-#define OUT_FLUSH 65536
-
-static stralloc out;
-
 void adm_nomem(void) { fatal(EX_TEMP, "out of memory"); }
-
-void adm_flush(void)
-{
-  if (out.len && write_all(1, out.s, out.len) < 0) fatalsys(EX_TEMP, "unable to write to stdout");
-  out.len = 0;
-}
-
-void adm_putb(const char *s, size_t n)
-{
-  if (!stralloc_catb(&out, s, n)) adm_nomem();
-  if (out.len > OUT_FLUSH) adm_flush();
-}
-
-void adm_puts(const char *s) { adm_putb(s, strlen(s)); }
-
-void adm_putulong(unsigned long n)
-{
-  char num[FMT_ULONG];
-  adm_putb(num, fmt_ulong(num, n));
-}
 
 static void spaces(size_t n)
 {
-  while (n--) adm_putb(" ", 1);
+  while (n--) out_putb(" ", 1);
 }
 
 void adm_pad(const char *s, size_t width)
 {
   size_t n = strlen(s);
-  adm_putb(s, n);
+  out_putb(s, n);
   if (n < width) spaces(width - n);
 }
 
@@ -58,7 +34,7 @@ void adm_rpad(const char *s, size_t width)
 {
   size_t n = strlen(s);
   if (n < width) spaces(width - n);
-  adm_putb(s, n);
+  out_putb(s, n);
 }
 
 void adm_rnum(unsigned long n, size_t width)
@@ -73,7 +49,7 @@ void adm_putclean(const char *s, size_t n)
   size_t i;
   for (i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
-    adm_putb(c == '\t' ? " " : c < 32 || c == 127 ? "?" : s + i, 1);
+    out_putb(c == '\t' ? " " : c < 32 || c == 127 ? "?" : s + i, 1);
   }
 }
 

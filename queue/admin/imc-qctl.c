@@ -48,11 +48,11 @@ static int running;
 
 static void line3(const char *a, const char *b, const char *c)
 {
-  adm_puts(a);
-  adm_puts(b);
-  adm_puts(c);
-  adm_puts("\n");
-  adm_flush();
+  out_puts(a);
+  out_puts(b);
+  out_puts(c);
+  out_puts("\n");
+  out_flush();
 }
 
 /* ---- targets */
@@ -164,13 +164,13 @@ static void request(const char *line, stralloc *names)
 static void outcome(const char *name, const char *line)
 {
   if (!running) {
-    adm_puts(line);
-    adm_puts(": imc-send is not running: the request waits in queue/ctl/");
+    out_puts(line);
+    out_puts(": imc-send is not running: the request waits in queue/ctl/");
     line3(name, "", " and is carried out when it starts");
   } else if (req_wait(&aq, name, (unsigned)waitsecs * 1000)) line3(line, ": ", "done by imc-send");
   else {
-    adm_puts(line);
-    adm_puts(": requested (queue/ctl/");
+    out_puts(line);
+    out_puts(": requested (queue/ctl/");
     line3(name, ")", "; imc-send has not carried it out yet");
   }
 }
@@ -220,14 +220,14 @@ static const char *advice(const struct finding *f)
 
 static void put_finding(const char *prefix, const struct finding *f, int with_advice)
 {
-  adm_puts(prefix);
-  adm_puts("queue/");
-  if (strcmp(f->rel, ".")) adm_puts(f->rel);
-  if (f->id) { adm_puts("/"); adm_putclean(f->id, strlen(f->id)); }
-  adm_puts(": ");
-  adm_puts(f->what);
-  if (with_advice) adm_puts(advice(f));
-  adm_puts("\n");
+  out_puts(prefix);
+  out_puts("queue/");
+  if (strcmp(f->rel, ".")) out_puts(f->rel);
+  if (f->id) { out_puts("/"); adm_putclean(f->id, strlen(f->id)); }
+  out_puts(": ");
+  out_puts(f->what);
+  if (with_advice) out_puts(advice(f));
+  out_puts("\n");
 }
 
 struct tally { unsigned long errors, notes, left; int poke; stralloc lines; };
@@ -241,14 +241,14 @@ static void on_check(const struct finding *f, void *vctx)
 
 static int summary(const char *what, unsigned long nmsgs, const struct tally *t)
 {
-  adm_puts(what);
-  adm_putulong(nmsgs);
-  adm_puts(nmsgs == 1 ? " message, " : " messages, ");
-  adm_putulong(t->errors);
-  adm_puts(t->errors == 1 ? " error, " : " errors, ");
-  adm_putulong(t->notes);
-  adm_puts(t->notes == 1 ? " note\n" : " notes\n");
-  adm_flush();
+  out_puts(what);
+  out_putulong(nmsgs);
+  out_puts(nmsgs == 1 ? " message, " : " messages, ");
+  out_putulong(t->errors);
+  out_puts(t->errors == 1 ? " error, " : " errors, ");
+  out_putulong(t->notes);
+  out_puts(t->notes == 1 ? " note\n" : " notes\n");
+  out_flush();
   return t->errors ? EX_PERM : EX_OK;
 }
 
@@ -284,17 +284,17 @@ static int do_repair(void)
   unsigned long nmsgs;
   memset(&t, 0, sizeof t);
   if (queue_check(&aq, on_repair, &t, &nmsgs) < 0) fatal(EX_TEMP, "queue/ is missing: is IMC_HOME an instance?");
-  adm_flush();
+  out_flush();
   if (t.lines.len) ask(&t.lines);
   if (t.poke)
-    adm_puts(req_trigger(&aq, "") == 1 ? "poked the trigger: imc-send reads queue/new/ now\n"
+    out_puts(req_trigger(&aq, "") == 1 ? "poked the trigger: imc-send reads queue/new/ now\n"
                                         : "imc-send is not running: it reads queue/new/ when it starts\n");
   summary("repair: found ", nmsgs, &t);
   if (t.left) {
-    adm_putulong(t.left);
-    adm_puts(t.left == 1 ? " error is left for the administrator\n" : " errors are left for the administrator\n");
+    out_putulong(t.left);
+    out_puts(t.left == 1 ? " error is left for the administrator\n" : " errors are left for the administrator\n");
   }
-  adm_flush();
+  out_flush();
   stralloc_free(&t.lines);
   return t.left ? EX_PERM : EX_OK;
 }
@@ -317,7 +317,7 @@ int main(int argc, char **argv)
            || !strcmp(argv[i], "delete") || !strcmp(argv[i], "bounce") || !strcmp(argv[i], "requeue"))
     ex = do_requests(argv[i], argv + i + 1);
   else usage(USAGE);
-  adm_flush();
+  out_flush();
   aq_close(&aq);
   return ex;
 }

@@ -33,9 +33,9 @@ static struct aqueue aq;
 
 static void put_sender(const char *s)
 {
-  adm_puts("<");
+  out_puts("<");
   adm_putclean(s, strlen(s));
-  adm_puts(">");
+  out_puts(">");
 }
 
 /* ---- the list */
@@ -44,10 +44,10 @@ static void list_head(const char *id, unsigned long t, unsigned long long size)
 {
   char age[ADM_AGE];
   adm_age(age, aq.now > t ? aq.now - t : 0);
-  adm_puts(id);
+  out_puts(id);
   adm_rpad(age, 7);
   adm_rnum((unsigned long)size, 10);
-  adm_puts("  ");
+  out_puts("  ");
 }
 
 static void list_one(struct amsg *m)
@@ -57,33 +57,33 @@ static void list_one(struct amsg *m)
   put_sender(m->sender.s);
   for (i = 0; i < m->q.n; i++) {
     const struct qinfo_rcpt *r = &m->q.r[i];
-    adm_puts(" ");
+    out_puts(" ");
     adm_putclean(r->address.s, r->address.len);
-    adm_puts("=");
-    adm_puts(amsg_rcpt_state(&aq, m, r));
+    out_puts("=");
+    out_puts(amsg_rcpt_state(&aq, m, r));
   }
-  if (m->info == -2) adm_puts(" (state file fails validation)");
-  adm_puts("\n");
+  if (m->info == -2) out_puts(" (state file fails validation)");
+  out_puts("\n");
 }
 
 static void list_quarantined(const struct aquar *q, void *ctx)
 {
   (void)ctx;
   list_head(q->name, q->time, q->size);
-  adm_puts(q->valid ? "- quarantined (valid now: imc-qctl requeue)\n" : "- quarantined\n");
+  out_puts(q->valid ? "- quarantined (valid now: imc-qctl requeue)\n" : "- quarantined\n");
 }
 
 static void list_message(struct amsg *m, void *ctx)
 {
   (void)ctx;
   list_one(m);
-  adm_flush();
+  out_flush();
 }
 
 static int do_list(void)
 {
   aq_walk(&aq, list_message, list_quarantined, 0);
-  adm_flush();
+  out_flush();
   return EX_OK;
 }
 
@@ -91,7 +91,7 @@ static int do_list(void)
 
 static void label(const char *l)
 {
-  adm_puts("  ");
+  out_puts("  ");
   adm_pad(l, 14);
 }
 
@@ -99,23 +99,23 @@ static void put_time(unsigned long t)
 {
   char iso[ADM_TIME], age[ADM_AGE];
   adm_iso(iso, t);
-  adm_puts(iso);
-  if (t <= aq.now) { adm_age(age, aq.now - t); adm_puts(" ("); adm_puts(age); adm_puts(" ago)"); }
-  else { adm_age(age, t - aq.now); adm_puts(" (in "); adm_puts(age); adm_puts(")"); }
+  out_puts(iso);
+  if (t <= aq.now) { adm_age(age, aq.now - t); out_puts(" ("); out_puts(age); out_puts(" ago)"); }
+  else { adm_age(age, t - aq.now); out_puts(" (in "); out_puts(age); out_puts(")"); }
 }
 
 static void show_where(const struct amsg *m)
 {
   char h[2] = { qid_hash(m->id), 0 };
   label("where:");
-  if (m->area == AREA_QUAR) adm_puts("queue/quarantine/");
-  else if (m->area == AREA_NEWQ) adm_puts("queue/new/");
-  else { adm_puts("queue/mess/"); adm_puts(h); adm_puts("/"); }
-  adm_puts(m->id);
-  if (m->info == 1) adm_puts(m->area == AREA_QUAR ? ", state in ID.info beside it" : ", with its state file");
-  else if (m->info == -2) adm_puts(", its state file fails validation");
-  else if (m->area == AREA_NEWQ) adm_puts(" (first delivery: no state file yet)");
-  adm_puts("\n");
+  if (m->area == AREA_QUAR) out_puts("queue/quarantine/");
+  else if (m->area == AREA_NEWQ) out_puts("queue/new/");
+  else { out_puts("queue/mess/"); out_puts(h); out_puts("/"); }
+  out_puts(m->id);
+  if (m->info == 1) out_puts(m->area == AREA_QUAR ? ", state in ID.info beside it" : ", with its state file");
+  else if (m->info == -2) out_puts(", its state file fails validation");
+  else if (m->area == AREA_NEWQ) out_puts(" (first delivery: no state file yet)");
+  out_puts("\n");
 }
 
 static void show_envelope(const struct amsg *m)
@@ -125,60 +125,60 @@ static void show_envelope(const struct amsg *m)
   char type;
   label("sender:");
   put_sender(m->sender.s);
-  adm_puts("\n");
+  out_puts("\n");
   while (env_next(m->env.s, m->env.len, &pos, &type, &val, &len) == 1) {
     if (type == 'F') continue;
     label(type == 'T' ? "envelope to:" : "info:");
     adm_putclean(val, len);
-    adm_puts("\n");
+    out_puts("\n");
   }
 }
 
 static void show_summary(const struct amsg *m)
 {
-  adm_puts("message ");
-  adm_puts(m->id);
-  adm_puts("\n");
+  out_puts("message ");
+  out_puts(m->id);
+  out_puts("\n");
   show_where(m);
   label("queued:");
   put_time(m->qtime);
-  adm_puts("\n");
+  out_puts("\n");
   label("size:");
-  adm_putulong((unsigned long)m->msglen);
-  adm_puts(" bytes\n");
+  out_putulong((unsigned long)m->msglen);
+  out_puts(" bytes\n");
   label("flags:");
-  if (!m->q.flags) adm_puts("-");
-  if (m->q.flags & QI_HELD) adm_puts("held ");
-  if (m->q.flags & QI_WARNED) adm_puts("delay-warning-sent");
-  adm_puts("\n");
+  if (!m->q.flags) out_puts("-");
+  if (m->q.flags & QI_HELD) out_puts("held ");
+  if (m->q.flags & QI_WARNED) out_puts("delay-warning-sent");
+  out_puts("\n");
   show_envelope(m);
 }
 
 static void show_rcpt(const struct amsg *m, const struct qinfo_rcpt *r)
 {
-  adm_puts("recipient ");
+  out_puts("recipient ");
   adm_putclean(r->address.s, r->address.len);
-  adm_puts("\n");
+  out_puts("\n");
   label("state:");
-  adm_puts(amsg_rcpt_state(&aq, m, r));
-  adm_puts(r->kind == QI_LOCAL ? ", local, mailbox " : ", remote, destination ");
+  out_puts(amsg_rcpt_state(&aq, m, r));
+  out_puts(r->kind == QI_LOCAL ? ", local, mailbox " : ", remote, destination ");
   adm_putclean(r->target.s, r->target.len);
-  adm_puts("\n");
+  out_puts("\n");
   if (r->original.len && (r->original.len != r->address.len || memcmp(r->original.s, r->address.s, r->address.len))) {
     label("original:");
     adm_putclean(r->original.s, r->original.len);
-    adm_puts("\n");
+    out_puts("\n");
   }
   label("attempts:");
-  adm_putulong(r->attempts);
-  if (r->last) { adm_puts(", the last "); put_time(r->last); }
-  adm_puts("\n");
+  out_putulong(r->attempts);
+  if (r->last) { out_puts(", the last "); put_time(r->last); }
+  out_puts("\n");
   if (r->state == QI_PENDING && r->attempts && !amsg_rcpt_held(&aq, m, r)) {
     label("next retry:");
     put_time(r->next);
-    adm_puts("\n");
+    out_puts("\n");
   }
-  if (r->reply.len) { label("last reply:"); adm_putclean(r->reply.s, r->reply.len); adm_puts("\n"); }
+  if (r->reply.len) { label("last reply:"); adm_putclean(r->reply.s, r->reply.len); out_puts("\n"); }
 }
 
 struct hist { const char *id; unsigned long n; };
@@ -188,25 +188,25 @@ static void on_event(struct trk_event *e, void *vctx)
   struct hist *h = vctx;
   if (strcmp(e->id, h->id)) return;
   h->n++;
-  adm_puts("  ");
-  adm_puts(e->time);
-  adm_puts(" ");
+  out_puts("  ");
+  out_puts(e->time);
+  out_puts(" ");
   adm_pad(e->event, 10);
-  adm_puts(" ");
+  out_puts(" ");
   adm_putclean(e->rcpt, strlen(e->rcpt));
-  if (*e->peer) { adm_puts(" peer="); adm_putclean(e->peer, strlen(e->peer)); }
-  if (*e->result) { adm_puts(": "); adm_putclean(e->result, strlen(e->result)); }
-  adm_puts("\n");
+  if (*e->peer) { out_puts(" peer="); adm_putclean(e->peer, strlen(e->peer)); }
+  if (*e->result) { out_puts(": "); adm_putclean(e->result, strlen(e->result)); }
+  out_puts("\n");
 }
 
 static void show_history(const char *id)
 {
   stralloc dir = {0};
   struct hist h = { id, 0 };
-  adm_puts("history (tracking log)\n");
+  out_puts("history (tracking log)\n");
   if (trk_dir(&dir) < 0) adm_nomem();
   if (trk_scan(dir.s, on_event, &h) < 0) warnsys("unable to read the tracking log ", dir.s);
-  else if (!h.n) adm_puts("  (no events)\n");
+  else if (!h.n) out_puts("  (no events)\n");
   stralloc_free(&dir);
 }
 
@@ -218,34 +218,34 @@ static void show_headers(struct aqueue *q, const struct amsg *m)
   size_t want = m->msglen < sizeof buf ? (size_t)m->msglen : sizeof buf, n, pos = 0;
   ssize_t got = -1;
   int fd;
-  adm_puts("headers\n");
+  out_puts("headers\n");
   if (qpath(&p, q->qdir.s, m->area == AREA_NEWQ ? "new" : m->area == AREA_QUAR ? "quarantine" : "mess", m->id) < 0)
     adm_nomem();
   if ((fd = open(p.s, O_RDONLY | O_CLOEXEC)) >= 0) { got = pread_full(fd, buf, want, 0); close(fd); }
   stralloc_free(&p);
-  if (got < 0) { adm_puts("  (unable to read the message)\n"); return; }
+  if (got < 0) { out_puts("  (unable to read the message)\n"); return; }
   n = header_end(buf, (size_t)got);
   while (pos < n) {
     char *nl = memchr(buf + pos, '\n', n - pos);
     size_t len = nl ? (size_t)(nl - buf) - pos : n - pos;
-    if (len || pos + 1 < n) { adm_puts("  "); adm_putclean(buf + pos, len); adm_puts("\n"); }
+    if (len || pos + 1 < n) { out_puts("  "); adm_putclean(buf + pos, len); out_puts("\n"); }
     pos += len + 1;
   }
-  if (n == (size_t)got && got == (ssize_t)sizeof buf) adm_puts("  (cut)\n");
+  if (n == (size_t)got && got == (ssize_t)sizeof buf) out_puts("  (cut)\n");
 }
 
 /* a file that fails validation: where it is, and what the tracking log knows */
 static void show_bad(const char *id, char area)
 {
   char h[2] = { qid_hash(id), 0 };
-  adm_puts("message ");
-  adm_puts(id);
-  adm_puts("\n");
+  out_puts("message ");
+  out_puts(id);
+  out_puts("\n");
   label("where:");
-  adm_puts(area == AREA_QUAR ? "queue/quarantine/" : area == AREA_NEWQ ? "queue/new/" : "queue/mess/");
-  if (area == AREA_MESSQ) { adm_puts(h); adm_puts("/"); }
-  adm_puts(id);
-  adm_puts(" (fails validation: its size, trailer or envelope is wrong)\n");
+  out_puts(area == AREA_QUAR ? "queue/quarantine/" : area == AREA_NEWQ ? "queue/new/" : "queue/mess/");
+  if (area == AREA_MESSQ) { out_puts(h); out_puts("/"); }
+  out_puts(id);
+  out_puts(" (fails validation: its size, trailer or envelope is wrong)\n");
   show_history(id);
 }
 
@@ -275,9 +275,9 @@ int main(int argc, char **argv)
   if (aq_open(&aq) < 0) fatalsys(EX_TEMP, "unable to read the instance");
   if (argc == 1) ex = do_list();
   for (i = 1; i < argc; i++) {
-    if (i > 1) adm_puts("\n");
+    if (i > 1) out_puts("\n");
     if (do_show(argv[i]) != EX_OK) ex = EX_PERM;
-    adm_flush();
+    out_flush();
   }
   aq_close(&aq);
   return ex;

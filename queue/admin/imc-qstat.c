@@ -175,44 +175,44 @@ static struct dest **dest_list(void)
 
 static void kv(const char *key, unsigned long v)
 {
-  adm_puts(" ");
-  adm_puts(key);
-  adm_puts("=");
-  adm_putulong(v);
+  out_puts(" ");
+  out_puts(key);
+  out_puts("=");
+  out_putulong(v);
 }
 
 static void machine_queues(int running, unsigned long nreq)
 {
   int q;
-  adm_puts(running ? "imc-send=running\n" : "imc-send=stopped\n");
+  out_puts(running ? "imc-send=running\n" : "imc-send=stopped\n");
   for (q = 0; q < Q_N; q++) {
-    adm_puts("queue=");
-    adm_puts(qkey[q]);
+    out_puts("queue=");
+    out_puts(qkey[q]);
     kv("messages", counts[q].msgs);
     kv("recipients", counts[q].rcpts);
     kv("bytes", (unsigned long)counts[q].bytes);
     kv("oldest", counts[q].oldest);
-    adm_puts("\n");
+    out_puts("\n");
   }
-  adm_puts("requests=");
-  adm_putulong(nreq);
-  adm_puts("\n");
+  out_puts("requests=");
+  out_putulong(nreq);
+  out_puts("\n");
 }
 
 static void machine_dests(struct dest **v)
 {
   for (; *v; v++) {
     struct dest *d = *v;
-    adm_puts("dest=");
-    adm_puts(d->domain);
+    out_puts("dest=");
+    out_puts(d->domain);
     kv("recipients", d->rcpts);
     kv("messages", d->msgs);
     kv("next", d->next == ~0UL ? 0 : d->next);
     kv("attempts", d->attempts);
     kv("held", (unsigned long)aq_domain_held(&aq, d->domain));
-    adm_puts(" error=");
+    out_puts(" error=");
     if (d->error) adm_putclean(d->error, strlen(d->error));
-    adm_puts("\n");
+    out_puts("\n");
   }
 }
 
@@ -226,23 +226,23 @@ static void human_count(int q)
   if (q == Q_QUAR) adm_rpad("-", 12); else adm_rnum(counts[q].rcpts, 12);
   adm_rnum((unsigned long)counts[q].bytes, 12);
   if (counts[q].msgs) adm_age(age, counts[q].oldest); else strcpy(age, "-");
-  adm_puts("  ");
-  adm_puts(age);
-  adm_puts("\n");
+  out_puts("  ");
+  out_puts(age);
+  out_puts("\n");
 }
 
 static void human_queues(int running, unsigned long nreq)
 {
   int q;
-  adm_puts(running ? "imc-send is running" : "imc-send is not running");
+  out_puts(running ? "imc-send is running" : "imc-send is not running");
   if (nreq) {
-    adm_puts("; ");
-    adm_putulong(nreq);
-    adm_puts(nreq == 1 ? " request waits in queue/ctl/" : " requests wait in queue/ctl/");
+    out_puts("; ");
+    out_putulong(nreq);
+    out_puts(nreq == 1 ? " request waits in queue/ctl/" : " requests wait in queue/ctl/");
   }
-  adm_puts("\n\n");
+  out_puts("\n\n");
   adm_pad("queue", 30);
-  adm_puts(" messages  recipients       bytes  oldest\n");
+  out_puts(" messages  recipients       bytes  oldest\n");
   for (q = 0; q < Q_N; q++) human_count(q);
 }
 
@@ -258,18 +258,18 @@ static void human_next(const struct dest *d)
 
 static void human_dests(struct dest **v)
 {
-  adm_puts("\noutbound by destination\n");
-  if (!*v) { adm_puts("(none)\n"); return; }
+  out_puts("\noutbound by destination\n");
+  if (!*v) { out_puts("(none)\n"); return; }
   adm_pad("destination", 30);
-  adm_puts("recipients  next retry  last error\n");
+  out_puts("recipients  next retry  last error\n");
   for (; *v; v++) {
     adm_pad((*v)->domain, 29);
-    adm_puts(" ");
+    out_puts(" ");
     adm_rnum((*v)->rcpts, 10);
-    adm_puts("  ");
+    out_puts("  ");
     human_next(*v);
-    if ((*v)->error) adm_putclean((*v)->error, strlen((*v)->error)); else adm_puts("-");
-    adm_puts("\n");
+    if ((*v)->error) adm_putclean((*v)->error, strlen((*v)->error)); else out_puts("-");
+    out_puts("\n");
   }
 }
 
@@ -289,7 +289,7 @@ int main(int argc, char **argv)
   v = dest_list();
   if (machine) { machine_queues(running, nreq); machine_dests(v); }
   else { human_queues(running, nreq); human_dests(v); }
-  adm_flush();
+  out_flush();
   free(v);
   aq_close(&aq);
   return EX_OK;

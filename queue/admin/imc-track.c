@@ -134,26 +134,26 @@ static void on_select(struct trk_event *e, void *ctx)
 static void field(const char *key, const char *v, int brackets)
 {
   size_t n = strlen(v);
-  adm_puts(" ");
-  adm_puts(key);
-  adm_puts("=");
-  if (brackets && !(v[0] == '<' && n && v[n - 1] == '>')) { adm_puts("<"); adm_putclean(v, n); adm_puts(">"); }
+  out_puts(" ");
+  out_puts(key);
+  out_puts("=");
+  if (brackets && !(v[0] == '<' && n && v[n - 1] == '>')) { out_puts("<"); adm_putclean(v, n); out_puts(">"); }
   else adm_putclean(v, n);
 }
 
 static void put_event(const struct trk_event *e)
 {
-  adm_puts(e->time);
-  adm_puts(" ");
+  out_puts(e->time);
+  out_puts(" ");
   adm_pad(e->event, 10);
-  adm_puts(" ");
-  adm_puts(e->id);
+  out_puts(" ");
+  out_puts(e->id);
   field("from", e->sender, 1);
   field("to", e->rcpt, 1);
   if (*e->msgid) field("msgid", e->msgid, 0);
   if (*e->peer) field("peer", e->peer, 0);
   if (*e->result) field("result", e->result, 0);
-  adm_puts("\n");
+  out_puts("\n");
 }
 
 static void put_raw(const struct trk_event *e)
@@ -163,10 +163,10 @@ static void put_raw(const struct trk_event *e)
   f[0] = e->time; f[1] = e->event; f[2] = e->id; f[3] = e->msgid;
   f[4] = e->sender; f[5] = e->rcpt; f[6] = e->peer; f[7] = e->result;
   for (i = 0; i < 8; i++) {
-    if (i) adm_puts("\t");
-    adm_puts(*f[i] ? f[i] : "-");
+    if (i) out_puts("\t");
+    out_puts(*f[i] ? f[i] : "-");
   }
-  adm_puts("\n");
+  out_puts("\n");
 }
 
 static unsigned long shown;
@@ -227,7 +227,7 @@ int main(int argc, char **argv)
   else if (trk_dir(&dir) < 0) adm_nomem();
   if (selective && trk_scan(dir.s, on_select, 0) < 0) fatalsys(EX_TEMP, "unable to read the tracking log ", dir.s);
   if ((all || setn) && trk_scan(dir.s, on_show, &all) < 0) fatalsys(EX_TEMP, "unable to read the tracking log ", dir.s);
-  adm_flush();
+  out_flush();
   if (!shown) info("no matching events in ", dir.s);
   stralloc_free(&dir);
   return EX_OK;
