@@ -47,16 +47,7 @@ void ctl_use_dir(int dirfd) { ctl_dirfd = dirfd; }
 /* control/NAME relative to the directory of ctl_use_dir: 1 read, 0 missing, -1 error */
 static int read_at(const char *name, stralloc *sa)
 {
-  int fd = openat(ctl_dirfd, name, O_RDONLY | O_CLOEXEC), r, e;
-  if (fd < 0) {
-    if (errno == ENOENT) { sa->len = 0; return 0; }
-    return -1;
-  }
-  r = file_read_fd(fd, sa);
-  e = errno;
-  close(fd);
-  errno = e;
-  return r < 0 ? -1 : 1;
+  return file_read_at(ctl_dirfd, name, sa);
 }
 
 int ctl_open(ctl_file *f, const char *name)

@@ -80,7 +80,12 @@ int file_read_fd(int fd, stralloc *sa)
 
 int file_read(const char *path, stralloc *sa)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  return file_read_at(AT_FDCWD, path, sa);
+}
+
+int file_read_at(int dirfd, const char *path, stralloc *sa)
+{
+  int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
   int r, e;
   if (fd < 0) {
     if (errno == ENOENT) { sa->len = 0; return 0; }

@@ -14,6 +14,7 @@ int write_all(int fd, const void *buf, size_t len);         /* retries short wri
 ssize_t read_full(int fd, void *buf, size_t len);           /* until len or EOF; returns bytes read */
 ssize_t pread_full(int fd, void *buf, size_t len, off_t off);
 int file_read(const char *path, stralloc *sa);              /* 1 read, 0 missing, -1 error */
+int file_read_at(int dirfd, const char *path, stralloc *sa);   /* the same, path relative to dirfd */
 int file_read_fd(int fd, stralloc *sa);                     /* whole file from its current offset */
 /* appends all of fd (to EOF) to sa: 0, -1 error (errno), -2 more than max bytes */
 int fd_read_all(int fd, stralloc *sa, size_t max);

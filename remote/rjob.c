@@ -2,6 +2,7 @@
  * rjob.c -- parsing imc-remote's job lines (see rjob.h).
  */
 #include <string.h>
+#include "addr.h"
 #include "config.h"
 #include "rjob.h"
 
@@ -87,14 +88,5 @@ int rjob_rcpt_next(const struct rjob *j, size_t *pos, const char **r, size_t *rl
 
 int rjob_addr_ok(const char *s, size_t len)
 {
-  size_t i;
-  int quoted = 0;
-  if (len == 0 || len > RJOB_ADDR_MAX) return 0;
-  for (i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c < 32 || c == 127 || c == '<' || c == '>') return 0;
-    if (c == '"') quoted = !quoted;
-    if (c == ' ' && !quoted) return 0;
-  }
-  return 1;
+  return len <= RJOB_ADDR_MAX && addr_carried(s, len);     /* the rule imc-smtpd applies at MAIL and RCPT */
 }
