@@ -7,11 +7,12 @@
 # --system makes imc-queue setuid imcq; no service is started.  The local
 # user is nobody.  Checked:
 #   - IMC_HOME swapped after the check (deterministic): IMC_HOME is a link
-#     to the instance, whose control/me is a FIFO, so that imc-queue stops
-#     while it reads its first control file; the link then points to a tree
-#     of nobody's (control/databytes 0, queue/ a link to the real queue) and
-#     imc-queue goes on.  It must still use the instance's control/databytes
-#     (1k): the 5,000-byte message is refused (exit 31), nothing queued;
+#     to the instance, whose control/databytes is a FIFO, so that imc-queue
+#     stops while it reads its first control file; the link then points to
+#     a tree of nobody's (control/databytes 0, queue/ a link to the real
+#     queue) and imc-queue goes on.  It must still use the instance's
+#     control/databytes (1k, written into the FIFO) and everything after it:
+#     the 5,000-byte message is refused (exit 31), nothing queued;
 #   - the same as a race: a loop swaps the link between the two trees while
 #     nobody runs imc-queue up to 300 times (or for 60 s); no run queues the
 #     big message (the count of tries and wins is printed);
@@ -80,14 +81,15 @@ chown -R -h nobody "$E"
 L=$T_TMP/link
 mkdir -m 0755 "$L" && chown nobody "$L"
 ln -s "$I" "$L/home"
-mv "$I/control/me" "$T_TMP/me.real"
-mkfifo -m 0644 "$I/control/me"
+mv "$I/control/databytes" "$T_TMP/databytes.real"
+mkfifo -m 0644 "$I/control/databytes"
 before=$(nqueued)
 as_nobody "IMC_HOME='$L/home' '$B/imc-queue' < '$M/big' 1< '$M/env' 2> '$W/swap.err'; echo \$? > '$W/swap.rc'" &
 QPID=$!
 T_PIDS="$T_PIDS $QPID"
-# once imc-queue waits on the FIFO: swap the link to nobody's tree, then let it go on
-"$PYTHON" - "$I/control/me" "$L/home" "$E" <<'PY' > "$T_TMP/swap.out" 2>&1
+# once imc-queue waits on the FIFO (control/databytes, the first file it
+# reads): swap the link to nobody's tree, then let it go on
+"$PYTHON" - "$I/control/databytes" "$L/home" "$E" <<'PY' > "$T_TMP/swap.out" 2>&1
 import errno, os, sys, time
 fifo, link, evil = sys.argv[1:4]
 end = time.time() + 10
@@ -97,17 +99,17 @@ while True:
         break
     except OSError as e:
         if e.errno != errno.ENXIO or time.time() > end:
-            print("imc-queue never opened control/me"); sys.exit(1)
+            print("imc-queue never opened control/databytes"); sys.exit(1)
         time.sleep(0.01)
 os.symlink(evil, link + ".new")
 os.replace(link + ".new", link)
-os.write(fd, b"site.test\n")
+os.write(fd, b"1k\n")
 os.close(fd)
 print("swapped")
 PY
 t_wait 10 test -s "$W/swap.rc"
-rm -f "$I/control/me"
-mv "$T_TMP/me.real" "$I/control/me"
+rm -f "$I/control/databytes"
+mv "$T_TMP/databytes.real" "$I/control/databytes"
 if grep -q swapped "$T_TMP/swap.out"; then
   rc=$(cat "$W/swap.rc" 2>/dev/null)
   check "IMC_HOME swapped after the check: the instance's databytes still applies (exit $rc, want 31: $(cat "$W/swap.err"))" [ "$rc" = 31 ]
