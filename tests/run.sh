@@ -118,6 +118,11 @@ san_reports() {
   done
   echo "FAIL: sanitizer reports: $(echo $_new | sed "s|$top/||g")"
 }
+# late_reports DIR: san_reports, and a PASS line when there is none
+late_reports() {
+  _lr=$(san_reports "$@")
+  if [ -n "$_lr" ]; then echo "$_lr"; else echo "PASS: no sanitizer report written after its test ended"; fi
+}
 san_one() {
   case "$1" in *${ONLY:-}*) ;; *) return ;; esac
   _sn=$1 _sd=$out/san/$(basename "$1"); shift
@@ -138,7 +143,7 @@ if { [ -z "${TESTS:-}" ] && [ -n "$san" ]; } || [ "${TESTS:-}" = san ]; then
     done
     # reports written after their test ended (a process that outlived it)
     sleep 1
-    run_one san/late-reports san_reports "$out/san"
+    run_one san/late-reports late_reports "$out/san"
   fi
 fi
 echo "$pass passed, $fail failed, $skip skipped"
