@@ -50,6 +50,7 @@
 #include "diag.h"
 #include "exitcodes.h"
 #include "fileio.h"
+#include "passwd.h"
 #include "queue.h"
 
 #define ENVELOPE_MAX (16UL * 1024 * 1024)
@@ -167,30 +168,6 @@ static void open_instance(struct instance *in)
 
 /* ---- who the caller is */
 
-/* the uid of a user in /etc/passwd (imc-queue is linked statically: no name
-   service); 1 found, 0 not */
-static int passwd_uid(const char *name, size_t len, unsigned long *uid)
-{
-  stralloc pw = {0};
-  size_t pos = 0;
-  int found = 0;
-  if (file_read("/etc/passwd", &pw) != 1 || !stralloc_0(&pw)) { stralloc_free(&pw); return 0; }
-  pw.len--;                        /* scan_ulong below stops at the NUL */
-  while (!found && pos < pw.len) {
-    char *line = pw.s + pos, *nl = memchr(line, '\n', pw.len - pos), *uidf;
-    size_t n = nl ? (size_t)(nl - line) : pw.len - pos;
-    pos += n + 1;
-    if (n <= len + 1 || memcmp(line, name, len) || line[len] != ':') continue;
-    uidf = memchr(line + len + 1, ':', n - len - 1);    /* the password field's end */
-    if (uidf && uidf < line + n - 1) {
-      size_t digits = scan_ulong(uidf + 1, uid);
-      found = digits > 0 && uidf[1 + digits] == ':';
-    }
-  }
-  stralloc_free(&pw);
-  return found;
-}
-
 /* imc-smtpd's user: the one imc-tcpd drops to, env/IMC_USER of the instance */
 static int smtpd_uid(int home, unsigned long *uid)
 {
@@ -200,7 +177,7 @@ static int smtpd_uid(int home, unsigned long *uid)
   if (fd < 0) return 0;
   if (file_read_fd(fd, &name) == 0) {
     n = byte_chr(name.s, name.len, '\n');
-    r = n > 0 && passwd_uid(name.s, n, uid);
+    r = n > 0 && passwd_file_uid(name.s, n, uid);
   }
   close(fd);
   stralloc_free(&name);

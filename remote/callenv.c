@@ -40,35 +40,15 @@
 #include "diag.h"
 #include "exitcodes.h"
 #include "fileio.h"
+#include "passwd.h"
 #include "remote.h"
 
 static const char *const steering[] = { "IMC_HOME", "IMC_BIN", "IMC_TLS_CAFILE", "DNSCACHEIP", "LOCALDOMAIN", "DNSREWRITEFILE", 0 };
 
-/* the uid of user in /etc/passwd text: 1 found, 0 not */
-int passwd_uid(const char *text, size_t len, const char *user, unsigned long *uid)
-{
-  size_t ulen = strlen(user), pos = 0;
-  while (pos < len) {
-    const char *l = text + pos, *nl = memchr(l, '\n', len - pos), *p, *end;
-    size_t n = nl ? (size_t)(nl - l) : len - pos;
-    pos += n + 1;
-    end = l + n;
-    if (n <= ulen + 1 || memcmp(l, user, ulen) || l[ulen] != ':') continue;
-    p = memchr(l + ulen + 1, ':', (size_t)(end - l - ulen - 1));          /* past the password field */
-    if (!p || ++p >= end || *p < '0' || *p > '9') continue;
-    for (*uid = 0; p < end && *p >= '0' && *p <= '9'; p++) *uid = *uid * 10 + (unsigned long)(*p - '0');
-    if (p < end && *p == ':') return 1;
-  }
-  return 0;
-}
-
 static int is_sender_user(uid_t u)
 {
-  stralloc pw = {0};
   unsigned long id;
-  int found = file_read("/etc/passwd", &pw) == 1 && passwd_uid(pw.s, pw.len, IMC_SEND_USER, &id);
-  stralloc_free(&pw);
-  return found && id == (unsigned long)u;
+  return passwd_file_uid(IMC_SEND_USER, strlen(IMC_SEND_USER), &id) && id == (unsigned long)u;
 }
 
 /* ---- paths of root's */

@@ -153,8 +153,6 @@ void rmsg_release(struct rmsg *m);               /* its downgraded copy, once ev
 #define IMC_SEND_USER "imcs"       /* imc-send's user in system mode (bin/imc-setup) */
 /* before ids_settle: refuse or pin the variables that steer imc-remote (fatal) */
 void callenv_check(void);
-/* the uid of user in the text of /etc/passwd: 1 found, 0 not */
-int passwd_uid(const char *text, size_t len, const char *user, unsigned long *uid);
 
 /* ---- report.c */
 int rep_init(size_t n);                          /* n slots: 0, -1 ENOMEM */

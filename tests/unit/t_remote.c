@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include "check.h"
+#include "passwd.h"
 #include "base64.h"
 #include "route.h"
 #include "mx.h"
@@ -240,13 +241,13 @@ static void test_passwd_uid(void)
     "imcr:x:::\n"
     "imcq:x:12a:1::/:/bin/sh";
   unsigned long u = 7;
-  CHECK(passwd_uid(pw, sizeof pw - 1, "imcs", &u) == 1 && u == 996);
-  CHECK(passwd_uid(pw, sizeof pw - 1, "root", &u) == 1 && u == 0);
-  CHECK(passwd_uid(pw, sizeof pw - 1, "imcr", &u) == 0);      /* no uid */
-  CHECK(passwd_uid(pw, sizeof pw - 1, "imcq", &u) == 0);      /* not a number */
-  CHECK(passwd_uid(pw, sizeof pw - 1, "imc", &u) == 0);
-  CHECK(passwd_uid("", 0, "imcs", &u) == 0);
-  CHECK(passwd_uid("imcs:x:5:5::/:/bin/sh", 21, "imcs", &u) == 1 && u == 5);   /* no final newline */
+  CHECK(passwd_uid(pw, sizeof pw - 1, "imcs", 4, &u) == 1 && u == 996);
+  CHECK(passwd_uid(pw, sizeof pw - 1, "root", 4, &u) == 1 && u == 0);
+  CHECK(passwd_uid(pw, sizeof pw - 1, "imcr", 4, &u) == 0);      /* no uid */
+  CHECK(passwd_uid(pw, sizeof pw - 1, "imcq", 4, &u) == 0);      /* not a number */
+  CHECK(passwd_uid(pw, sizeof pw - 1, "imc", 3, &u) == 0);
+  CHECK(passwd_uid("", 0, "imcs", 4, &u) == 0);
+  CHECK(passwd_uid("imcs:x:5:5::/:/bin/sh", 21, "imcs", 4, &u) == 1 && u == 5);   /* no final newline */
 }
 
 /* our own addresses (ownaddr.c) and the truncation of a destination */
