@@ -88,6 +88,19 @@ t_wait() {
   return 1
 }
 
+# t_system_bin DIR: bin/'s programs copied to DIR, outside the checkout, so that
+# imc-setup --system makes them setuid there; T_TMP opened to the imc users
+t_system_bin() {
+  chmod 0711 "$T_TMP" && mkdir -m 0755 "$1" || { fail setup "cannot make $1"; return 1; }
+  for _p in "$TOP"/bin/imc-*; do cp "$_p" "$1/" || { fail setup "cannot copy $_p"; return 1; }; done
+  chmod 0755 "$1"/*
+}
+# t_system_instance BIN INSTANCE PORT: imc-setup --system of BIN on 127.0.0.1:PORT
+t_system_instance() {
+  "$1/imc-setup" --system --port "$3" --no-submission --listen 127.0.0.1 "$2" > "$T_TMP/setup.out" 2>&1 \
+    || { fail setup "imc-setup --system: $(cat "$T_TMP/setup.out")"; return 1; }
+}
+
 # t_lacks FILE [GREP-OPTION...] PATTERN: FILE exists and has no line that
 # matches (a negative check that cannot pass because the file is missing)
 t_lacks() {

@@ -34,15 +34,10 @@ for t in setpriv mkfifo; do
   command -v "$t" > /dev/null || { fail setup "$t is not installed"; exit 1; }
 done
 
-chmod 0711 "$T_TMP"
 B=$T_TMP/bin
-mkdir -m 0755 "$B"
-for p in "$TOP"/bin/imc-*; do cp "$p" "$B/" || { fail setup "cannot copy $p"; exit 1; }; done
-chmod 0755 "$B"/*
+t_system_bin "$B" || exit 1
 I=$T_TMP/i
-if ! "$B/imc-setup" --system --port "$(t_port)" --no-submission --listen 127.0.0.1 "$I" > "$T_TMP/setup.out" 2>&1; then
-  fail setup "imc-setup --system: $(cat "$T_TMP/setup.out")"; exit 1
-fi
+t_system_instance "$B" "$I" "$(t_port)" || exit 1
 [ -u "$B/imc-queue" ] || { fail setup "imc-queue is not setuid: $(ls -l "$B/imc-queue")"; exit 1; }
 echo site.test > "$I/control/me"
 echo site.test > "$I/control/sitedomains"

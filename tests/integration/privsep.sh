@@ -34,16 +34,11 @@ for t in setpriv ps openssl; do
 done
 
 # ---- the programs, outside the checkout; the instance
-chmod 0711 "$T_TMP"
 B=$T_TMP/bin
-mkdir -m 0755 "$B"
-for p in "$TOP"/bin/imc-*; do cp "$p" "$B/" || { fail setup "cannot copy $p"; exit 1; }; done
-chmod 0755 "$B"/*
+t_system_bin "$B" || exit 1
 I=$T_TMP/i
 P=$(t_port)
-if ! "$B/imc-setup" --system --port "$P" --no-submission --listen 127.0.0.1 "$I" > "$T_TMP/setup.out" 2>&1; then
-  fail setup "imc-setup --system: $(cat "$T_TMP/setup.out")"; exit 1
-fi
+t_system_instance "$B" "$I" "$P" || exit 1
 SP=$(t_port)
 start_sink ok "$(hip 3):$SP" --auth relay:s3cret-route || exit 1
 start_sink stall "$(hip 4):$SP" --stall-after-data || exit 1

@@ -26,16 +26,11 @@ for t in setpriv; do
 done
 
 # ---- the programs, outside the checkout; the instance
-chmod 0711 "$T_TMP"
 chmod 0755 "$W"
 B=$T_TMP/bin
-mkdir -m 0755 "$B"
-for p in "$TOP"/bin/imc-*; do cp "$p" "$B/" || { fail setup "cannot copy $p"; exit 1; }; done
-chmod 0755 "$B"/*
+t_system_bin "$B" || exit 1
 I=$T_TMP/i
-if ! "$B/imc-setup" --system --port "$(t_port)" --no-submission --listen 127.0.0.1 "$I" > "$T_TMP/setup.out" 2>&1; then
-  fail setup "imc-setup --system: $(cat "$T_TMP/setup.out")"; exit 1
-fi
+t_system_instance "$B" "$I" "$(t_port)" || exit 1
 SP=$(t_port)
 start_sink ok "$(hip 3):$SP" --auth relay:s3cret-route --auth-log "$W/ok.auth" || exit 1
 echo site.test > "$I/control/me"
