@@ -3,9 +3,7 @@
  * ctl_write.h).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
-#include <stdio.h>          /* rename(2) only */
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -51,48 +49,20 @@ static void new_perms(const char *name, struct perms *p)
   p->mode = 0640;
 }
 
-/* write the whole file on fd, already owned and moded as it will be */
-static int fill(int fd, const struct perms *p, const char *text, size_t len)
-{
-  if ((p->uid != geteuid() || p->gid != getegid()) && fchown(fd, p->uid, p->gid) < 0) return -1;
-  if (fchmod(fd, p->mode) < 0) return -1;
-  if (write_all(fd, text, len) < 0 || fsync(fd) < 0) return -1;
-  return 0;
-}
-
-/* control/NAME.tmp.PID */
-static int tmp_path(stralloc *tmp, const char *name)
-{
-  char num[FMT_ULONG];
-  if (imc_path2(tmp, "control", name) < 0) return -1;
-  if (!stralloc_cats(tmp, ".tmp.") || !stralloc_catb(tmp, num, fmt_ulong(num, (unsigned long)getpid()))
-      || !stralloc_0(tmp)) { errno = ENOMEM; return -1; }
-  return 0;
-}
-
 int ctl_write(const char *name, const char *text, size_t len)
 {
-  stralloc path = {0}, tmp = {0};
+  stralloc path = {0};
   struct perms p;
   struct stat st;
-  int fd, r = -1, e;
-  if (imc_path2(&path, "control", name) < 0 || tmp_path(&tmp, name) < 0) goto done;
+  int r = -1, e;
+  if (imc_path2(&path, "control", name) < 0) goto done;
   if (stat(path.s, &st) == 0) { p.uid = st.st_uid; p.gid = st.st_gid; p.mode = st.st_mode & 07777; }
   else if (errno == ENOENT) new_perms(name, &p);
   else goto done;
-  fd = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) goto done;
-  r = fill(fd, &p, text, len);
-  e = errno;
-  if (close(fd) < 0 && r == 0) { r = -1; e = errno; }
-  if (r == 0 && rename(tmp.s, path.s) < 0) { r = -1; e = errno; }
-  if (r < 0) unlink(tmp.s);
-  else { r = dir_sync_parent(path.s); e = errno; }
-  errno = e;
+  r = file_replace_owned(path.s, text, len, (int)p.mode, p.uid, p.gid);
 done:
   e = errno;
   stralloc_free(&path);
-  stralloc_free(&tmp);
   errno = e;
   return r;
 }

@@ -2,9 +2,10 @@
  * ctl_write.h -- imc-ctl set: replacing a control file without ever
  * exposing it.
  *
- * The new text goes to control/.NAME.tmp.PID, created 0600; before a byte
- * is written it gets its owner, group and mode (fchown, fchmod), then the
- * text, fsync, rename onto control/NAME and fsync of control/.  So there
+ * The new text goes through lib's file_replace_owned: control/NAME.tmp.PID,
+ * created 0600, gets its owner, group and mode (fchown, fchmod) before a
+ * byte is written, then the text, fsync, rename onto control/NAME and fsync
+ * of control/.  So there
  * is no moment at which a secret is readable by more users than before.
  *
  * Owner, group and mode: those of the file it replaces (a symbolic link's

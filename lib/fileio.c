@@ -126,6 +126,19 @@ int dir_sync_parent(const char *path)
 
 int file_replace(const char *path, const char *data, size_t len, int mode)
 {
+  return file_replace_owned(path, data, len, mode, (uid_t)-1, (gid_t)-1);
+}
+
+/* the new file gets its owner and mode before a byte of it is written */
+static int fill_new(int fd, const char *data, size_t len, int mode, uid_t uid, gid_t gid)
+{
+  if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0) return -1;
+  if (fchmod(fd, (mode_t)mode) < 0) return -1;
+  return write_all(fd, data, len) < 0 || fsync(fd) < 0 ? -1 : 0;
+}
+
+int file_replace_owned(const char *path, const char *data, size_t len, int mode, uid_t uid, gid_t gid)
+{
   stralloc tmp = {0};
   char num[FMT_ULONG];
   int fd, e;
@@ -133,9 +146,9 @@ int file_replace(const char *path, const char *data, size_t len, int mode)
   if (!stralloc_copys(&tmp, path) || !stralloc_cats(&tmp, ".tmp.")
       || !stralloc_catb(&tmp, num, fmt_ulong(num, (unsigned long)getpid()))
       || !stralloc_0(&tmp)) { errno = ENOMEM; return -1; }
-  fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) goto fail;
-  if (write_all(fd, data, len) < 0 || fsync(fd) < 0) { e = errno; close(fd); errno = e; goto fail_unlink; }
+  if (fill_new(fd, data, len, mode, uid, gid) < 0) { e = errno; close(fd); errno = e; goto fail_unlink; }
   if (close(fd) < 0) goto fail_unlink;
   if (rename(tmp.s, path) < 0) goto fail_unlink;
   stralloc_free(&tmp);

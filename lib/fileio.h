@@ -22,6 +22,9 @@ int dir_sync(const char *dir);                              /* fsync a directory
 int dir_sync_parent(const char *path);                      /* fsync the directory holding path */
 /* write path.tmp, fsync, rename onto path, fsync the directory: atomic and durable */
 int file_replace(const char *path, const char *data, size_t len, int mode);
+/* the same with the new file's owner and group set (-1: unchanged) as well as its
+   mode, both before any data is written: a secret is never readable by more */
+int file_replace_owned(const char *path, const char *data, size_t len, int mode, uid_t uid, gid_t gid);
 int fd_nonblock(int fd);
 int fd_blocking(int fd);
 int mkdir_p(const char *path, int mode);                    /* like mkdir -p; not atomic */

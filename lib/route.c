@@ -13,6 +13,7 @@
 #include "addr.h"
 #include "control.h"
 #include "route.h"
+#include "rules.h"
 
 static const char *const tls_names[] = { "none", "may", "require", "verify" };
 
@@ -39,16 +40,11 @@ int route_literal_ip(const char *s, size_t len, char ip[16])
 
 int route_scan_ip(const char *s, size_t len, char ip[16])
 {
-  char buf[IP6_FMT + 1], ip4[4];
+  char buf[IP6_FMT + 1];
   if (!len || len >= sizeof buf) return 0;
   memcpy(buf, s, len);
   buf[len] = 0;
-  if (scan_ip4(buf, ip4) == len) {
-    memcpy(ip, "\0\0\0\0\0\0\0\0\0\0\377\377", 12);
-    memcpy(ip + 12, ip4, 4);
-    return 1;
-  }
-  return strchr(buf, ':') && scan_ip6(buf, ip) == len;
+  return ip_scan(buf, (unsigned char *)ip);        /* the reader of control/rules' addresses */
 }
 
 /* ---- one line */

@@ -60,13 +60,13 @@ long long sio_now_ms(void)
    stream's deadline (0: none): 0, or -1 (ETIMEDOUT, EBADF...) */
 static int fd_wait(const struct sio *s, int fd, short events, unsigned secs)
 {
-  long long deadline = sio_now_ms() + (long long)secs * 1000;
+  long long deadline = secs ? sio_now_ms() + (long long)secs * 1000 : 0;   /* 0: none */
   struct pollfd p;
-  if (s->deadline && (!secs || s->deadline < deadline)) { deadline = s->deadline; secs = 1; }
+  if (s->deadline && (!deadline || s->deadline < deadline)) deadline = s->deadline;
   for (;;) {
-    long long left = secs ? deadline - sio_now_ms() : -1;
+    long long left = deadline ? deadline - sio_now_ms() : -1;
     int r;
-    if (secs && left <= 0) { errno = ETIMEDOUT; return -1; }
+    if (deadline && left <= 0) { errno = ETIMEDOUT; return -1; }
     if (left > INT_MAX) left = INT_MAX;
     p.fd = fd;
     p.events = events;
@@ -77,7 +77,7 @@ static int fd_wait(const struct sio *s, int fd, short events, unsigned secs)
       return 0;                 /* ready, or POLLHUP/POLLERR: the syscall tells */
     }
     if (r == 0) {
-      if (secs && sio_now_ms() >= deadline) { errno = ETIMEDOUT; return -1; }
+      if (deadline && sio_now_ms() >= deadline) { errno = ETIMEDOUT; return -1; }
       continue;                 /* INT_MAX ms passed on a very long timeout */
     }
     if (errno != EINTR) return -1;

@@ -21,13 +21,12 @@
 #include <sys/random.h>
 #include "remote.h"
 #include "mx.h"
-
-static const char v4mapped[12] = { 0,0,0,0,0,0,0,0,0,0,(char)0xff,(char)0xff };
+#include "rules.h"
 
 int dest_loopback(const char ip[16])
 {
   static const char v6lo[16] = { 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1 };
-  if (!memcmp(ip, v4mapped, 12)) return (unsigned char)ip[12] == 127;
+  if (ip_is_v4((const unsigned char *)ip)) return (unsigned char)ip[12] == 127;
   return !memcmp(ip, v6lo, 16);
 }
 

@@ -33,12 +33,11 @@
 #include "control.h"
 #include "fileio.h"
 #include "remote.h"
+#include "rules.h"
 
 static const char v4mapped[12] = { 0,0,0,0,0,0,0,0,0,0,(char)0xff,(char)0xff };
 
-static int is_v4(const char ip[16]) { return !memcmp(ip, v4mapped, 12); }
-
-int own_scan_ip(const char *s, size_t len, char ip[16]) { return route_scan_ip(s, len, ip); }
+static int is_v4(const char ip[16]) { return ip_is_v4((const unsigned char *)ip); }
 
 void own_add(struct own *o, const char ip[16], int kind, unsigned port)
 {
@@ -62,7 +61,7 @@ void own_add_listen(struct own *o, const char *addr, size_t len, unsigned port)
 {
   char ip[16];
   int w;
-  if (!port || !own_scan_ip(addr, len, ip)) return;
+  if (!port || !route_scan_ip(addr, len, ip)) return;
   w = wildcard(ip);
   own_add(o, ip, w ? w : OWN_EXACT, port);
 }

@@ -76,7 +76,6 @@ struct own {
   size_t nifs;
 };
 int own_load(struct own *o);       /* 0; -1 a file unreadable (what was read is kept) */
-int own_scan_ip(const char *s, size_t len, char ip[16]);   /* 1 an IPv4 or IPv6 address, 0 not */
 void own_add(struct own *o, const char ip[16], int kind, unsigned port);
 void own_add_listen(struct own *o, const char *addr, size_t len, unsigned port);
 int own_match(const struct own *o, const char ip[16], unsigned port);    /* 1 ours */

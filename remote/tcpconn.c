@@ -15,12 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 #include "remote.h"
+#include "rules.h"
 
 static socklen_t make_addr(struct sockaddr_storage *ss, const char ip[16], unsigned port)
 {
-  static const char v4mapped[12] = { 0,0,0,0,0,0,0,0,0,0,(char)0xff,(char)0xff };
   memset(ss, 0, sizeof *ss);
-  if (!memcmp(ip, v4mapped, 12)) {
+  if (ip_is_v4((const unsigned char *)ip)) {
     struct sockaddr_in *sa = (struct sockaddr_in *)ss;
     sa->sin_family = AF_INET;
     sa->sin_port = htons((unsigned short)port);

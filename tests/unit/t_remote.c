@@ -254,7 +254,7 @@ static void test_passwd_uid(void)
 static void set_target(struct target *t, const char *ip, unsigned port, unsigned pref)
 {
   memset(t, 0, sizeof *t);
-  CHECK(own_scan_ip(ip, strlen(ip), t->ip));
+  CHECK(route_scan_ip(ip, strlen(ip), t->ip));
   t->port = port;
   t->pref = pref;
 }
@@ -269,18 +269,18 @@ static void test_own(void)
   own_add_listen(&o, "::1", 3, 2525);
   own_add_listen(&o, "not-an-ip", 9, 25);
   CHECK(o.n == 2);
-  CHECK(own_scan_ip("127.0.0.1", 9, ip) && own_match(&o, ip, 2525));
+  CHECK(route_scan_ip("127.0.0.1", 9, ip) && own_match(&o, ip, 2525));
   CHECK(!own_match(&o, ip, 25));                     /* another port: another instance */
-  CHECK(own_scan_ip("127.0.0.2", 9, ip) && !own_match(&o, ip, 2525));
-  CHECK(own_scan_ip("::1", 3, ip) && own_match(&o, ip, 2525));
+  CHECK(route_scan_ip("127.0.0.2", 9, ip) && !own_match(&o, ip, 2525));
+  CHECK(route_scan_ip("::1", 3, ip) && own_match(&o, ip, 2525));
   own_add_listen(&o, "0.0.0.0", 7, 25);              /* wildcard: loopback and the interfaces */
   memcpy(o.ifs[0], "\0\0\0\0\0\0\0\0\0\0\377\377\300\0\2\7", 16);   /* 192.0.2.7 */
   o.nifs = 1;
-  CHECK(own_scan_ip("127.9.9.9", 9, ip) && own_match(&o, ip, 25));
-  CHECK(own_scan_ip("192.0.2.7", 9, ip) && own_match(&o, ip, 25) && !own_match(&o, ip, 26));
-  CHECK(own_scan_ip("192.0.2.8", 9, ip) && !own_match(&o, ip, 25));
-  CHECK(own_scan_ip("::1", 3, ip) && !own_match(&o, ip, 25));       /* 0.0.0.0 is IPv4 only */
-  CHECK(own_scan_ip("198.51.100.1", 12, ip));
+  CHECK(route_scan_ip("127.9.9.9", 9, ip) && own_match(&o, ip, 25));
+  CHECK(route_scan_ip("192.0.2.7", 9, ip) && own_match(&o, ip, 25) && !own_match(&o, ip, 26));
+  CHECK(route_scan_ip("192.0.2.8", 9, ip) && !own_match(&o, ip, 25));
+  CHECK(route_scan_ip("::1", 3, ip) && !own_match(&o, ip, 25));       /* 0.0.0.0 is IPv4 only */
+  CHECK(route_scan_ip("198.51.100.1", 12, ip));
   own_add(&o, ip, OWN_EXACT, 0);                     /* control/localips: every port */
   CHECK(own_match(&o, ip, 1) && own_match(&o, ip, 65535));
   /* MX 10 other, 20 us, 20 other, 30 other: only the first is left */
