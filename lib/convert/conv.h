@@ -151,6 +151,9 @@ int leaf_entity(struct conv *c, struct mhdr *h, struct part *pt, const struct ec
 int leaf_from_buffer(struct conv *c, struct mhdr *h, struct part *pt, const struct ectx *x, stralloc *buf, int complete);
 
 /* entity.c */
+/* one entity: its header read and classified, then node does the rest */
+typedef int entity_fn(struct conv *c, struct mhdr *h, struct part *pt, const struct ectx *x);
+int entity_walk(struct conv *c, const struct ectx *x, entity_fn *node);
 int entity(struct conv *c, const struct ectx *x);
 int entity_with_header(struct conv *c, struct mhdr *h, struct part *pt, const struct ectx *x);
 int drop_entity(struct conv *c, struct part *pt, const char *why);

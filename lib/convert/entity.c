@@ -178,7 +178,7 @@ int entity_with_header(struct conv *c, struct mhdr *h, struct part *pt, const st
   return text_or_leaf(c, h, pt, x);
 }
 
-int entity(struct conv *c, const struct ectx *x)
+int entity_walk(struct conv *c, const struct ectx *x, entity_fn *node)
 {
   struct mhdr h;
   struct part pt;
@@ -188,8 +188,10 @@ int entity(struct conv *c, const struct ectx *x)
   pt.num = ++c->nparts;
   rc = hdr_read(c, &h);
   if (rc == 0) rc = part_classify(&pt, &h, x->digest);
-  if (rc == 0) rc = entity_with_header(c, &h, &pt, x);
+  if (rc == 0) rc = node(c, &h, &pt, x);
   mhdr_free(&h);
   part_free(&pt);
   return rc;
 }
+
+int entity(struct conv *c, const struct ectx *x) { return entity_walk(c, x, entity_with_header); }

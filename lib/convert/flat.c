@@ -284,21 +284,7 @@ static int flat_node(struct conv *c, struct mhdr *h, struct part *pt, const stru
   return flat_file(c, pt, 0, 0);
 }
 
-static int flat_entity(struct conv *c, const struct ectx *x)
-{
-  struct mhdr h;
-  struct part pt;
-  int rc;
-  mhdr_init(&h);
-  part_init(&pt);
-  pt.num = ++c->nparts;
-  rc = hdr_read(c, &h);
-  if (rc == 0) rc = part_classify(&pt, &h, x->digest);
-  if (rc == 0) rc = flat_node(c, &h, &pt, x);
-  mhdr_free(&h);
-  part_free(&pt);
-  return rc;
-}
+static int flat_entity(struct conv *c, const struct ectx *x) { return entity_walk(c, x, flat_node); }
 
 int flat_top(struct conv *c, struct mhdr *h, struct part *pt)
 {

@@ -153,18 +153,6 @@ static int on_selfpipe(void)
   return stop;
 }
 
-/* each message that is due gets one turn: one that stays due (it could not be
-   dispatched) waits for the next loop rather than spinning here */
-static void run_due(unsigned long now)
-{
-  struct msg *m;
-  unsigned long turns = msg_count() + 1;
-  while (turns-- && (m = heap_top()) != 0 && m->next <= now) {
-    heap_set(m, TIME_NEVER);
-    msg_schedule(m, now);
-  }
-}
-
 static int poll_timeout(unsigned long now, unsigned long periodic)
 {
   struct msg *m = heap_top();
@@ -187,6 +175,7 @@ int main(void)
   int stopping = 0;
   diag_prog = "imc-send";
   umask(027);
+  sched = stage_hooks;
   start();
   held_load();
   if (queue_recover(now) < 0) fatal(EX_TEMP, "unable to read the queue");
@@ -196,7 +185,7 @@ int main(void)
   for (;;) {
     unsigned n = 2;
     now = (unsigned long)time(0);
-    if (!stopping) { run_due(now); conv_dispatch(); local_dispatch(); remote_dispatch(); }
+    if (!stopping) { sched_due(now); conv_dispatch(now); local_dispatch(now); remote_dispatch(now); }
     if (stopping && !runs_active()) break;
     fds[0].fd = sigfd; fds[0].events = POLLIN; fds[0].revents = 0;
     fds[1].fd = trigger; fds[1].events = stopping ? 0 : POLLIN; fds[1].revents = 0;
@@ -205,7 +194,7 @@ int main(void)
         && errno != EINTR) fatalsys(EX_TEMP, "poll failed");
     now = (unsigned long)time(0);
     if (fds[0].revents && on_selfpipe()) stopping = 1;
-    runs_events(fds + 2, n - 2);
+    runs_events(fds + 2, n - 2, now);
     if (stopping) continue;
     if (fds[1].revents || now >= rescan) {
       trigger_read(trigger, now);

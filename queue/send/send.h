@@ -7,6 +7,16 @@
  * its state file holds, so saving is packing.  imc-send never rescans the
  * queue after it starts: new messages come from scanning new/ when the
  * trigger fires, everything else from this table.
+ *
+ * imc-send is built in layers; each calls only the layers below it:
+ *   0 the table of messages          send_table.c
+ *   1 loading and saving state       send_state.c send_plan.c send_held.c send_load.c
+ *   2 scheduling                     send_sched.c (reaches the stages through sched_hooks)
+ *   3 jobs and deliverer runs        send_jobs.c (tells the stages of a run's end by callback)
+ *   4 the stages                     send_local.c send_remote.c send_conv.c send_dsn.c
+ *                                    send_ctl.c send_fault.c send_stages.c
+ *   5 the main loop                  imc-send.c
+ * tests/integration/layout.py checks it on the objects' symbols.
  */
 #ifndef IMC_SEND_H
 #define IMC_SEND_H
@@ -60,7 +70,7 @@ struct msg {
   struct msg *hnext;              /* hash chain */
 };
 
-/* send_table.c: the hash table and the heap */
+/* ---- layer 0, send_table.c: the hash table and the heap */
 struct msg *msg_find(const char *id);
 struct msg *msg_new(const char *id, char area);     /* added to the table; 0 on ENOMEM */
 void msg_free(struct msg *m);                       /* removed from the table and the heap */
@@ -69,44 +79,87 @@ struct msg *heap_top(void);
 unsigned long msg_count(void);
 void msg_foreach(void (*fn)(struct msg *, void *), void *ctx);   /* fn must not free */
 
-/* send_load.c: reading the queue */
+/* ---- layer 1, loading and saving state */
+/* send_state.c: a message's files */
 extern struct config cfg;
 extern struct directory dir;
 extern stralloc qdir;                              /* IMC_HOME/queue */
-int queue_scan_new(unsigned long now);             /* load every unknown message in new/ */
 int msg_open(struct msg *m);                       /* m->fd, opened if closed: 0 or -1 */
 int msg_path(stralloc *sa, const struct msg *m);   /* its queue file */
-extern int recovering;                             /* loading at start: schedule later */
-int queue_recover(unsigned long now);                         /* at start: mess/, info/ orphans, debris */
-void queue_debris(unsigned long now);              /* remove old tmp/ files */
+int msg_save(struct msg *m);                       /* state file written, message in mess/: 0, -1 */
+void msg_remove(struct msg *m);                    /* its files, then the message itself */
 void msg_quarantine(const char *id, char area, const char *why);
+void track_rcpt(const char *event, const struct msg *m, unsigned long i, const char *result);
+int conv_path(stralloc *sa, const struct msg *m, unsigned cvi, int tmp);   /* a copy's file */
+int conv_open(struct msg *m, unsigned cvi);             /* cv[cvi].fd: 0, -1 */
+void conv_remove(struct msg *m);                        /* its converted files */
+void conv_clean(const char *dirpath, const char *name); /* a converted file left from an earlier run */
 
-/* send_jobs.c: queues of (message, recipient) jobs and the deliverer runs */
+/* send_plan.c: which copy each recipient gets */
+int conv_reload(void);                                  /* control/domains: 0, -1 kept the old */
+int conv_plan(struct msg *m, const char *head, size_t len);
+
+/* send_held.c: held destinations (queue/info/held) */
+void held_load(void);
+int held_domain(const char *d, size_t len);
+void held_set(const char *d, int on);
+
+/* send_load.c: reading the queue; a loaded message is due at once (heap) */
+int queue_scan_new(unsigned long now);             /* load every unknown message in new/ */
+int queue_recover(unsigned long now);              /* at start: mess/, info/ orphans, debris */
+void queue_debris(unsigned long now);              /* remove old tmp/ files */
+
+/* ---- layer 2, send_sched.c: the scheduler */
+#define GATE_GO 0                 /* deliver now */
+#define GATE_WAIT 1               /* its copy is being made */
+#define GATE_DONE 2               /* settled without a delivery (suppressed, too big) */
+/* what the scheduler asks of the stages above it (send_stages.c sets them) */
+struct sched_hooks {
+  int (*gate)(struct msg *m, unsigned long i, unsigned long now);      /* GATE_*: its copy ready? */
+  int (*converting)(const struct msg *m, unsigned long i);            /* its copy is being made */
+  int (*due)(struct msg *m, unsigned long i, unsigned long now);       /* queued for delivery: 1, not now: 0 */
+  int (*blocked)(const struct qinfo_rcpt *r);                          /* held or kept back: may not be tried */
+  void (*dest_up)(const char *target);                                 /* forget that its destination was down */
+  int (*bounce)(struct msg *m, unsigned long now);                     /* 0 queued (or dropped), -1 later */
+  int (*delay)(struct msg *m, unsigned long now);                      /* the delay notice: 0, -1 later */
+};
+extern struct sched_hooks sched;
+void sched_due(unsigned long now);                     /* every message due by now: msg_schedule */
+void msg_schedule(struct msg *m, unsigned long now);   /* dispatch due recipients, set the heap */
+void msg_retry(struct msg *m, unsigned long now);      /* every waiting recipient due now */
+void msg_settle(struct msg *m, unsigned long now);     /* bounce, save or remove */
+void rcpt_result(struct msg *m, unsigned long i, char code, const char *text, unsigned long now);
+
+/* ---- layer 3, send_jobs.c: queues of (message, recipient) jobs and the deliverer runs */
 #define MAXPAIRS 1000             /* most recipients in one run */
 struct job { struct msg *m; unsigned long i; };
 struct jobq { struct job *v; unsigned long n, cap, head; };
-struct dest;
+struct run;
+/* the stage's callback when a run has ended: its program's exit code; every job has its result */
+typedef void run_done_fn(struct run *run, int code, unsigned long now);
 struct run {
   pid_t pid;
+  const char *prog;
   size_t pos;                     /* reports read up to here */
   unsigned long done;             /* jobs reported (in order) */
   unsigned long ok, tempfail;     /* of those, final results and temporary failures */
   int gone;                       /* a line that is not a report: the rest get none */
-  struct msg *cm;                 /* a conversion run: its message and copy (jobs unused) */
-  unsigned cvi;
-  int out;                        /* the deliverer's reports */
+  int out;                        /* the program's reports (or only its end: a filter) */
   stralloc rep;
-  struct job *jobs;
+  struct job *jobs;               /* 0 for a filter (imc-convert) */
   unsigned long njobs;
-  struct dest *dest;              /* 0 for imc-local */
+  run_done_fn *finished;
+  void *owner;                    /* the stage's: a destination, a message */
+  unsigned long arg;              /* the stage's: a copy's index */
 };
 int jobq_push(struct jobq *q, struct msg *m, unsigned long i);   /* marks it busy */
 unsigned long jobq_len(const struct jobq *q);
 unsigned long jobq_take(struct jobq *q, unsigned long maxmsgs, struct job **out);
-void jobs_fail(struct job *jobs, unsigned long n, const char *why);  /* frees jobs */
+void jobs_fail(struct job *jobs, unsigned long n, const char *why, unsigned long now);  /* frees jobs */
 int run_start(const char *prog, char **argv, const stralloc *in, struct job *jobs, unsigned long n,
-              struct dest *d);
-int run_start_conv(const char *prog, char **argv, int in, int out, struct msg *m, unsigned cvi);
+              run_done_fn *finished, void *owner);
+int run_start_filter(const char *prog, char **argv, int in, int out, run_done_fn *finished, void *owner,
+                     unsigned long arg);
 int job_file(const struct job *j, int *fd, unsigned long long *len);   /* what the job delivers: 0, -1 */
 int jobs_same_file(const struct job *a, const struct job *b);
 int jobs_ready(struct job *jobs, unsigned long n);                     /* every job's file open: 0, -1 */
@@ -117,55 +170,38 @@ char report_line(const stralloc *rep, size_t *pos, stralloc *text);
 int runs_active(void);
 int runs_full(void);
 void runs_pollfds(struct pollfd *fds, unsigned *n, unsigned max);
-void runs_events(struct pollfd *fds, unsigned n);    /* finished runs are settled */
+void runs_events(struct pollfd *fds, unsigned n, unsigned long now);   /* finished runs are settled */
 
+/* ---- layer 4, the stages; they may call each other and everything below */
 /* send_local.c: local deliveries */
 void local_ready(struct msg *m, unsigned long i);
-void local_dispatch(void);
-void local_done(void);
+void local_dispatch(unsigned long now);
 
 /* send_remote.c: remote deliveries, grouped by destination */
 int remote_due(struct msg *m, unsigned long i, unsigned long now);  /* queue it if it may go now: 1 */
-void remote_dispatch(void);
-void dest_result(struct dest *d, unsigned long final, unsigned long tempfail, unsigned long now);
+void remote_dispatch(unsigned long now);
 void remote_retry(const char *domain, unsigned long now);          /* 0: every destination */
 void remote_dest_up(const char *domain);                          /* forget that it was down */
 int remote_allowed(void);                                         /* transfermode lets mail out */
 int remote_reload(void);                                          /* control/routes, smarthost, transfermode */
 
-/* send_settle.c: what happens after a state change */
-void msg_schedule(struct msg *m, unsigned long now);   /* dispatch due recipients, set the heap */
-void msg_retry(struct msg *m, unsigned long now);      /* every waiting recipient due now */
-void msg_settle(struct msg *m, unsigned long now);     /* bounce, save or remove */
-void rcpt_result(struct msg *m, unsigned long i, char code, const char *text, unsigned long now);
-void track_rcpt(const char *event, const struct msg *m, unsigned long i, const char *result);
-
 /* send_conv.c: the conversion stage */
-int conv_reload(void);                                  /* control/domains: 0, -1 kept the old */
-int conv_plan(struct msg *m, const char *head, size_t len);   /* which copy each recipient gets */
-#define GATE_GO 0                 /* deliver now */
-#define GATE_WAIT 1               /* its copy is being made */
-#define GATE_DONE 2               /* settled without a delivery (suppressed, too big) */
 int conv_gate(struct msg *m, unsigned long i, unsigned long now);
 int conv_waiting(const struct msg *m, unsigned long i);  /* its copy is queued or being made */
-void conv_dispatch(void);
-void conv_finish(struct msg *m, unsigned cvi, int code, unsigned long now);
-int conv_open(struct msg *m, unsigned cvi);             /* cv[cvi].fd: 0, -1 */
-void conv_remove(struct msg *m);                        /* its converted files */
-void conv_free(struct msg *m);
-void conv_clean(const char *dirpath, const char *name); /* a converted file left from an earlier run */
+void conv_dispatch(unsigned long now);
 
 /* send_fault.c: connector faults (disk low, bad control file, backlog) to the postmaster */
 void faults_check(unsigned long now);
 
-/* send_ctl.c: the administrator's requests (queue/ctl/) and held destinations */
+/* send_ctl.c: the administrator's requests (queue/ctl/) */
 void ctl_scan(unsigned long now);
-void held_load(void);
-int held_domain(const char *d, size_t len);
 
 /* send_dsn.c: bounces */
 int bounce_send(struct msg *m, unsigned long now);     /* 0 queued (or dropped), -1 try later */
 int delay_send(struct msg *m, unsigned long now);      /* the one "delayed" notice: 0 queued, -1 try later */
 int admin_notice(const char *subject, const char *text);   /* a note to the postmaster: 0 queued, -1 */
+
+/* send_stages.c: the scheduler's hooks as imc-send runs them */
+extern const struct sched_hooks stage_hooks;
 
 #endif

@@ -1,11 +1,8 @@
 /*
  * send_conv.c -- imc-send's conversion stage (docs/INTERNALS.md section 14).
  *
- * When a message is loaded, each pending recipient gets its profile: the
- * inbound one for a local recipient of mail received over SMTP, the
- * control/domains line of a remote recipient's domain.  A profile that
- * would change nothing (convert/need.h) sends the original.  Otherwise the
- * recipient waits, "awaiting conversion", until imc-convert has made the
+ * When a message is loaded, each pending recipient gets its profile
+ * (send_plan.c).  A recipient whose profile needs a copy waits, "awaiting conversion", until imc-convert has made the
  * profile's copy, queue/mess/H/ID.KEY (written as .ID.KEY.tmp, renamed),
  * once per message and profile; the original is never touched.  At most
  * CONV_RUNS conversions run at once.  The copies are a cache: not fsync'd,
@@ -33,125 +30,12 @@
 
 #define CONV_RUNS 2              /* conversions at once: they use the CPU, not the network */
 
-static struct domains doms;
-static int doms_loaded;
 static struct job *waiting;      /* conversions to start: (message, copy index) */
 static unsigned long nwaiting, capwaiting;
 static unsigned running;
 
 static void outcome(struct msg *m, unsigned cvi, int code, unsigned long now);
-
-int conv_reload(void)
-{
-  struct domains fresh;
-  memset(&fresh, 0, sizeof fresh);
-  if (domains_load(&fresh, config_warn) != 0) {
-    domains_free(&fresh);
-    warn("control/domains has errors: keeping the old settings");
-    if (!doms_loaded) { domains_builtin(&doms.star); doms_loaded = 1; }
-    return -1;
-  }
-  if (doms_loaded) domains_free(&doms);
-  doms = fresh;
-  doms_loaded = 1;
-  return 0;
-}
-
-/* ---- planning */
-
-/* a new copy entry for this key: its index, or -1 */
-static int cv_add(struct msg *m, const char *key, const char *profile, int needed)
-{
-  struct cvcopy *v;
-  if (m->ncv >= 0xfffe || !(v = realloc(m->cv, (m->ncv + 1) * sizeof *v))) return -1;
-  m->cv = v;
-  v += m->ncv;
-  memset(v, 0, sizeof *v);
-  v->fd = -1;
-  v->state = needed ? CV_WANTED : CV_SKIP;
-  if (!stralloc_copys(&v->key, key) || !stralloc_0(&v->key) || !stralloc_copys(&v->profile, profile)
-      || !stralloc_0(&v->profile)) { stralloc_free(&v->key); stralloc_free(&v->profile); return -1; }
-  return (int)m->ncv++;
-}
-
-/* the profile of recipient i: 0 none, else 1 with its key and settings */
-static int rcpt_profile(const struct msg *m, unsigned long i, const char **key, struct domain_settings *s)
-{
-  const struct qinfo_rcpt *r = &m->q.r[i];
-  return conv_profile(&doms, r->kind == QI_LOCAL, m->from_net, r->target.s, key, s);
-}
-
-int conv_plan(struct msg *m, const char *head, size_t len)
-{
-  unsigned long i;
-  if (!(m->rcv = calloc(m->q.n ? m->q.n : 1, sizeof *m->rcv))) return -1;
-  for (i = 0; i < m->q.n; i++) {
-    const struct qinfo_rcpt *r = &m->q.r[i];
-    struct domain_settings s;
-    const char *key;
-    unsigned k;
-    int idx;
-    if (r->state != QI_PENDING || !rcpt_profile(m, i, &key, &s)) continue;
-    for (k = 0; k < m->ncv && strcmp(m->cv[k].key.s, key); k++) ;
-    if (k < m->ncv) idx = (int)k;
-    else idx = cv_add(m, key, r->kind == QI_LOCAL ? "inbound" : r->target.s,
-                       conv_needed(&s, r->kind == QI_LOCAL, head, len, &m->facts, m->msglen));
-    if (idx < 0) return -1;
-    if (m->cv[idx].state != CV_SKIP) m->rcv[i] = (unsigned short)(idx + 1);
-  }
-  return 0;
-}
-
-/* ---- files */
-
-static int conv_path(stralloc *sa, const struct msg *m, unsigned cvi, int tmp)
-{
-  return conv_copy_path(sa, qdir.s, m->id, m->cv[cvi].key.s, tmp);
-}
-
-int conv_open(struct msg *m, unsigned cvi)
-{
-  stralloc p = {0};
-  struct cvcopy *v = &m->cv[cvi];
-  if (v->fd >= 0) return 0;
-  if (conv_path(&p, m, cvi, 0) == 0) v->fd = open(p.s, O_RDONLY | O_CLOEXEC);
-  stralloc_free(&p);
-  return v->fd < 0 ? -1 : 0;
-}
-
-void conv_remove(struct msg *m)
-{
-  stralloc p = {0};
-  unsigned k;
-  for (k = 0; k < m->ncv; k++)
-    if (m->cv[k].state == CV_READY && conv_path(&p, m, k, 0) == 0 && unlink(p.s) < 0 && errno != ENOENT)
-      warnsys("unable to remove ", p.s);
-  stralloc_free(&p);
-}
-
-void conv_free(struct msg *m)
-{
-  unsigned k;
-  for (k = 0; k < m->ncv; k++) {
-    if (m->cv[k].fd >= 0) close(m->cv[k].fd);
-    stralloc_free(&m->cv[k].key);
-    stralloc_free(&m->cv[k].profile);
-  }
-  free(m->cv);
-  free(m->rcv);
-  m->cv = 0;
-  m->rcv = 0;
-  m->ncv = 0;
-}
-
-/* mess/H/ID.KEY or .ID.KEY.tmp: a copy made before imc-send (re)started */
-void conv_clean(const char *dirpath, const char *name)
-{
-  stralloc p = {0};
-  if (stralloc_copys(&p, dirpath) && stralloc_append(&p, "/") && stralloc_cats(&p, name) && stralloc_0(&p))
-    unlink(p.s);
-  stralloc_free(&p);
-}
+static run_done_fn conv_finish;
 
 /* ---- running imc-convert */
 
@@ -181,7 +65,7 @@ static int conv_start(struct msg *m, unsigned cvi)
   len[fmt_ulonglong(len, m->msglen)] = 0;
   if (msg_open(m) < 0 || conv_path(&tmp, m, cvi, 1) < 0) goto done;
   if ((out = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0) goto done;
-  r = run_start_conv("imc-convert", argv, m->fd, out, m, cvi);
+  r = run_start_filter("imc-convert", argv, m->fd, out, conv_finish, m, cvi);
 done:
   if (r < 0) { warnsys("unable to convert ", m->id, " for ", m->cv[cvi].key.s); if (out >= 0) unlink(tmp.s); }
   if (out >= 0) close(out);
@@ -190,10 +74,9 @@ done:
   return r;
 }
 
-void conv_dispatch(void)
+void conv_dispatch(unsigned long now)
 {
   unsigned long k = 0;
-  unsigned long now = (unsigned long)time(0);
   while (k < nwaiting && running < CONV_RUNS && !runs_full()) {
     struct job j = waiting[k++];
     j.m->cv[j.i].state = CV_RUNNING;
@@ -242,10 +125,10 @@ static void track_converted(struct msg *m, unsigned cvi, const char *what)
     if (m->rcv[i] == cvi + 1 && m->q.r[i].state == QI_PENDING) track_rcpt("converted", m, i, what);
 }
 
-void conv_finish(struct msg *m, unsigned cvi, int code, unsigned long now)
+static void conv_finish(struct run *run, int code, unsigned long now)
 {
   running--;
-  outcome(m, cvi, code, now);
+  outcome(run->owner, (unsigned)run->arg, code, now);
 }
 
 static void outcome(struct msg *m, unsigned cvi, int code, unsigned long now)

@@ -4,13 +4,15 @@
  * memfd (fd 0), the queue files passed open, and its reports read from a
  * pipe (fd 1); when a run ends, every job gets its report (or a temporary
  * failure when the deliverer died without one) and each message involved
- * is settled once.  Protocols: docs/INTERNALS.md sections 5 and 8.
+ * is settled once, then the stage that started the run hears of its end
+ * (its callback).  Protocols: docs/INTERNALS.md sections 5 and 8.
+ * Layer 3 of imc-send (send.h): it calls the scheduler, the state and the
+ * table below it, and the stages only through their callbacks.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include "binpath.h"
 #include "child.h"
@@ -92,9 +94,9 @@ static void settle_jobs(struct job *jobs, unsigned long from, unsigned long done
   free(ms);
 }
 
-void jobs_fail(struct job *jobs, unsigned long n, const char *why)
+void jobs_fail(struct job *jobs, unsigned long n, const char *why, unsigned long now)
 {
-  unsigned long now = (unsigned long)time(0), k;
+  unsigned long k;
   for (k = 0; k < n; k++) {
     jobs[k].m->busy[jobs[k].i] = 0;
     jobs[k].m->inflight--;
@@ -179,75 +181,66 @@ static void jobs_close(struct job *jobs, unsigned long n)
   }
 }
 
-int run_start(const char *prog, char **argv, const stralloc *in, struct job *jobs, unsigned long n,
-              struct dest *d)
+/* prog started with fds, the slot whose .to is pipe_to getting the write end of
+   a new pipe, whose read end becomes the run's reports; run is the stage's part
+   (jobs, callback, owner), completed and added to the runs: 0, -1 */
+static int run_spawn(const char *prog, char **argv, struct spawn_fd *fds, size_t nfds, int pipe_to,
+                     const struct run *stage)
 {
   stralloc path = {0};
-  struct spawn_fd *fds = malloc((n + 2) * sizeof *fds);
-  size_t nfds = 2;
-  int p[2] = { -1, -1 }, memfd = -1, r = -1;
-  struct run *run = &runs[nruns];
-  if (!fds || nruns == MAXRUNS || bin_path(&path, prog) < 0) goto done;
-  if (jobs_open(jobs, n, fds, &nfds) < 0) goto done;
-  if ((memfd = memfd_text(prog, in->s, in->len)) < 0 || pipe2(p, O_CLOEXEC) < 0) goto done;
-  fds[0].from = memfd; fds[0].to = 0;
-  fds[1].from = p[1]; fds[1].to = 1;
-  if (spawn_prog(&run->pid, path.s, argv, fds, nfds) < 0) goto done;
-  run->out = p[0];
+  struct run run = *stage;
+  int p[2] = { -1, -1 }, r = -1;
+  size_t k;
+  if (nruns == MAXRUNS || bin_path(&path, prog) < 0 || pipe2(p, O_CLOEXEC) < 0) goto done;
+  for (k = 0; k < nfds; k++) if (fds[k].to == pipe_to) fds[k].from = p[1];
+  if (spawn_prog(&run.pid, path.s, argv, fds, nfds) < 0) goto done;
+  run.out = p[0];
   p[0] = -1;
-  fd_nonblock(run->out);
-  run->rep.len = 0;
-  run->pos = 0;
-  run->done = run->ok = run->tempfail = 0;
-  run->gone = 0;
-  run->jobs = jobs;
-  run->njobs = n;
-  run->dest = d;
-  run->cm = 0;
-  nruns++;
+  fd_nonblock(run.out);
+  run.prog = prog;
+  runs[nruns++] = run;
   r = 0;
 done:
-  if (r < 0) warnsys("unable to run ", prog);
-  jobs_close(jobs, n);            /* the deliverer has its own copies now */
-  if (memfd >= 0) close(memfd);
   if (p[0] >= 0) close(p[0]);
   if (p[1] >= 0) close(p[1]);
-  free(fds);
   stralloc_free(&path);
   return r;
 }
 
-/* imc-convert with fd 0 the queue file and fd 1 the copy; fd 3 a pipe that reaches EOF when it exits */
-int run_start_conv(const char *prog, char **argv, int in, int out, struct msg *m, unsigned cvi)
+int run_start(const char *prog, char **argv, const stralloc *in, struct job *jobs, unsigned long n,
+              run_done_fn *finished, void *owner)
 {
-  stralloc path = {0};
-  struct spawn_fd fds[3];
-  int p[2] = { -1, -1 }, r = -1;
-  struct run *run = &runs[nruns];
-  if (nruns == MAXRUNS || bin_path(&path, prog) < 0 || pipe2(p, O_CLOEXEC) < 0) goto done;
-  fds[0].from = in; fds[0].to = 0;
-  fds[1].from = out; fds[1].to = 1;
-  fds[2].from = p[1]; fds[2].to = 3;
-  if (spawn_prog(&run->pid, path.s, argv, fds, 3) < 0) goto done;
-  run->out = p[0];
-  p[0] = -1;
-  fd_nonblock(run->out);
-  run->rep.len = 0;
-  run->pos = 0;
-  run->done = run->ok = run->tempfail = 0;
-  run->gone = 0;
-  run->jobs = 0;
-  run->njobs = 0;
-  run->dest = 0;
-  run->cm = m;
-  run->cvi = cvi;
-  nruns++;
-  r = 0;
+  struct spawn_fd *fds = malloc((n + 2) * sizeof *fds);
+  struct run stage = {0};
+  size_t nfds = 2;
+  int memfd = -1, r = -1;
+  stage.jobs = jobs;
+  stage.njobs = n;
+  stage.finished = finished;
+  stage.owner = owner;
+  if (!fds || jobs_open(jobs, n, fds, &nfds) < 0) goto done;
+  if ((memfd = memfd_text(prog, in->s, in->len)) < 0) goto done;
+  fds[0].from = memfd; fds[0].to = 0;
+  fds[1].from = -1; fds[1].to = 1;
+  r = run_spawn(prog, argv, fds, nfds, 1, &stage);
 done:
-  if (p[0] >= 0) close(p[0]);
-  if (p[1] >= 0) close(p[1]);
-  stralloc_free(&path);
+  if (r < 0) warnsys("unable to run ", prog);
+  jobs_close(jobs, n);            /* the deliverer has its own copies now */
+  if (memfd >= 0) close(memfd);
+  free(fds);
   return r;
+}
+
+/* a filter with fd 0 in and fd 1 out; fd 3 a pipe that reaches EOF when it exits */
+int run_start_filter(const char *prog, char **argv, int in, int out, run_done_fn *finished, void *owner,
+                     unsigned long arg)
+{
+  struct spawn_fd fds[3] = { { in, 0 }, { out, 1 }, { -1, 3 } };
+  struct run stage = {0};
+  stage.finished = finished;
+  stage.owner = owner;
+  stage.arg = arg;
+  return run_spawn(prog, argv, fds, 3, 3, &stage);
 }
 
 void runs_pollfds(struct pollfd *fds, unsigned *n, unsigned max)
@@ -302,23 +295,18 @@ static void run_progress(struct run *run, int eof, unsigned long now)
   stralloc_free(&text);
 }
 
-static void run_finish(struct run *run)
+/* every job gets its result, then the stage hears of the end */
+static void run_finish(struct run *run, unsigned long now)
 {
-  unsigned long now = (unsigned long)time(0);
   int code = wait_exitcode(run->pid);
-  if (run->cm) {
-    close(run->out);
-    stralloc_free(&run->rep);
-    conv_finish(run->cm, run->cvi, code, now);
-    return;
+  close(run->out);
+  if (run->jobs) {
+    if (code != 0) warn(run->prog, " exited with an error");
+    run_progress(run, 1, now);
   }
-  if (code != 0) warn(run->dest ? "imc-remote" : "imc-local", " exited with an error");
-  run_progress(run, 1, now);
-  if (run->dest) dest_result(run->dest, run->ok, run->tempfail, now);
-  else local_done();
+  run->finished(run, code, now);
   stralloc_free(&run->rep);
   free(run->jobs);
-  close(run->out);
 }
 
 /* read what a run wrote; 1 when it reached EOF */
@@ -335,7 +323,7 @@ static int read_reports(struct run *run)
   }
 }
 
-void runs_events(struct pollfd *fds, unsigned n)
+void runs_events(struct pollfd *fds, unsigned n, unsigned long now)
 {
   unsigned k, f;
   for (f = 0; f < n; f++) {
@@ -343,14 +331,14 @@ void runs_events(struct pollfd *fds, unsigned n)
     for (k = 0; k < nruns && runs[k].out != fds[f].fd; k++) ;
     if (k == nruns) continue;
     if (!read_reports(&runs[k])) {
-      if (!runs[k].cm) run_progress(&runs[k], 0, (unsigned long)time(0));
+      if (runs[k].jobs) run_progress(&runs[k], 0, now);
       continue;
     }
     {
       struct run done = runs[k];
       runs[k] = runs[--nruns];
       memset(&runs[nruns], 0, sizeof runs[nruns]);
-      run_finish(&done);
+      run_finish(&done, now);
     }
   }
 }

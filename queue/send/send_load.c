@@ -26,38 +26,6 @@
 
 #define HEAD_PEEK CONV_HEAD        /* bytes read to find the Message-ID and plan conversions */
 
-struct config cfg;
-int recovering;
-struct directory dir;
-stralloc qdir;
-
-int msg_path(stralloc *sa, const struct msg *m)
-{
-  return qpath(sa, qdir.s, m->area == AREA_NEW ? "new" : "mess", m->id);
-}
-
-int msg_open(struct msg *m)
-{
-  stralloc p = {0};
-  if (m->fd >= 0) return 0;
-  if (msg_path(&p, m) == 0) m->fd = open(p.s, O_RDONLY | O_CLOEXEC);
-  stralloc_free(&p);
-  return m->fd < 0 ? -1 : 0;
-}
-
-void msg_quarantine(const char *id, char area, const char *why)
-{
-  stralloc from = {0}, to = {0};
-  if (qpath(&from, qdir.s, area == AREA_NEW ? "new" : "mess", id) == 0
-      && qpath(&to, qdir.s, "quarantine", id) == 0 && rename(from.s, to.s) == 0) {
-    warn("quarantined ", id, ": ", why);
-    if (qpath(&from, qdir.s, "info", id) == 0 && stralloc_cats(&to, ".info") && stralloc_0(&to))
-      rename(from.s, to.s);
-  } else warnsys("unable to quarantine ", id);
-  stralloc_free(&from);
-  stralloc_free(&to);
-}
-
 /* sender, info records and the recipients (NUL-separated) from the envelope */
 static void load_envelope(struct msg *m, const struct qfile *qf, stralloc *rcpts)
 {
@@ -350,8 +318,8 @@ static int msg_load(const char *id, char area, unsigned long now)
     msg_free(m);
     return r == -2 ? 0 : -1;
   }
-  if (recovering) heap_set(m, now);    /* the administrator's requests come first */
-  else msg_schedule(m, now);
+  heap_set(m, now);                    /* scheduled on the main loop's next turn, after
+                                          the administrator's requests at start */
   return 0;
 }
 
@@ -442,10 +410,8 @@ static void on_debris(const char *dirpath, const char *name, unsigned long now)
 
 int queue_recover(unsigned long now)
 {
-  recovering = 1;
   scan_hashed("mess", on_mess, now);
-  if (queue_scan_new(now) < 0) { recovering = 0; return -1; }
-  recovering = 0;
+  if (queue_scan_new(now) < 0) return -1;
   scan_hashed("info", on_info_tmp, now);
   queue_debris(now);
   return 0;

@@ -32,9 +32,13 @@ static int job_lines(const struct job *jobs, unsigned long n, stralloc *in)
   return n && !stralloc_append(in, "\n") ? -1 : 0;
 }
 
-void local_done(void) { running--; }
+static void local_done(struct run *run, int code, unsigned long now)
+{
+  (void)run; (void)code; (void)now;
+  running--;
+}
 
-void local_dispatch(void)
+void local_dispatch(unsigned long now)
 {
   static char *argv[] = { "imc-local", 0 };
   while (running < cfg.maxlocal && !runs_full() && jobq_len(&ready)) {
@@ -43,9 +47,9 @@ void local_dispatch(void)
     unsigned long n = jobq_take(&ready, LOCAL_BATCH, &jobs);
     if (!n) return;
     if (jobs_ready(jobs, n) < 0 || job_lines(jobs, n, &in) < 0) {
-      jobs_fail(jobs, n, "4.3.0 unable to open the queue file");
-    } else if (run_start("imc-local", argv, &in, jobs, n, 0) < 0) {
-      jobs_fail(jobs, n, "4.3.0 unable to run imc-local");
+      jobs_fail(jobs, n, "4.3.0 unable to open the queue file", now);
+    } else if (run_start("imc-local", argv, &in, jobs, n, local_done, 0) < 0) {
+      jobs_fail(jobs, n, "4.3.0 unable to run imc-local", now);
       stralloc_free(&in);
       return;
     } else running++;

@@ -117,38 +117,43 @@ static int job_lines(const struct job *jobs, unsigned long n, stralloc *in)
   return n && !stralloc_append(in, "\n") ? -1 : 0;
 }
 
-static void dest_start(struct dest *d)
+/* a run for d has ended: a destination whose run deferred every recipient is down */
+static void dest_result(struct run *run, int code, unsigned long now)
+{
+  struct dest *d = run->owner;
+  (void)code;
+  d->running--;
+  running--;
+  if (run->ok || !run->tempfail) { d->failures = 0; d->down_until = 0; return; }
+  d->failures++;
+  d->down_until = now + config_retry_delay(&cfg, d->failures);
+}
+
+static void dest_start(struct dest *d, unsigned long now)
 {
   char *argv[] = { "imc-remote", d->domain.s, 0 };
   stralloc in = {0};
   struct job *jobs;
   unsigned long n = jobq_take(&d->ready, LOCAL_BATCH, &jobs);
   if (!n) return;
-  if (jobs_ready(jobs, n) < 0 || job_lines(jobs, n, &in) < 0) jobs_fail(jobs, n, "4.3.0 unable to open the queue file");
-  else if (run_start("imc-remote", argv, &in, jobs, n, d) < 0) jobs_fail(jobs, n, "4.3.0 unable to run imc-remote");
+  if (jobs_ready(jobs, n) < 0 || job_lines(jobs, n, &in) < 0)
+    jobs_fail(jobs, n, "4.3.0 unable to open the queue file", now);
+  else if (run_start("imc-remote", argv, &in, jobs, n, dest_result, d) < 0)
+    jobs_fail(jobs, n, "4.3.0 unable to run imc-remote", now);
   else { d->running++; running++; }
   stralloc_free(&in);
 }
 
-void remote_dispatch(void)
+void remote_dispatch(unsigned long now)
 {
   struct dest **p = &active;
   while (*p && running < cfg.maxoutbound && !runs_full()) {
     struct dest *d = *p;
     while (jobq_len(&d->ready) && d->running < cfg.maxperhost && running < cfg.maxoutbound && !runs_full())
-      dest_start(d);
+      dest_start(d, now);
     if (!jobq_len(&d->ready)) { d->listed = 0; *p = d->anext; }
     else p = &d->anext;
   }
-}
-
-void dest_result(struct dest *d, unsigned long final, unsigned long tempfail, unsigned long now)
-{
-  d->running--;
-  running--;
-  if (final || !tempfail) { d->failures = 0; d->down_until = 0; return; }
-  d->failures++;
-  d->down_until = now + config_retry_delay(&cfg, d->failures);
 }
 
 static int domain_matches(const struct qinfo_rcpt *r, const char *domain)

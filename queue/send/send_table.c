@@ -2,7 +2,8 @@
  * send_table.c -- imc-send's messages in memory: a hash table by id and a
  * min-heap by the time each message next needs attention.  Both are
  * O(1) / O(log n) per operation, so 100,000 queued messages cost nothing
- * per delivery.
+ * per delivery.  The bottom layer of imc-send: it calls nothing else of
+ * imc-send's (layers: send.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,19 @@ void heap_set(struct msg *m, unsigned long when)
 
 struct msg *heap_top(void) { return heaplen ? heap[0] : 0; }
 
+/* the converted copies' entries (their files are the state layer's) */
+static void copies_free(struct msg *m)
+{
+  unsigned k;
+  for (k = 0; k < m->ncv; k++) {
+    if (m->cv[k].fd >= 0) close(m->cv[k].fd);
+    stralloc_free(&m->cv[k].key);
+    stralloc_free(&m->cv[k].profile);
+  }
+  free(m->cv);
+  free(m->rcv);
+}
+
 void msg_free(struct msg *m)
 {
   struct msg **p = &table[hash_id(m->id)];
@@ -135,7 +149,7 @@ void msg_free(struct msg *m)
   if (m->heap >= 0) heap_remove(m);
   if (m->fd >= 0) close(m->fd);
   qinfo_free(&m->q);
-  conv_free(m);
+  copies_free(m);
   free(m->busy);
   stralloc_free(&m->sender);
   stralloc_free(&m->msgid);

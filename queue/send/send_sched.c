@@ -1,28 +1,24 @@
 /*
- * send_settle.c -- what imc-send does with a message when its state
- * changes: record a delivery result, expire what waited too long, start
- * what is due, bounce what failed, and then either remove the message
- * (every recipient final), save its state (write-new, fsync, rename, then
- * move new/ID to mess/H/ID), or set its next wake-up in the heap.
+ * send_sched.c -- imc-send's scheduler: what happens to a message when its
+ * state changes.  It records a delivery result (a temporary failure waits
+ * for the control/retry delay of its attempt, never past the lifetime of
+ * the message's priority), expires what waited too long, hands the
+ * recipients that are due to their stage, bounces what failed, warns once
+ * of a delay, and then removes the message (every recipient final), saves
+ * its state, or sets its next wake-up in the heap.
+ *
+ * Layer 2 of imc-send (send.h): it calls the state and the table below it,
+ * and reaches the stages above only through the hooks in `sched`, which
+ * imc-send sets at start (send_stages.c) and the scheduler's unit test
+ * replaces (tests/unit/t_sched.c).
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>         /* rename(2) only */
 #include <string.h>
 #include <unistd.h>
-#include "diag.h"
-#include "fileio.h"
 #include "send.h"
-#include "track.h"
 
 #define BOUNCE_RETRY 60          /* seconds before a bounce that could not be queued is tried again */
 
-void track_rcpt(const char *event, const struct msg *m, unsigned long i, const char *result)
-{
-  const struct qinfo_rcpt *r = &m->q.r[i];
-  struct track_event e = { event, m->id, m->msgid.s, m->sender.s, r->address.s, 0, result };
-  track_log(&e);
-}
+struct sched_hooks sched;
 
 static unsigned long expiry(const struct msg *m)
 {
@@ -63,8 +59,7 @@ void rcpt_result(struct msg *m, unsigned long i, char code, const char *text, un
    transfermode keeps remote mail back */
 static int rcpt_waits(const struct msg *m, const struct qinfo_rcpt *r)
 {
-  return (m->q.flags & QI_HELD)
-         || (r->kind == QI_REMOTE && (!remote_allowed() || held_domain(r->target.s, r->target.len)));
+  return (m->q.flags & QI_HELD) || sched.blocked(r);
 }
 
 /* mark pending recipients whose lifetime is over; 1 if any.  A recipient that
@@ -99,7 +94,7 @@ static unsigned long next_wake(const struct msg *m, unsigned long now)
   for (i = 0; i < m->q.n; i++) {
     const struct qinfo_rcpt *r = &m->q.r[i];
     unsigned long w = TIME_NEVER;
-    if (m->busy[i] || conv_waiting(m, i)) continue;
+    if (m->busy[i] || sched.converting(m, i)) continue;
     if (r->state == QI_FAILED || r->state == QI_EXPIRED) w = now + BOUNCE_RETRY;
     else if (r->state == QI_PENDING) {
       w = rcpt_waits(m, r) ? expiry(m) : r->next;
@@ -120,9 +115,21 @@ void msg_retry(struct msg *m, unsigned long now)
     struct qinfo_rcpt *r = &m->q.r[i];
     if (r->state != QI_PENDING || m->busy[i]) continue;
     r->next = now;
-    if (r->kind == QI_REMOTE) remote_dest_up(r->target.s);
+    if (r->kind == QI_REMOTE) sched.dest_up(r->target.s);
   }
   heap_set(m, now);
+}
+
+/* each message that is due gets one turn: one that stays due (it could not be
+   dispatched) waits for the next loop rather than spinning here */
+void sched_due(unsigned long now)
+{
+  struct msg *m;
+  unsigned long turns = msg_count() + 1;
+  while (turns-- && (m = heap_top()) != 0 && m->next <= now) {
+    heap_set(m, TIME_NEVER);
+    msg_schedule(m, now);
+  }
 }
 
 void msg_schedule(struct msg *m, unsigned long now)
@@ -132,10 +139,8 @@ void msg_schedule(struct msg *m, unsigned long now)
   for (i = 0; i < m->q.n && !(m->q.flags & QI_HELD); i++) {
     struct qinfo_rcpt *r = &m->q.r[i];
     if (r->state != QI_PENDING || m->busy[i] || r->next > now) continue;
-    if (conv_gate(m, i, now) != GATE_GO) continue;
-    if (r->kind == QI_LOCAL) local_ready(m, i);
-    else if (!remote_due(m, i, now) && r->next <= now && remote_allowed()
-             && !held_domain(r->target.s, r->target.len)) r->next = now + BOUNCE_RETRY;
+    if (sched.gate(m, i, now) != GATE_GO) continue;
+    if (!sched.due(m, i, now) && r->next <= now && !sched.blocked(r)) r->next = now + BOUNCE_RETRY;
   }
   msg_settle(m, now);
 }
@@ -147,68 +152,11 @@ static int has_state(const struct msg *m, char a, char b)
   return 0;
 }
 
-/* ---- files */
-
-static int info_write(struct msg *m)
-{
-  stralloc text = {0}, tmp = {0}, fin = {0};
-  int fd = -1, r = -1;
-  char h[2] = { qid_hash(m->id), 0 };
-  if (qinfo_pack(&m->q, &text) < 0 || qpath(&fin, qdir.s, "info", m->id) < 0) goto done;
-  if (!stralloc_copy(&tmp, &qdir) || !stralloc_cats(&tmp, "/info/") || !stralloc_cats(&tmp, h)
-      || !stralloc_cats(&tmp, "/.") || !stralloc_cats(&tmp, m->id) || !stralloc_cats(&tmp, ".tmp")
-      || !stralloc_0(&tmp)) goto done;
-  if ((fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0) goto done;
-  if (write_all(fd, text.s, text.len) < 0 || fsync(fd) < 0) goto done;
-  if (close(fd) < 0) { fd = -1; goto done; }
-  fd = -1;
-  if (rename(tmp.s, fin.s) < 0) goto done;
-  m->has_info = 1;
-  if (dir_sync_parent(fin.s) < 0) goto done;
-  r = 0;
-done:
-  if (r < 0) { warnsys("unable to write state of ", m->id); if (tmp.len) unlink(tmp.s); }
-  if (fd >= 0) close(fd);
-  stralloc_free(&text);
-  stralloc_free(&tmp);
-  stralloc_free(&fin);
-  return r;
-}
-
-static int msg_save(struct msg *m)
-{
-  stralloc from = {0}, to = {0};
-  int r = info_write(m);
-  if (r == 0 && m->area == AREA_NEW) {
-    r = -1;
-    if (qpath(&from, qdir.s, "new", m->id) == 0 && qpath(&to, qdir.s, "mess", m->id) == 0)
-      r = rename(from.s, to.s);
-    if (r == 0) m->area = AREA_MESS;
-    else warnsys("unable to move ", m->id, " to mess/");
-  }
-  if (r == 0) m->dirty = 0;
-  stralloc_free(&from);
-  stralloc_free(&to);
-  return r;
-}
-
-/* message file first, then its state: a crash between leaves an orphan state
-   file that the next start removes, never a message without its state */
-static void msg_remove(struct msg *m)
-{
-  stralloc p = {0};
-  if (msg_path(&p, m) == 0 && unlink(p.s) < 0 && errno != ENOENT) warnsys("unable to remove ", p.s);
-  if (m->has_info && qpath(&p, qdir.s, "info", m->id) == 0) unlink(p.s);
-  conv_remove(m);
-  stralloc_free(&p);
-  msg_free(m);
-}
-
 void msg_settle(struct msg *m, unsigned long now)
 {
-  if (has_state(m, QI_FAILED, QI_EXPIRED) && bounce_send(m, now) == 0) m->dirty = 1;
+  if (has_state(m, QI_FAILED, QI_EXPIRED) && sched.bounce(m, now) == 0) m->dirty = 1;
   if (warn_pending(m) && now >= m->q.qtime + cfg.delaywarn && has_state(m, QI_PENDING, QI_PENDING)
-      && delay_send(m, now) == 0) {
+      && sched.delay(m, now) == 0) {
     m->q.flags |= QI_WARNED;
     m->dirty = 1;
   }
