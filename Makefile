@@ -25,7 +25,7 @@ DEPFLAGS  = -MMD -MP
 COMPILE   = $(CC) $(CPPFLAGS) $(IMC_CFLAGS) $(CFLAGS) $(DEPFLAGS)
 LINK      = $(CC) $(IMC_CFLAGS) $(CFLAGS) $(LDFLAGS)
 # the project's libraries are linked statically: one shared object (libc) to map per exec
-LDLIBS    = -Wl,-Bstatic -lbearssl -lowfat -lcrypt -Wl,-Bdynamic
+LDLIBS    = -Wl,-Bstatic -lbearssl -lowfat -lhogweed -lnettle -lgmp -lcrypt -Wl,-Bdynamic
 SANFLAGS  = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 PREFIX    = /usr/local
 
@@ -71,7 +71,7 @@ build/libimc.a: $(patsubst %.c,build/%.o,$(MODULES))
 STATIC   = imc-smtpd imc-queue imc-local imc-remote
 define prog_rule
 bin/$(notdir $(basename $(1))): build/$(basename $(1)).o build/libimc.a
-	$$(LINK) $(if $(filter $(notdir $(basename $(1))),$(STATIC)),-static -o $$@ $$^ -lbearssl -lowfat -lcrypt,-o $$@ $$^ $$(LDLIBS))
+	$$(LINK) $(if $(filter $(notdir $(basename $(1))),$(STATIC)),-static -o $$@ $$^ -lbearssl -lowfat -lhogweed -lnettle -lgmp -lcrypt,-o $$@ $$^ $$(LDLIBS))
 endef
 $(foreach m,$(MAINS),$(eval $(call prog_rule,$(m))))
 bin/sendmail: bin/imc-inject

@@ -15,6 +15,7 @@
 #ifndef IMC_TLS_H
 #define IMC_TLS_H
 
+#include <bearssl.h>
 #include "sio.h"
 
 struct tls_creds;                                  /* server certificate and key */
@@ -24,6 +25,9 @@ struct tls_anchors;                                /* trust anchors for clients 
    -2 the files do not parse (a diagnostic has been written) */
 int tls_creds_load(struct tls_creds **c, const char *certfile, const char *keyfile);
 void tls_creds_free(struct tls_creds *c);
+/* a private key alone, for DKIM signing: 0, -1 (errno), -2 (diagnosed on fd 2) */
+int tls_key_load(struct tls_creds **c, const char *keyfile);
+const br_rsa_private_key *tls_key_rsa(const struct tls_creds *c);   /* 0 unless RSA */
 int tls_anchors_load(struct tls_anchors **a, const char *bundle);    /* 0, -1, -2 as above */
 
 /* Both starts first flush s's pending output (the "220 ready" reply) and

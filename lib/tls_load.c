@@ -220,6 +220,32 @@ int tls_creds_load(struct tls_creds **cp, const char *certfile, const char *keyf
   return 0;
 }
 
+/* a private key alone (a DKIM signing key): 0, -1 with errno, -2 (diagnosed) */
+int tls_key_load(struct tls_creds **cp, const char *keyfile)
+{
+  struct pem_load pl = { 0, 0, 0 };
+  int r, e;
+  *cp = 0;
+  pl.c = calloc(1, sizeof *pl.c);
+  if (!pl.c) { errno = ENOMEM; return -1; }
+  br_skey_decoder_init(&pl.c->key);
+  r = pem_file(keyfile, key_obj, &pl);
+  if (!r && !pl.c->have_key) { warn("unable to load ", keyfile, ": no private key"); r = -2; }
+  if (r) {
+    e = errno;
+    tls_creds_free(pl.c);
+    errno = e;
+    return r;
+  }
+  *cp = pl.c;
+  return 0;
+}
+
+const br_rsa_private_key *tls_key_rsa(const struct tls_creds *c)
+{
+  return c->key_type == BR_KEYTYPE_RSA ? br_skey_decoder_get_rsa(&c->key) : 0;
+}
+
 /* ---------------------------------------------------------------- trust anchors */
 
 static void *dup_mem(const void *p, size_t len)

@@ -10,9 +10,10 @@
 # `make deps` installs all three; `make run` build and run; the test targets
 # all three; `make` and `make install` install nothing.
 set -e
-BUILD="gcc make libc6-dev libowfat-dev libbearssl-dev libcrypt-dev"
-RUN="s6 execline"
+BUILD="gcc make libc6-dev libowfat-dev libbearssl-dev libcrypt-dev nettle-dev libgmp-dev"
+RUN="s6 execline publicsuffix"
 TEST="swaks dnsmasq sharutils faketime python3 python3-aiosmtpd postfix
+      python3-dkim python3-spf python3-authres
       clang libclang-rt-14-dev openssl iproute2 procps util-linux man-db groff-base"
 [ $# -gt 0 ] || set -- build run test
 want=
