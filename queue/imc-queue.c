@@ -222,13 +222,27 @@ static int trusted_caller(const struct instance *in)
 
 /* ---- writing tmp/ID */
 
+/* the time an id is made of: later than the one this process used before, even
+   when the clock stands still or steps back, so that a process serving many
+   messages (-s) never makes an id twice (its pid is in every one) */
+static void id_time(struct timeval *tv)
+{
+  static struct timeval last;
+  gettimeofday(tv, 0);
+  if (tv->tv_sec < last.tv_sec || (tv->tv_sec == last.tv_sec && tv->tv_usec <= last.tv_usec)) {
+    *tv = last;
+    if (++tv->tv_usec >= 1000000) { tv->tv_sec++; tv->tv_usec = 0; }
+  }
+  last = *tv;
+}
+
 static int create_tmp(char id[QID_LEN + 1], unsigned long *qtime)
 {
   for (;;) {
     struct timeval tv;
     struct timespec ns = { 0, 1000 };
     int fd;
-    gettimeofday(&tv, 0);
+    id_time(&tv);
     qid_make(id, (unsigned long)tv.tv_sec, (unsigned long)tv.tv_usec, (unsigned long)getpid());
     memcpy(tmppath, "tmp/", 4);
     memcpy(tmppath + 4, id, QID_LEN + 1);

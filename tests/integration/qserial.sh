@@ -56,16 +56,23 @@ frames = {
     "badenv":    msg(b"Subject: b\n\nb\n", b"Fs@a.example\0Tnot an address\0\0") + msg(b"Subject: n\n\nnever\n"),
 }
 trig = []
+tfd = os.open(q + "/trigger", os.O_RDONLY | os.O_NONBLOCK)      # open before imc-queue starts
+def drain():
+    while True:
+        try:
+            b = os.read(tfd, 100)
+        except BlockingIOError:
+            return
+        if not b:
+            return
+        trig.append(b)
 def reader():
-    fd = os.open(q + "/trigger", os.O_RDONLY | os.O_NONBLOCK)
     import select
     while not done:
-        if select.select([fd], [], [], 0.05)[0]:
-            trig.append(os.read(fd, 100))
-    os.close(fd)
+        if select.select([tfd], [], [], 0.05)[0]:
+            drain()
 done = False
 t = threading.Thread(target=reader); t.start()
-import time; time.sleep(0.1)
 with open(os.environ["T_ERR"], "wb") as err:
     p = subprocess.Popen(["imc-queue", "-s"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
     try:
@@ -74,7 +81,7 @@ with open(os.environ["T_ERR"], "wb") as err:
         pass
     out = p.stdout.read()
     rc = p.wait()
-time.sleep(0.1); done = True; t.join()
+done = True; t.join(); drain(); os.close(tfd)
 for i in range(0, len(out), 24):
     print(out[i:i + 24].decode("latin1").rstrip("\n"))
 print("exit", rc)
