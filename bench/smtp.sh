@@ -652,7 +652,9 @@ summary_ratios() {
       "1 MB $(ratio "$(med r1m.inst_ms)" "$(pf big1m pf_cpu_ms_per_msg)") (imc's tree / Postfix's; below 1: imc uses less)"
   row "" "machine: 4 KB $(ratio "$(med r4k.mach_ms)" "$(pf_machine_ms inbound1)"), 100 KB $(ratio "$(med r100k.mach_ms)" "$(pf_machine_ms big100k)")," \
       "1 MB $(ratio "$(med r1m.mach_ms)" "$(pf_machine_ms big1m)"); inbound into Maildirs / Postfix inbound1: $(ratio "$(med in1.inst_ms)" "$(pf inbound1 pf_cpu_ms_per_msg)")"
-  row "processes per message" "imc / Postfix: 4 KB $(med r4k.procs_per_msg) / $(pf_procs inbound1), 100 KB $(med r100k.procs_per_msg) / $(pf_procs big100k)," \
+  a=$(med r4k.procs_per_msg)
+  row "processes per message" "imc / Postfix: 4 KB $a / $(pf_procs inbound1) $(awk -v p="$a" 'BEGIN { if (p == "n/a") print "(target <= 0.05)";
+        else if (p + 0 <= 0.05) print "(target <= 0.05: met)"; else print "(target <= 0.05: NOT met)" }'), 100 KB $(med r100k.procs_per_msg) / $(pf_procs big100k)," \
       "1 MB $(med r1m.procs_per_msg) / $(pf_procs big1m); inbound into Maildirs $(med in1.procs_per_msg), with -d $(med ind.procs_per_msg)"
   row "memory per connection" "$(ratio "$(med r4k.smtpd_priv_avg)" "$(pf_mem inbound1)") imc-smtpd / Postfix smtpd private (4 KB relay run);" \
       "$(ratio "${R[idle.per_conn_kb]:-n/a}" "$(pf_mem inbound1)") idle connection / Postfix smtpd"
