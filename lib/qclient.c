@@ -205,6 +205,8 @@ int qconn_close(struct qconn *c)
   close(c->repfd);
   status = wait_exitcode(c->pid);
   c->pid = 0;
+  c->ok = 0;                  /* nothing more is written to the closed ends */
+  c->reqfd = c->repfd = -1;
   return status;
 }
 
@@ -243,6 +245,7 @@ static void qconn_flush(struct qconn *c)
   if (!c->len) return;
   qframe_head_pack(c->buf, QFRAME_DATA, (unsigned long)c->len);
   send_out(c, c->buf, QFRAME_HEAD + c->len);
+  memset(c->buf + QFRAME_HEAD, 0, c->len);    /* no message text stays behind in the caller */
   c->len = 0;
 }
 
@@ -295,12 +298,4 @@ int qconn_end(struct qconn *c, const stralloc *env, char id[QID_LEN + 1])
   qconn_flush(c);
   frame_last(c, env);
   return qconn_reply(c, id);
-}
-
-int qconn_submit(struct qconn *c, const char *msg, size_t len, const stralloc *env, char id[QID_LEN + 1])
-{
-  id[0] = 0;
-  if (qconn_begin(c) < 0) return QX_TEMP_QUEUE;
-  qconn_put(c, msg, len);
-  return qconn_end(c, env, id);
 }

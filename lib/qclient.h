@@ -51,7 +51,8 @@ int inject_message(struct msgin *m, const struct msghead *h, const stralloc *add
 /* a persistent imc-queue -s: started by the first qconn_begin, kept for
    the messages after it, started anew after it died or refused a message
    for good.  A zeroed struct is a closed one.  Its pipes are close-on-exec:
-   no other child of the caller holds them. */
+   no other child of the caller holds them.  The text in buf is cleared as
+   soon as it is sent: a long-lived caller keeps none of a message. */
 struct qconn {
   pid_t pid;                   /* 0: none running */
   int reqfd, repfd;            /* our ends of its fd 0 (frames) and fd 1 (replies) */
@@ -69,8 +70,6 @@ void qconn_put(struct qconn *c, const char *b, size_t n);     /* the message's b
    cancel, id filled in when QX_OK), or EX_TEMP when imc-queue went away
    or answered nonsense (with a diagnostic) */
 int qconn_end(struct qconn *c, const stralloc *env, char id[QID_LEN + 1]);
-/* the whole message at once: qconn_begin, qconn_put, qconn_end */
-int qconn_submit(struct qconn *c, const char *msg, size_t len, const stralloc *env, char id[QID_LEN + 1]);
 /* EOF to imc-queue between messages; waits for it to exit: its exit code, or -1 */
 int qconn_close(struct qconn *c);
 

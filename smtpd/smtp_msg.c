@@ -18,10 +18,10 @@
  * imc-queue fails (its code mapped: 552, 554, 452 4.3.1, 451; 451 4.3.0
  * when it died in the middle of the message); the client goes away or
  * times out in the middle (the session ends, and with the process
- * imc-queue's pipe: it sees EOF inside the message and writes nothing).  A bare CR or LF ends the text
- * where it stands: 550 5.6.11, nothing queued, and the session closes, so
- * that nothing after it (a smuggled second transaction) is ever read as a
- * command.
+ * imc-queue's pipe: it sees EOF inside the message and writes nothing).
+ * A bare CR or LF ends the text where it stands: 550 5.6.11, nothing
+ * queued, and the session closes, so that nothing after it (a smuggled
+ * second transaction) is ever read as a command.
  */
 #include <errno.h>
 #include <time.h>
