@@ -38,6 +38,12 @@
 #              imc-queue) and the send service's (imc-send with imc-local / imc-remote);
 #   machine  = busy ticks of /proc/stat over the window, minus the memory sampler's CPU (as
 #              postfix-baseline.sh leaves its sampler out): the load tools are included.
+# Processes per message, per run: the `processes` counter of /proc/stat (forks since boot) over
+#   the same window, divided by the messages.  It counts every process the machine started: the
+#   load tools' (smtp-source is one), this script's polling (about 5 a second: the probe and its
+#   shell) and anything else running.  Postfix's window is its baseline run's (the first and the
+#   last line of its sampler's file), the counter read there from smtpbench.py procwatch, which
+#   samples it every 0.1 s while postfix-baseline.sh runs.
 # Memory: smtpbench.py memsample reads /proc/PID/smaps_rollup (Private_Clean + Private_Dirty) of
 #   every imc-smtpd in the instance's tree every SAMPLE seconds; average over all sampled
 #   processes and the maximum.
@@ -89,7 +95,7 @@ RELAY_RCPT=rcpt@example.com
 HELO=bench-client.localdomain
 HZ=$(getconf CLK_TCK)
 
-TMPD='' INST='' PROBE='' SVSCAN_PID='' SINK_PID='' WATCH_PID='' SAMPLER_PID='' IDLE_PID='' PF_PID=''
+TMPD='' INST='' PROBE='' SVSCAN_PID='' SINK_PID='' WATCH_PID='' SAMPLER_PID='' IDLE_PID='' PF_PID='' PROCWATCH_PID=''
 SRC_PIDS=()
 TREE_PIDS=()
 declare -A R=()          # every figure, by name; written to $OUT/results.txt
@@ -128,10 +134,19 @@ track_count() {
   awk -F'\t' -v e="$1" '$2 == e { n++ } END { print n + 0 }' "${files[@]}"
 }
 
+# procs_into VAR: the `processes` counter of /proc/stat into VAR, without starting a process
+procs_into() {
+  local k v rest
+  while read -r k v rest; do [ "$k" = processes ] && { printf -v "$1" %s "$v"; return 0; }; done < /proc/stat
+  printf -v "$1" %s 0
+}
+
 # cpu_mark TAG: the instance's and the machine's CPU counters now, into R[TAG.*]
-# (and the same of the smtpd and send services' trees, as "PID SECONDS", for the split)
+# (and the same of the smtpd and send services' trees, as "PID SECONDS", for the split);
+# the processes counter first, so that the mark's own probes fall outside the window at its start
 cpu_mark() {
   local svc pid u s
+  procs_into "R[$1.procs]"
   read -r "R[$1.inst_user]" "R[$1.inst_sys]" < <("$PROBE" treecpu "$SVSCAN_PID")
   read -r "R[$1.busy]" "R[$1.total]" < <(sys_busy)
   for svc in smtpd send; do
@@ -160,13 +175,15 @@ cpu_account() {
   local t=$1 k v
   while read -r k v; do R[$t.$k]=$v; done < <(awk -v n="$2" -v hz="$HZ" -v ex="${R[$t.excl_ticks]:-0}" \
     -v i0="${R[$t.0.inst_user]} ${R[$t.0.inst_sys]}" -v i1="${R[$t.1.inst_user]} ${R[$t.1.inst_sys]}" \
-    -v b0="${R[$t.0.busy]} ${R[$t.0.total]}" -v b1="${R[$t.1.busy]} ${R[$t.1.total]}" 'BEGIN {
+    -v b0="${R[$t.0.busy]} ${R[$t.0.total]}" -v b1="${R[$t.1.busy]} ${R[$t.1.total]}" \
+    -v p0="${R[$t.0.procs]}" -v p1="${R[$t.1.procs]}" 'BEGIN {
       split(i0, a); split(i1, b); split(b0, c); split(b1, d)
       inst = b[1] + b[2] - a[1] - a[2]; if (inst < 0) inst = 0
       mach = (d[1] - c[1] - ex) / hz; tot = (d[2] - c[2]) / hz
       printf "inst_cpu %.2f\ninst_user_s %.2f\ninst_sys_s %.2f\nmach_cpu %.2f\n", inst, b[1] - a[1], b[2] - a[2], mach
       printf "busy_pct %.0f\n", (tot > 0) ? 100 * (d[1] - c[1]) / hz / tot : 0
       printf "inst_ms %.3f\nmach_ms %.3f\n", 1000 * inst / n, 1000 * mach / n
+      printf "procs %d\nprocs_per_msg %.3f\n", p1 - p0, (p1 - p0) / n
     }')
 }
 
@@ -469,16 +486,26 @@ run_postfix() {
   ((POSTFIX)) || return 0
   mkdir -p "$OUT/postfix"
   note "postfix $sc rep $rep (postfix-baseline.sh, log in $dir.log)"
+  "$PY" "$TOOLS" procwatch 0.1 > "$dir.procs" &
+  PROCWATCH_PID=$!
   REPS=1 N=$N N100K=$N100K N1M=$N1M SESS=$SESS SCENARIOS=$sc OUT=$dir \
     bash "$POSTFIX_BASELINE" > "$dir.log" 2>&1 &
   PF_PID=$!
   wait "$PF_PID" || rc=$?
   PF_PID=
+  stop_pid "$PROCWATCH_PID"; PROCWATCH_PID=
   ((rc == 0)) || { note "postfix-baseline.sh $sc exited $rc: $(tail -3 "$dir.log" | tr '\n' ' ')"; return 0; }
+  read -r "R[pf.$sc.$rep.procs_per_msg]" "R[pf.$sc.$rep.procs]" \
+    < <("$PY" "$TOOLS" procwindow "$dir.procs" "$dir/$sc.1.samples" "$(pf_n "$sc")")
   [ -s "$OUT/postfix.tsv" ] || head -1 "$dir/runs.tsv" > "$OUT/postfix.tsv"
   awk -F'\t' -v OFS='\t' -v r="$rep" 'NR > 1 { $2 = r; print }' "$dir/runs.tsv" >> "$OUT/postfix.tsv"
   note "postfix $sc: $(grep -v '^ *\[' "$dir/summary.txt" | grep -v concurrency | tr '\n' ' ')"
 }
+
+# pf_n SCENARIO: the messages of a Postfix scenario
+pf_n() { case $1 in big100k) echo "$N100K" ;; big1m) echo "$N1M" ;; *) echo "$N" ;; esac; }
+# pf_procs SCENARIO: Postfix's processes started per message, the median over the repetitions
+pf_procs() { local r v=(); for ((r = 1; r <= REPS; r++)); do v+=("${R[pf.$1.$r.procs_per_msg]:-n/a}"); done; median "${v[@]}"; }
 
 # pf SCENARIO FIELD: the median of a column of $OUT/postfix.tsv over that scenario's rows
 pf() {
@@ -566,6 +593,7 @@ row() { local l=$1; shift; printf '   %-22s%s\n' "$l" "$*"; }
 cpu_row() {
   row "" "CPU per message: instance $(med "$1.inst_ms") ms (user $(med "$1.inst_user_s") s + sys $(med "$1.inst_sys_s") s in all)," \
          "machine $(med "$1.mach_ms") ms (busy $(med "$1.busy_pct")%)"
+  row "" "processes started per message: $(med "$1.procs_per_msg") ($(med "$1.procs") in the run, machine-wide)"
   row "" "  of the instance's: smtpd service $(med "$1.smtpd_ms") ms (imc-tcpd, imc-smtpd, imc-queue)," \
          "send service $(med "$1.send_ms") ms (imc-send, imc-local or imc-remote)"
 }
@@ -607,6 +635,7 @@ summary_postfix() {
     row "$sc x $(pf "$sc" n)" "end to end $(pf "$sc" e2e_mps) msg/s ($(pf "$sc" e2e_MBps) MB/s); accept $(pf "$sc" inbound_mps) msg/s"
     row "" "CPU per message: postfix $(pf "$sc" pf_cpu_ms_per_msg) ms, machine $(pf_machine_ms "$sc") ms (busy $(pf "$sc" sys_busy_pct)%);" \
            "smtpd private $(pf_mem "$sc") KB; sent $(pf "$sc" sent), deferred $(pf "$sc" deferred)"
+    row "" "processes started per message: $(pf_procs "$sc") (machine-wide)"
   done
 }
 
@@ -623,6 +652,10 @@ summary_ratios() {
       "1 MB $(ratio "$(med r1m.inst_ms)" "$(pf big1m pf_cpu_ms_per_msg)") (imc's tree / Postfix's; below 1: imc uses less)"
   row "" "machine: 4 KB $(ratio "$(med r4k.mach_ms)" "$(pf_machine_ms inbound1)"), 100 KB $(ratio "$(med r100k.mach_ms)" "$(pf_machine_ms big100k)")," \
       "1 MB $(ratio "$(med r1m.mach_ms)" "$(pf_machine_ms big1m)"); inbound into Maildirs / Postfix inbound1: $(ratio "$(med in1.inst_ms)" "$(pf inbound1 pf_cpu_ms_per_msg)")"
+  a=$(med r4k.procs_per_msg)
+  row "processes per message" "imc / Postfix: 4 KB $a / $(pf_procs inbound1) $(awk -v p="$a" 'BEGIN { if (p == "n/a") print "(target <= 0.05)";
+        else if (p + 0 <= 0.05) print "(target <= 0.05: met)"; else print "(target <= 0.05: NOT met)" }'), 100 KB $(med r100k.procs_per_msg) / $(pf_procs big100k)," \
+      "1 MB $(med r1m.procs_per_msg) / $(pf_procs big1m); inbound into Maildirs $(med in1.procs_per_msg), with -d $(med ind.procs_per_msg)"
   row "memory per connection" "$(ratio "$(med r4k.smtpd_priv_avg)" "$(pf_mem inbound1)") imc-smtpd / Postfix smtpd private (4 KB relay run);" \
       "$(ratio "${R[idle.per_conn_kb]:-n/a}" "$(pf_mem inbound1)") idle connection / Postfix smtpd"
 }
@@ -661,7 +694,7 @@ on_exit() {
     kill "$PF_PID" 2>/dev/null || true
     wait "$PF_PID" 2>/dev/null || true
   fi
-  stop_pid "$IDLE_PID"; stop_pid "$SAMPLER_PID"
+  stop_pid "$IDLE_PID"; stop_pid "$SAMPLER_PID"; stop_pid "$PROCWATCH_PID"
   [ -n "$SINK_PID" ] && stop_sink aborted
   stop_pid "$WATCH_PID"
   stop_instance

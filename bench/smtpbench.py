@@ -19,6 +19,16 @@
         "ready OPEN GREETED FAILED" and flushes, then holds them all until SIGTERM;
         then closes them and exits 0.  A connection that fails or gets
         something else than 220 within TIMEOUT seconds counts as FAILED (reason on stderr).
+    smtpbench.py procwatch INTERVAL
+        Until SIGTERM, every INTERVAL seconds "EPOCH PROCESSES": the `processes` counter of
+        /proc/stat (forks since boot).  Starts no process itself.
+    smtpbench.py procwindow PROCFILE SAMPLES N
+        The processes started in the window of a postfix-baseline.sh run, per message: the window
+        runs from the first EPOCH (first field) of its sampler's file SAMPLES to the last one plus
+        the sampler's interval (0.5 s: the sampler is stopped at the window's end, at most that
+        long after its last line); the counter at each end is interpolated from PROCFILE
+        (procwatch's lines).  Prints "PER_MESSAGE DELTA",
+        or "n/a n/a" when the files do not cover the window.
     smtpbench.py greet HOST PORT TIMEOUT
         One new connection: prints "ok SECONDS LINE" when a 220 greeting came within
         TIMEOUT seconds (then sends QUIT), else "fail SECONDS REASON" and exits 1.
@@ -134,6 +144,59 @@ def cmd_memsample(root, comm, interval):
         time.sleep(max(0.0, interval - (time.time() - ts)))
 
 
+def processes():
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("processes "):
+                return int(line.split()[1])
+    return 0
+
+
+def cmd_procwatch(interval):
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    while True:
+        print("%.3f %d" % (time.time(), processes()), flush=True)
+        time.sleep(interval)
+
+
+def first_fields(path, cast):
+    out = []
+    with open(path) as f:
+        for line in f:
+            p = line.split()
+            try:
+                out.append([cast(x) for x in p[:2]])
+            except ValueError:
+                continue
+    return out
+
+
+def at(points, t):
+    """the counter at time t, interpolated between the two samples around it"""
+    for (t0, v0), (t1, v1) in zip(points, points[1:]):
+        if t0 <= t <= t1:
+            return v0 + (v1 - v0) * ((t - t0) / (t1 - t0) if t1 > t0 else 0)
+    return None
+
+
+PF_SAMPLE_INTERVAL = 0.5     # postfix-baseline.sh's sampler
+
+
+def cmd_procwindow(procfile, samples, n):
+    try:
+        points = first_fields(procfile, float)
+        ts = [p[0] for p in first_fields(samples, float)]
+    except OSError:
+        ts, points = [], []
+    a = at(points, ts[0]) if ts else None
+    b = at(points, ts[-1] + PF_SAMPLE_INTERVAL) if ts else None
+    if a is None or b is None or n <= 0:
+        print("n/a n/a")
+        return 0
+    print("%.3f %d" % ((b - a) / n, round(b - a)))
+    return 0
+
+
 def cmd_treemem(root, comm):
     n, priv, pss, rss, nc, cp = tree_memory(root, comm)
     if not n:
@@ -244,12 +307,17 @@ def main(a):
             return cmd_treemem(int(a[1]), a[2] if len(a) == 3 else "imc-smtpd")
         if a[:1] == ["idle"] and len(a) == 5:
             return cmd_idle(a[1], int(a[2]), int(a[3]), float(a[4]))
+        if a[:1] == ["procwatch"] and len(a) == 2:
+            return cmd_procwatch(float(a[1]))
+        if a[:1] == ["procwindow"] and len(a) == 4:
+            return cmd_procwindow(a[1], a[2], int(a[3]))
         if a[:1] == ["greet"] and len(a) == 4:
             return cmd_greet(a[1], int(a[2]), float(a[3]))
     except ValueError:
         pass
     print("usage: smtpbench.py sinkwatch WANT DONE PROGRESS | memsample ROOTPID COMM INTERVAL |"
-          " treemem ROOTPID [COMM] | idle HOST PORT COUNT TIMEOUT | greet HOST PORT TIMEOUT", file=sys.stderr)
+          " treemem ROOTPID [COMM] | idle HOST PORT COUNT TIMEOUT | greet HOST PORT TIMEOUT |"
+          " procwatch INTERVAL | procwindow PROCFILE SAMPLES N", file=sys.stderr)
     return 100
 
 

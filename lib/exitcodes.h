@@ -20,6 +20,8 @@
 #define QX_PERM_NORCPT   32   /* envelope has no recipient: 554 5.5.1 */
 #define QX_PERM_ENVELOPE 33   /* envelope malformed or address unusable: 554 5.5.4 */
 #define QX_PERM_LOOP     34   /* too many Received lines: 554 5.4.6 */
+#define QX_PERM_CANCEL   35   /* serial mode: the caller cancelled the message ('a' frame), nothing queued */
+#define QX_PERM_FRAME    36   /* serial mode: a malformed frame (docs/INTERNALS.md section 4) */
 #define QX_TEMP_NOMEM    51   /* out of memory: 451 4.3.0 */
 #define QX_TEMP_DISKFREE 52   /* below control/diskfree: 452 4.3.1 */
 #define QX_TEMP_WRITE    53   /* writing or syncing the queue failed: 451 4.3.0 */

@@ -9,9 +9,17 @@
  * tmp/ file; QX_TEMP_READ).  SIGPIPE is ignored from qrun_start on, so
  * that a child that stops reading (message too big) shows as EPIPE and its
  * exit code is still collected.
+ *
+ * The persistent form (qconn) frames the message for imc-queue -s and
+ * reads one reply per message.  imc-queue dying (a write fails, or EOF
+ * where the reply should be) costs only the message under way: EX_TEMP,
+ * and the next qconn_begin starts another.  One that is gone while idle is
+ * seen by qconn_begin (its reply pipe polls readable: EOF) and replaced
+ * before the message's first byte.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +84,12 @@ static int pipe_high(int p[2])
   if (p[0] >= 0) close(p[0]);
   if (p[1] >= 0) close(p[1]);
   return -1;
+}
+
+static void close_pipe(int p[2])
+{
+  close(p[0]);
+  close(p[1]);
 }
 
 static int spawn_queue(struct qrun *q, int m[2], int e[2], int i[2])
@@ -157,4 +171,131 @@ int inject_message(struct msgin *m, const struct msghead *h, const stralloc *add
     return QX_TEMP_READ;
   }
   return qrun_finish(&q, env, id);
+}
+
+/* ---- one imc-queue for many messages (imc-queue -s) */
+
+static int qconn_start(struct qconn *c)
+{
+  stralloc prog = {0};
+  char *argv[3] = { (char *)"imc-queue", (char *)"-s", 0 };
+  struct spawn_fd fds[2];
+  int req[2], rep[2], r = -1, err;
+  signal(SIGPIPE, SIG_IGN);
+  if (pipe_high(req) < 0) return -1;
+  if (pipe_high(rep) < 0) { err = errno; close_pipe(req); errno = err; return -1; }
+  fds[0].from = req[0]; fds[0].to = 0;
+  fds[1].from = rep[1]; fds[1].to = 1;
+  if (bin_path(&prog, "imc-queue") == 0) r = spawn_prog(&c->pid, prog.s, argv, fds, 2);
+  err = errno;
+  stralloc_free(&prog);
+  close(req[0]);
+  close(rep[1]);
+  if (r < 0) { close(req[1]); close(rep[0]); c->pid = 0; errno = err; return -1; }
+  c->reqfd = req[1];
+  c->repfd = rep[0];
+  return 0;
+}
+
+int qconn_close(struct qconn *c)
+{
+  int status;
+  if (!c->pid) return -1;
+  close(c->reqfd);
+  close(c->repfd);
+  status = wait_exitcode(c->pid);
+  c->pid = 0;
+  c->ok = 0;                  /* nothing more is written to the closed ends */
+  c->reqfd = c->repfd = -1;
+  return status;
+}
+
+/* imc-queue idle between messages writes nothing: a readable reply pipe
+   means it has gone (EOF) or is out of step */
+static int qconn_gone(const struct qconn *c)
+{
+  struct pollfd p;
+  p.fd = c->repfd;
+  p.events = POLLIN;
+  p.revents = 0;
+  return poll(&p, 1, 0) != 0;
+}
+
+int qconn_begin(struct qconn *c)
+{
+  if (c->pid && qconn_gone(c)) {
+    warn("imc-queue went away between messages: starting another");
+    qconn_close(c);
+  }
+  if (!c->pid && qconn_start(c) < 0) { warnsys("unable to start imc-queue"); return -1; }
+  c->ok = 1;
+  c->len = 0;
+  return 0;
+}
+
+/* a write that fails (EPIPE: imc-queue stopped) ends this message's writes; the reply tells why */
+static void send_out(struct qconn *c, const char *b, size_t n)
+{
+  if (c->ok && write_all(c->reqfd, b, n) < 0) c->ok = 0;
+}
+
+/* the waiting bytes as one 'm' frame, its header in the room before them */
+static void qconn_flush(struct qconn *c)
+{
+  if (!c->len) return;
+  qframe_head_pack(c->buf, QFRAME_DATA, (unsigned long)c->len);
+  send_out(c, c->buf, QFRAME_HEAD + c->len);
+  memset(c->buf + QFRAME_HEAD, 0, c->len);    /* no message text stays behind in the caller */
+  c->len = 0;
+}
+
+static void frame_last(struct qconn *c, const stralloc *env)
+{
+  char h[QFRAME_HEAD];
+  qframe_head_pack(h, env ? QFRAME_ENVELOPE : QFRAME_CANCEL, env ? (unsigned long)env->len : 0);
+  send_out(c, h, sizeof h);
+  if (env) send_out(c, env->s, env->len);
+}
+
+void qconn_put(struct qconn *c, const char *b, size_t n)
+{
+  while (n) {
+    size_t k = QFRAME_CHUNK_MAX - c->len;
+    if (k > n) k = n;
+    memcpy(c->buf + QFRAME_HEAD + c->len, b, k);
+    c->len += k;
+    b += k;
+    n -= k;
+    if (c->len == QFRAME_CHUNK_MAX) qconn_flush(c);
+  }
+}
+
+/* the reply, or EX_TEMP; imc-queue goes on only after 0 and a cancel */
+static int qconn_reply(struct qconn *c, char id[QID_LEN + 1])
+{
+  char r[QFRAME_REPLY];
+  int code;
+  ssize_t n = read_full(c->repfd, r, sizeof r);
+  if (n != sizeof r) {
+    if (n < 0) warnsys("unable to read imc-queue's reply");
+    else warn("imc-queue went away in the middle of a message");
+    qconn_close(c);
+    return EX_TEMP;
+  }
+  if (qframe_reply_unpack(r, &code, id) < 0) {
+    warn("imc-queue's reply is malformed");
+    qconn_close(c);
+    return EX_TEMP;
+  }
+  if (code != QX_OK && code != QX_PERM_CANCEL) qconn_close(c);
+  return code;
+}
+
+int qconn_end(struct qconn *c, const stralloc *env, char id[QID_LEN + 1])
+{
+  id[0] = 0;
+  if (!c->pid) return EX_TEMP;
+  qconn_flush(c);
+  frame_last(c, env);
+  return qconn_reply(c, id);
 }

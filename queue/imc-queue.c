@@ -1,10 +1,16 @@
 /*
  * imc-queue -- the only way into the queue (docs/INTERNALS.md, section 4).
  *
- *     imc-queue < message 1< envelope
+ *     imc-queue < message 1< envelope        one message
+ *     imc-queue -s < frames 1> replies        serial: many messages
  *
- * Inputs: the message on fd 0 (stored byte for byte, NUL bytes included),
- * then the envelope records on fd 1, read to EOF (fd 1 is a pipe it reads).
+ * Inputs, one message: the message on fd 0 (stored byte for byte, NUL
+ * bytes included), then the envelope records on fd 1, read to EOF (fd 1 is
+ * a pipe it reads).  Serial (-s, lib/qframe.h): frames on fd 0, each
+ * message its 'm' frames then an 'e' (queue it) or 'a' (cancel) frame; one
+ * reply per message on fd 1, "CCC ID\n".  After a reply of 0 or 35
+ * (cancelled) it reads the next message; after any other it exits with
+ * that code.  EOF between messages ends it (0).
  * Control files: control/databytes (0: no limit), control/diskfree (not
  * for imc-send's own notices: IMC_QUEUE_RESERVE=1 from the owner of
  * queue/mess).
@@ -23,12 +29,15 @@
  *
  * Output: queue/new/ID, committed by write tmp/ID (O_EXCL, mode 0640),
  * fsync, rename to new/ID, fsync new/ -- the commit point.  Then "ID\n" on
- * the fd named by IMC_QUEUE_IDFD (if set) and one byte on queue/trigger.
- * Prints nothing on success.
+ * the fd named by IMC_QUEUE_IDFD (if set) and one byte on queue/trigger;
+ * serial, the trigger, then the reply.  Prints nothing on success.  Serial, each message
+ * is committed on its own and the control files are read again for each.
  *
  * Failure modes: every exit code is in lib/exitcodes.h (QX_*): 31 too big,
- * 32 no recipient, 33 malformed envelope or address, 51-57 temporary.  Any
- * failure before the commit unlinks tmp/ID; each writes one line on fd 2.
+ * 32 no recipient, 33 malformed envelope or address, 36 malformed frame,
+ * 51-57 temporary (54 also: EOF inside a frame or a message).  Any
+ * failure before the commit unlinks tmp/ID; each writes one line on fd 2
+ * and, serial, the reply it owes for the message under way.
  * SIGALRM after QUEUE_WRITER_TIMEOUT seconds ends it with 57; its handler
  * only unlinks tmp/ID and exits (both async-signal-safe), and the alarm is
  * cancelled before the commit rename, so a timeout never follows a commit.
@@ -51,23 +60,36 @@
 #include "exitcodes.h"
 #include "fileio.h"
 #include "passwd.h"
+#include "qframe.h"
 #include "queue.h"
 
-#define ENVELOPE_MAX (16UL * 1024 * 1024)
-#define BLOCK 65536
+#define ENVELOPE_MAX QFRAME_ENV_MAX
+#define BLOCK QFRAME_CHUNK_MAX
 
 static char tmppath[4 + QID_LEN + 1];        /* "tmp/ID" */
 static volatile sig_atomic_t tmp_live;
+static volatile sig_atomic_t reply_owed;     /* serial: a message is under way */
 
-static void cleanup(void)
+/* serial: the message's reply on fd 1 (write(2) only: the alarm handler uses it) */
+static void reply(int code, const char *id)
 {
-  if (tmp_live) { unlink(tmppath); tmp_live = 0; }
+  char r[QFRAME_REPLY];
+  qframe_reply_pack(r, code, id);
+  reply_owed = 0;
+  write_all(1, r, sizeof r);
 }
 
-#define qdie(ex, ...) do { cleanup(); fatal((ex), __VA_ARGS__); } while (0)
+/* before any exit: no tmp/ file left, and the reply owed for the message under way */
+static void cleanup(int ex)
+{
+  if (tmp_live) { unlink(tmppath); tmp_live = 0; }
+  if (reply_owed) reply(ex, 0);
+}
+
+#define qdie(ex, ...) do { cleanup(ex); fatal((ex), __VA_ARGS__); } while (0)
 /* a write that failed for want of space is the disk guard's temporary failure (452 4.3.1) */
 #define WRITE_EX (errno == ENOSPC || errno == EDQUOT ? QX_TEMP_DISKFREE : QX_TEMP_WRITE)
-#define qdiesys(ex, ...) do { int e_ = errno; cleanup(); errno = e_; fatalsys((ex), __VA_ARGS__); } while (0)
+#define qdiesys(ex, ...) do { int e_ = errno; cleanup(ex); errno = e_; fatalsys((ex), __VA_ARGS__); } while (0)
 
 static void on_alarm(int sig)
 {
@@ -93,9 +115,9 @@ static void control_err(const char *file, unsigned line, const char *msg)
 static void load_control(struct config *c)
 {
   int r = config_load_only(c, settings_used, control_err);
-  if (r < 0 && errno == ENOMEM) fatal(QX_TEMP_NOMEM, "out of memory");
-  if (r < 0) fatalsys(QX_TEMP_CONTROL, "unable to read control/", control_unreadable);
-  if (control_bad) fatal(QX_TEMP_CONTROL, "control/databytes or control/diskfree is malformed");
+  if (r < 0 && errno == ENOMEM) qdie(QX_TEMP_NOMEM, "out of memory");
+  if (r < 0) qdiesys(QX_TEMP_CONTROL, "unable to read control/", control_unreadable);
+  if (control_bad) qdie(QX_TEMP_CONTROL, "control/databytes or control/diskfree is malformed");
 }
 
 /* imc-send's own notices (one says the disk is low) may use the space below
@@ -113,8 +135,8 @@ static void check_diskfree(const struct config *c)
   int low;
   if (reserve_allowed()) return;
   low = config_disk_low(c, ".", 0);
-  if (low < 0) fatalsys(QX_TEMP_QUEUE, "unable to stat the queue file system");
-  if (low) fatal(QX_TEMP_DISKFREE, "free space in the queue is below control/diskfree");
+  if (low < 0) qdiesys(QX_TEMP_QUEUE, "unable to stat the queue file system");
+  if (low) qdie(QX_TEMP_DISKFREE, "free space in the queue is below control/diskfree");
 }
 
 /* ---- the instance, opened once */
@@ -200,13 +222,27 @@ static int trusted_caller(const struct instance *in)
 
 /* ---- writing tmp/ID */
 
+/* the time an id is made of: later than the one this process used before, even
+   when the clock stands still or steps back, so that a process serving many
+   messages (-s) never makes an id twice (its pid is in every one) */
+static void id_time(struct timeval *tv)
+{
+  static struct timeval last;
+  gettimeofday(tv, 0);
+  if (tv->tv_sec < last.tv_sec || (tv->tv_sec == last.tv_sec && tv->tv_usec <= last.tv_usec)) {
+    *tv = last;
+    if (++tv->tv_usec >= 1000000) { tv->tv_sec++; tv->tv_usec = 0; }
+  }
+  last = *tv;
+}
+
 static int create_tmp(char id[QID_LEN + 1], unsigned long *qtime)
 {
   for (;;) {
     struct timeval tv;
     struct timespec ns = { 0, 1000 };
     int fd;
-    gettimeofday(&tv, 0);
+    id_time(&tv);
     qid_make(id, (unsigned long)tv.tv_sec, (unsigned long)tv.tv_usec, (unsigned long)getpid());
     memcpy(tmppath, "tmp/", 4);
     memcpy(tmppath + 4, id, QID_LEN + 1);
@@ -217,8 +253,8 @@ static int create_tmp(char id[QID_LEN + 1], unsigned long *qtime)
       if (fchmod(fd, 0640) < 0) qdiesys(QX_TEMP_WRITE, "unable to chmod queue/", tmppath);
       return fd;
     }
-    if (errno == ENOSPC || errno == EDQUOT) fatalsys(QX_TEMP_DISKFREE, "unable to create queue/", tmppath);
-    if (errno != EEXIST) fatalsys(QX_TEMP_QUEUE, "unable to create queue/", tmppath);
+    if (errno == ENOSPC || errno == EDQUOT) qdiesys(QX_TEMP_DISKFREE, "unable to create queue/", tmppath);
+    if (errno != EEXIST) qdiesys(QX_TEMP_QUEUE, "unable to create queue/", tmppath);
     nanosleep(&ns, 0);
   }
 }
@@ -327,7 +363,7 @@ static void commit(const char *id)
     int e = errno;
     unlink(newpath);
     errno = e;
-    fatalsys(QX_TEMP_WRITE, "unable to fsync queue/new");
+    qdiesys(QX_TEMP_WRITE, "unable to fsync queue/new");
   }
 }
 
@@ -356,26 +392,19 @@ static void poke_trigger(void)
   close(fd);
 }
 
-int main(void)
+/* ---- one message (imc-queue < message 1< envelope) */
+
+static int one_message(int trusted)
 {
-  struct instance in;
   struct config c;
   struct cscan cs;
   stralloc env = {0};
   char id[QID_LEN + 1];
   unsigned long qtime;
   unsigned long long msglen;
-  int fd, trusted;
-
-  diag_prog = "imc-queue";
-  signal(SIGPIPE, SIG_IGN);
-  signal(SIGALRM, on_alarm);
+  int fd;
   alarm(QUEUE_WRITER_TIMEOUT);
-  open_instance(&in);
-  if (in.control >= 0) ctl_use_dir(in.control);
   load_control(&c);
-  if (fchdir(in.queue) < 0) fatalsys(QX_TEMP_QUEUE, "unable to enter ", imc_home(), "/queue");
-  trusted = trusted_caller(&in);
   check_diskfree(&c);
   fd = create_tmp(id, &qtime);
   cscan_init(&cs);
@@ -389,4 +418,115 @@ int main(void)
   report_id(id);
   poke_trigger();
   return QX_OK;
+}
+
+/* ---- serial (imc-queue -s): frames on fd 0, a reply per message on fd 1 */
+
+static void frame_die(int r, const char *why)
+{
+  if (r == QF_BAD) qdie(QX_PERM_FRAME, "malformed frame: ", why);
+  if (r == QF_SHORT) qdie(QX_TEMP_READ, "truncated frame: the caller went away in the middle of a message");
+  qdiesys(QX_TEMP_READ, "unable to read a frame");
+}
+
+static void frame_payload(struct qframe_in *q, char *buf, size_t len)
+{
+  int r = qframe_read(q, buf, len);
+  if (r != QF_OK) frame_die(r, "");
+}
+
+/* the message's 'm' frames into tmp/ID, up to its last frame (returned) */
+static char frame_message(struct qframe_in *q, struct qframe *f, int fd,
+                          unsigned long databytes, struct cscan *cs, unsigned long long *msglen)
+{
+  static char buf[QFRAME_CHUNK_MAX];
+  const char *why;
+  int r;
+  *msglen = 0;
+  while (f->type == QFRAME_DATA) {
+    frame_payload(q, buf, f->len);
+    *msglen += f->len;
+    if (databytes && *msglen > databytes) qdie(QX_PERM_TOOBIG, "message larger than control/databytes");
+    cscan_feed(cs, buf, f->len);
+    if (write_all(fd, buf, f->len) < 0) qdiesys(WRITE_EX, "unable to write queue/", tmppath);
+    if ((r = qframe_next(q, f, &why)) != QF_OK) frame_die(r, why);
+  }
+  return f->type;
+}
+
+static void frame_envelope(struct qframe_in *q, const struct qframe *f, stralloc *env)
+{
+  if (!stralloc_ready(env, f->len)) qdie(QX_TEMP_NOMEM, "out of memory");
+  frame_payload(q, env->s, f->len);
+  env->len = f->len;
+}
+
+/* the message a frame has begun: committed and answered, or cancelled */
+static void serve_message(struct qframe_in *q, struct qframe *f, struct config *c, int trusted)
+{
+  static stralloc env;
+  struct cscan cs;
+  char id[QID_LEN + 1];
+  unsigned long qtime;
+  unsigned long long msglen;
+  int fd;
+  reply_owed = 1;
+  alarm(QUEUE_WRITER_TIMEOUT);
+  config_free(c);
+  load_control(c);
+  check_diskfree(c);
+  fd = create_tmp(id, &qtime);
+  cscan_init(&cs);
+  if (frame_message(q, f, fd, c->databytes, &cs, &msglen) == QFRAME_CANCEL) {
+    close(fd);
+    alarm(0);
+    tmp_live = 0;
+    unlink(tmppath);
+    reply(QX_PERM_CANCEL, 0);
+    return;
+  }
+  frame_envelope(q, f, &env);
+  check_envelope(&env);
+  if (!trusted) restrict_envelope(&env);
+  add_content_note(&env, &cs);
+  finish_tmp(fd, &env, msglen, qtime);
+  commit(id);
+  poke_trigger();
+  reply(QX_OK, id);
+}
+
+static int serial(int trusted)
+{
+  struct qframe_in q;
+  struct qframe f;
+  struct config c;
+  const char *why;
+  int r;
+  memset(&c, 0, sizeof c);
+  qframe_in_init(&q, 0);
+  for (;;) {
+    r = qframe_next(&q, &f, &why);
+    if (r == QF_END) return QX_OK;
+    if (r != QF_OK) frame_die(r, why);
+    serve_message(&q, &f, &c, trusted);
+  }
+}
+
+int main(int argc, char **argv)
+{
+  struct instance in;
+  int serve = argc == 2 && !strcmp(argv[1], "-s"), trusted;
+
+  diag_prog = "imc-queue";
+  if (argc > 1 && !serve) usage("[-s]");
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGALRM, on_alarm);
+  alarm(QUEUE_WRITER_TIMEOUT);
+  open_instance(&in);
+  if (in.control >= 0) ctl_use_dir(in.control);
+  if (fchdir(in.queue) < 0) fatalsys(QX_TEMP_QUEUE, "unable to enter ", imc_home(), "/queue");
+  trusted = trusted_caller(&in);
+  if (!serve) return one_message(trusted);
+  alarm(0);
+  return serial(trusted);
 }

@@ -1,9 +1,12 @@
 /*
- * smtp_msg.c -- DATA in an imc-smtpd session: start imc-queue, answer
- * 354, stream the Received line and the text (through the smtp_data state
- * machine, which sees every octet as it came: dot-unstuffed, LF line ends)
- * into it, then send the envelope and map imc-queue's exit code to the
- * reply (docs/INTERNALS.md section 4).
+ * smtp_msg.c -- DATA in an imc-smtpd session: make sure imc-queue runs,
+ * answer 354, stream the Received line and the text (through the smtp_data
+ * state machine, which sees every octet as it came: dot-unstuffed, LF line
+ * ends) into it, then send the envelope and map imc-queue's code to the
+ * reply (docs/INTERNALS.md section 4).  One imc-queue -s serves every
+ * message of the process (lib/qclient.h, qconn), across its sessions; it
+ * is started on the first DATA and again after it died or refused a
+ * message for good; smtpd_queue_close ends it when the process ends.
  *
  * Envelope: F the sender, T each recipient, I peer=IP, helo=NAME,
  * proto=SMTP|ESMTP|ESMTPS|ESMTPA|ESMTPSA, auth=USER (after AUTH),
@@ -11,13 +14,14 @@
  *
  * Failure modes: imc-queue cannot start (451 4.3.0, before the 354); the
  * text is refused (a long line 500 5.5.2, too big 552 5.3.4: read to the
- * final dot, imc-queue gets no envelope so it writes nothing, one reply);
- * imc-queue fails (its code mapped: 552, 554, 452 4.3.1, 451); the client
- * goes away or times out in the middle (the session ends; imc-queue sees
- * EOF and no envelope and writes nothing).  A bare CR or LF ends the text
- * where it stands: 550 5.6.11, nothing queued, and the session closes, so
- * that nothing after it (a smuggled second transaction) is ever read as a
- * command.
+ * final dot, the message is cancelled so imc-queue writes nothing, one reply);
+ * imc-queue fails (its code mapped: 552, 554, 452 4.3.1, 451; 451 4.3.0
+ * when it died in the middle of the message); the client goes away or
+ * times out in the middle (the session ends, and with the process
+ * imc-queue's pipe: it sees EOF inside the message and writes nothing).
+ * A bare CR or LF ends the text where it stands: 550 5.6.11, nothing
+ * queued, and the session closes, so that nothing after it (a smuggled
+ * second transaction) is ever read as a command.
  */
 #include <errno.h>
 #include <time.h>
@@ -31,26 +35,12 @@
 #include "tls.h"
 #include "qclient.h"
 
-/* the text on its way to imc-queue, written in large blocks */
-struct textout {
-  int fd;
-  int ok;                          /* 0 once a write failed (imc-queue stopped reading) */
-  size_t len;
-  char buf[65536];
-};
+/* the one imc-queue of this process */
+static struct qconn queue;
 
-static void out_flush(struct textout *o)
+void smtpd_queue_close(void)
 {
-  if (o->ok && o->len && write_all(o->fd, o->buf, o->len) < 0) o->ok = 0;
-  o->len = 0;
-}
-
-static void out_put(struct textout *o, const char *b, size_t n)
-{
-  if (o->len + n > sizeof o->buf) out_flush(o);
-  if (n > sizeof o->buf) { if (o->ok && write_all(o->fd, b, n) < 0) o->ok = 0; return; }
-  byte_copy(o->buf + o->len, n, b);
-  o->len += n;
+  qconn_close(&queue);
 }
 
 /* ---- the Received line */
@@ -147,13 +137,13 @@ static void log_message(struct session *s, const char *id, const struct smtp_dat
 /* every octet the client sends goes through the machine as it came, so the end of
    the data is found by the machine alone (no line reader cuts the text first);
    returns the octets consumed, which stop at the end or at a bare CR or LF */
-static size_t text_feed(struct smtp_data *d, struct textout *o, const char *b, size_t n)
+static size_t text_feed(struct smtp_data *d, const char *b, size_t n)
 {
   char out[1024];
   size_t total = 0;
   while (n && !d->done) {
     size_t olen, used = smtp_data_feed(d, b, n < sizeof out ? n : sizeof out, out, &olen);
-    if (olen) out_put(o, out, olen);
+    if (olen) qconn_put(&queue, out, olen);
     b += used;
     n -= used;
     total += used;
@@ -161,7 +151,7 @@ static size_t text_feed(struct smtp_data *d, struct textout *o, const char *b, s
   return total;
 }
 
-static void text_read(struct session *s, struct smtp_data *d, struct textout *o)
+static void text_read(struct session *s, struct smtp_data *d)
 {
   const char *p;
   size_t n;
@@ -174,11 +164,11 @@ static void text_read(struct session *s, struct smtp_data *d, struct textout *o)
       smtpd_end(s, "timeout-in-data");
     }
     if (r < 0) { s->dead = 1; smtpd_end(s, "read-error-in-data"); }
-    sio_skip(&s->sio, text_feed(d, o, p, n));
+    sio_skip(&s->sio, text_feed(d, p, n));
   }
 }
 
-static void text_finish(struct session *s, struct qrun *q, const struct smtp_data *d)
+static void text_finish(struct session *s, const struct smtp_data *d)
 {
   static stralloc env;
   char id[QID_LEN + 1];
@@ -186,13 +176,13 @@ static void text_finish(struct session *s, struct qrun *q, const struct smtp_dat
   int code;
   id[0] = 0;
   if (e || envelope(s, &env) < 0) {
-    qrun_finish(q, 0, id);
+    qconn_end(&queue, 0, id);
     if (!e) e = "451 4.3.0 out of memory, try again later";
     log_message(s, id, d, e);
     smtpd_reply(s, e);
     return;
   }
-  code = qrun_finish(q, &env, id);
+  code = qconn_end(&queue, &env, id);
   if (code == QX_OK) {
     s->msgs++;
     log_message(s, id, d, "queued");
@@ -206,30 +196,23 @@ static void text_finish(struct session *s, struct qrun *q, const struct smtp_dat
 
 void smtpd_data(struct session *s, const struct smtp_cmd *c)
 {
-  static struct textout o;
   static stralloc recv;
   struct smtp_data d;
-  struct qrun q;
   if (c->arglen) { smtpd_bad(s, "501 5.5.4 syntax: DATA"); return; }
   if (!s->mail_seen) { smtpd_bad(s, "503 5.5.1 send MAIL first"); return; }
   if (!s->nrcpt) { smtpd_reply(s, "554 5.5.1 no valid recipients"); return; }
   received(s, &recv);
-  if (qrun_start(&q) < 0) {
-    warnsys("unable to start imc-queue");
+  if (qconn_begin(&queue) < 0) {
     smtpd_reply(s, "451 4.3.0 unable to queue the message, try again later");
     smtpd_tx_reset(s);
     return;
   }
   smtpd_reply(s, "354 go ahead, end with <CRLF>.<CRLF>");
   smtpd_flush(s);
-  o.fd = q.msgfd;
-  o.ok = 1;
-  o.len = 0;
-  out_put(&o, recv.s, recv.len);
+  qconn_put(&queue, recv.s, recv.len);
   smtp_data_init(&d, s->cfg.databytes, recv.len);
-  text_read(s, &d, &o);
-  out_flush(&o);
-  text_finish(s, &q, &d);
+  text_read(s, &d);
+  text_finish(s, &d);
   smtpd_tx_reset(s);
   /* what follows a bare CR or LF is never read as a command: the 550 is the last reply */
   if (d.errors & DATA_BARE) smtpd_end(s, "bare-newline-in-data");

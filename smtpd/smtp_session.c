@@ -105,6 +105,7 @@ void smtpd_end(struct session *s, const char *result)
     if (s->tls) tls_close(&s->sio);
     linger(s);
   }
+  smtpd_queue_close();
   _exit(0);
 }
 

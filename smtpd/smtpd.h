@@ -94,6 +94,7 @@ void smtpd_starttls(struct session *s, const struct smtp_cmd *c);
 void smtpd_auth(struct session *s, const struct smtp_cmd *c);
 int smtpd_auth_offered(const struct session *s);    /* AUTH in the EHLO reply */
 void smtpd_data(struct session *s, const struct smtp_cmd *c);
+void smtpd_queue_close(void);    /* ends the process's imc-queue (smtp_msg.c): at exit */
 const char *smtpd_proto(const struct session *s);  /* SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA */
 
 /* smtp_limits.c */

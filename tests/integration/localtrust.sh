@@ -19,10 +19,11 @@
 #   - envelope records from a local user: imc-queue run by nobody with
 #     Ipeer=, Iauth=, Idsn=double, Ifilter=, Iuid=0 and Ivia=inject queues an
 #     envelope with none of the forged records, via=inject kept and
-#     uid=65534 (nobody's) added by imc-queue; imc-inject run by nobody
-#     gives one uid= record, nobody's;
+#     uid=65534 (nobody's) added by imc-queue, the same through imc-queue -s
+#     (the serial protocol); imc-inject run by nobody gives one uid= record,
+#     nobody's;
 #   - the trusted callers keep their records: imc-smtpd run as imcd (the
-#     user of env/IMC_USER) queues with peer= and helo=, imc-queue run as
+#     user of env/IMC_USER, through its imc-queue -s) queues with peer= and helo=, imc-queue run as
 #     imcs (imc-send's notices) keeps dsn=double, and root's keeps every
 #     record.
 . "$(dirname "$0")/../lib.sh"
@@ -177,6 +178,22 @@ if [ -f "$Q" ]; then
     sh -c "[ \"\$(grep -c '^Iuid=' '$T_TMP/forged.rec')\" = 1 ] && grep -q '^Iuid=$NOBODY_U\$' '$T_TMP/forged.rec'"
   check "a local user's via=inject is kept" grep -q '^Ivia=inject$' "$T_TMP/forged.rec"
   check "the sender and recipient are kept" sh -c "grep -q '^Fcarol@site.test$' '$T_TMP/forged.rec' && grep -q '^Talice@site.test$' '$T_TMP/forged.rec'"
+fi
+# the same through imc-queue -s (the serial protocol): the same records dropped
+rm -f "$I"/queue/new/*
+"$PYTHON" -c 'import struct, sys
+m, e = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+sys.stdout.buffer.write(b"m" + struct.pack(">I", len(m)) + m + b"e" + struct.pack(">I", len(e)) + e)' \
+  "$M/small" "$M/forged" > "$M/forged.frames"
+chmod 0644 "$M/forged.frames"
+rc=$(as_nobody "IMC_HOME='$I' '$B/imc-queue' -s < '$M/forged.frames' > '$W/serial.reply' 2>'$W/serial.err'; echo \$?")
+Q=$(newest)
+if [ "$rc" = 0 ] && [ -f "$Q" ] && grep -q "^000 $(basename "$Q")\$" "$W/serial.reply"; then
+  records "$Q" > "$T_TMP/serial.rec"
+  check "imc-queue -s as nobody: forged I records dropped, uid=$NOBODY_U added once, via=inject kept" \
+    sh -c "! grep -qE '^I(peer|auth|dsn|filter|helo)=' '$T_TMP/serial.rec' && [ \"\$(grep -c '^Iuid=' '$T_TMP/serial.rec')\" = 1 ] && grep -q '^Iuid=$NOBODY_U\$' '$T_TMP/serial.rec' && grep -q '^Ivia=inject$' '$T_TMP/serial.rec'"
+else
+  fail "imc-queue -s as nobody queues" "exit $rc: $(cat "$W/serial.reply" "$W/serial.err" 2>/dev/null)"
 fi
 # imc-inject run by nobody: one uid= record, nobody's
 rm -f "$I"/queue/new/*
