@@ -53,6 +53,7 @@ enum spf_result { SPF_NONE, SPF_NEUTRAL, SPF_PASS, SPF_FAIL, SPF_SOFTFAIL, SPF_T
 #define SPF_MX_MAX       10
 #define SPF_PTR_MAX      10
 #define SPF_EXPAND_MAX 4096      /* bytes of one macro expansion, explanations included */
+#define SPF_DEADLINE_MS 20000    /* one evaluation's DNS, in all (RFC 7208 4.6.4: at least 20 s) */
 
 typedef int (*spf_lookup_fn)(void *ctx, const char *name, unsigned type, struct dnsq_result *r);
 

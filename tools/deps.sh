@@ -12,7 +12,7 @@
 set -e
 BUILD="gcc make libc6-dev libowfat-dev libbearssl-dev libcrypt-dev"
 RUN="s6 execline"
-TEST="swaks dnsmasq sharutils faketime python3 python3-aiosmtpd postfix
+TEST="swaks dnsmasq sharutils faketime python3 python3-aiosmtpd python3-spf postfix
       clang libclang-rt-14-dev openssl iproute2 procps util-linux man-db groff-base"
 [ $# -gt 0 ] || set -- build run test
 want=
