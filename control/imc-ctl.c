@@ -10,12 +10,15 @@
  *     imc-ctl set FILE VALUE...  replace control/FILE (one line per VALUE);
  *                                e.g. imc-ctl set rules 'relay 10.0.0.0/8' 'reject 192.0.2.0/24'
  *     imc-ctl compile            control/directory -> control/directory.cdb
+ *     imc-ctl spf IP MAILFROM [HELO]
+ *                                the SPF check imc-smtpd makes, printed (ctl_spf.h)
  *
  * The instance is $IMC_HOME (default /var/imc).  Errors in control files
  * go to stdout as `control/FILE:LINE: message`; diagnostics to stderr.
  *
  * Exit codes: 0 ok; 100 errors in the control files, a value refused by
  * set, or a usage error; 111 a file that cannot be read or written.
+ * spf: 0 whenever a result is printed (the result is in the output).
  * check --dns: CTLX_DNSWARN (1) when a site domain's mail does not reach
  * this host (a warning on stderr says why), else 111 when a DNS lookup
  * failed temporarily, else 0; the DNS is not asked when the control files
@@ -32,6 +35,7 @@
 #include "config.h"
 #include "control.h"
 #include "ctl_dns.h"
+#include "ctl_spf.h"
 #include "ctl_write.h"
 #include "diag.h"
 #include "directory.h"
@@ -43,7 +47,7 @@
 #include "rules.h"
 #include "stdout.h"
 
-#define USAGE "check [--dns]|show|set FILE VALUE...|compile"
+#define USAGE "check [--dns]|show|set FILE VALUE...|compile|spf IP MAILFROM [HELO]"
 
 static unsigned long nerrors;
 
@@ -285,5 +289,6 @@ int main(int argc, char **argv)
   if (!strcmp(argv[1], "show") && argc == 2) return do_show();
   if (!strcmp(argv[1], "compile") && argc == 2) return do_compile();
   if (!strcmp(argv[1], "set") && argc >= 4) return do_set(argv[2], argv + 3);
+  if (!strcmp(argv[1], "spf") && (argc == 4 || argc == 5)) return ctl_spf(argv[2], argv[3], argc == 5 ? argv[4] : 0);
   usage(USAGE);
 }

@@ -51,5 +51,6 @@
 /* imc-ctl check --dns (also 0 every site domain's MX points here, 100 errors in
    the control files, 111 a DNS lookup failed temporarily) */
 #define CTLX_DNSWARN   1   /* a site domain's mail does not reach this host: a warning says why */
+/* imc-ctl spf: 0 a result printed (whatever it is), 100 usage, 111 env/DNSCACHEIP unreadable */
 
 #endif

@@ -50,7 +50,7 @@ void ip_format(char buf[IP_FMT], const unsigned char ip[16])
 }
 
 /* do a and b agree in their first `bits` bits? */
-static int prefix_equal(const unsigned char *a, const unsigned char *b, unsigned bits)
+int ip_prefix_equal(const unsigned char *a, const unsigned char *b, unsigned bits)
 {
   unsigned full = bits / 8, rest = bits % 8;
   unsigned char mask;
@@ -215,7 +215,7 @@ int rules_match(const struct rules *rs, const unsigned char ip[16])
   size_t i;
   for (i = 0; i < rs->n; i++) {
     const struct rule *r = &rs->r[i];
-    if (r->v4 != v4 || !prefix_equal(r->ip, ip, r->bits)) continue;
+    if (r->v4 != v4 || !ip_prefix_equal(r->ip, ip, r->bits)) continue;
     if (!best || r->bits >= best->bits) best = r;     /* later lines win ties */
   }
   return best ? best->verdict : RULE_ACCEPT;

@@ -66,6 +66,8 @@ void rule_format(char *buf, const struct rule *r);
 /* addresses: "a.b.c.d" or IPv6 text into 16 bytes (IPv4 mapped): 1 ok, 0 bad */
 int ip_scan(const char *s, unsigned char ip[16]);
 int ip_is_v4(const unsigned char ip[16]);                /* ::ffff:a.b.c.d */
+/* do a and b (16 bytes) agree in their first `bits` bits? */
+int ip_prefix_equal(const unsigned char *a, const unsigned char *b, unsigned bits);
 #define IP_FMT 48
 void ip_format(char buf[IP_FMT], const unsigned char ip[16]);   /* mapped ones as plain IPv4 */
 
