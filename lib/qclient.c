@@ -291,11 +291,22 @@ static int qconn_reply(struct qconn *c, char id[QID_LEN + 1])
   return code;
 }
 
-int qconn_end(struct qconn *c, const stralloc *env, char id[QID_LEN + 1])
+int qconn_end_top(struct qconn *c, const stralloc *top, const stralloc *env, char id[QID_LEN + 1])
 {
   id[0] = 0;
   if (!c->pid) return EX_TEMP;
   qconn_flush(c);
+  if (env && top && top->len && top->len <= QFRAME_TOP_MAX) {
+    char h[QFRAME_HEAD];
+    qframe_head_pack(h, QFRAME_TOP, (unsigned long)top->len);
+    send_out(c, h, sizeof h);
+    send_out(c, top->s, top->len);
+  }
   frame_last(c, env);
   return qconn_reply(c, id);
+}
+
+int qconn_end(struct qconn *c, const stralloc *env, char id[QID_LEN + 1])
+{
+  return qconn_end_top(c, 0, env, id);
 }

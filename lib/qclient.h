@@ -70,6 +70,9 @@ void qconn_put(struct qconn *c, const char *b, size_t n);     /* the message's b
    cancel, id filled in when QX_OK), or EX_TEMP when imc-queue went away
    or answered nonsense (with a diagnostic) */
 int qconn_end(struct qconn *c, const stralloc *env, char id[QID_LEN + 1]);
+/* the same, with top (whole header lines, 1..QFRAME_TOP_MAX bytes) put above
+   the message; a NULL or empty top adds nothing */
+int qconn_end_top(struct qconn *c, const stralloc *top, const stralloc *env, char id[QID_LEN + 1]);
 /* EOF to imc-queue between messages; waits for it to exit: its exit code, or -1 */
 int qconn_close(struct qconn *c);
 

@@ -36,6 +36,9 @@ int qframe_head_unpack(const char in[QFRAME_HEAD], struct qframe *f, const char 
   case QFRAME_CANCEL:
     if (f->len) { *why = "cancel frame with a payload"; return -1; }
     return 0;
+  case QFRAME_TOP:
+    if (f->len == 0 || f->len > QFRAME_TOP_MAX) { *why = "top frame length not in 1..16384"; return -1; }
+    return 0;
   }
   *why = "unknown frame type";
   return -1;
@@ -44,7 +47,7 @@ int qframe_head_unpack(const char in[QFRAME_HEAD], struct qframe *f, const char 
 void qframe_in_init(struct qframe_in *q, int fd)
 {
   q->fd = fd;
-  q->inmsg = 0;
+  q->inmsg = q->top = 0;
 }
 
 int qframe_next(struct qframe_in *q, struct qframe *f, const char **why)
@@ -56,7 +59,9 @@ int qframe_next(struct qframe_in *q, struct qframe *f, const char **why)
   if (r == 0 && !q->inmsg) return QF_END;
   if (r < QFRAME_HEAD) { *why = "truncated frame"; return QF_SHORT; }
   if (qframe_head_unpack(h, f, why) < 0) return QF_BAD;
-  q->inmsg = f->type == QFRAME_DATA;
+  if (q->top && (f->type == QFRAME_DATA || f->type == QFRAME_TOP)) { *why = "frame after the top frame"; return QF_BAD; }
+  q->top = f->type == QFRAME_TOP;
+  q->inmsg = f->type == QFRAME_DATA || f->type == QFRAME_TOP;
   return QF_OK;
 }
 

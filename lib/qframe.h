@@ -9,6 +9,9 @@
  *     'm' LEN  message bytes, 1..QFRAME_CHUNK_MAX of them (a message is
  *              any number of these, in order)
  *     'e' LEN  the envelope, 2..QFRAME_ENV_MAX bytes: ends the message
+ *     't' LEN  header fields to put at the top of the message, 1..QFRAME_TOP_MAX
+ *              bytes, whole lines (at most one, after the 'm' frames: the
+ *              checks of a message end with it, Authentication-Results)
  *     'a' 0    cancel: the message ends and nothing is queued
  * Anything else (another type, a length out of its bounds) is malformed.
  * The reply is QFRAME_REPLY bytes of text: "CCC ID\n", CCC imc-queue's code
@@ -37,6 +40,8 @@
 #define QFRAME_DATA 'm'
 #define QFRAME_ENVELOPE 'e'
 #define QFRAME_CANCEL 'a'
+#define QFRAME_TOP 't'
+#define QFRAME_TOP_MAX 16384UL
 
 #define QF_OK 1
 #define QF_END 0
@@ -52,6 +57,7 @@ struct qframe {
 struct qframe_in {
   int fd;
   int inmsg;            /* 1 between a message's first frame and its last */
+  int top;              /* the message had its 't' frame: only 'e' or 'a' may follow */
 };
 
 void qframe_head_pack(char out[QFRAME_HEAD], char type, unsigned long len);

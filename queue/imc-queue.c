@@ -246,7 +246,7 @@ static int create_tmp(char id[QID_LEN + 1], unsigned long *qtime)
     qid_make(id, (unsigned long)tv.tv_sec, (unsigned long)tv.tv_usec, (unsigned long)getpid());
     memcpy(tmppath, "tmp/", 4);
     memcpy(tmppath + 4, id, QID_LEN + 1);
-    fd = open(tmppath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    fd = open(tmppath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (fd >= 0) {
       tmp_live = 1;
       *qtime = (unsigned long)tv.tv_sec;
@@ -435,7 +435,69 @@ static void frame_payload(struct qframe_in *q, char *buf, size_t len)
   if (r != QF_OK) frame_die(r, "");
 }
 
-/* the message's 'm' frames into tmp/ID, up to its last frame (returned) */
+/* A message's bytes stay in memory up to HOLD_MAX and are written at its end,
+   so that a top frame (header fields for the top, known only at the end)
+   costs no copy; a longer message goes to tmp/ID as it comes, and a top
+   frame then means a new tmp file: the top, then the old file's bytes. */
+#define HOLD_MAX (256UL * 1024)
+static stralloc held;
+static int spilled;
+
+static void hold_put(int fd, const char *b, size_t n)
+{
+  if (!spilled && held.len + n <= HOLD_MAX) {
+    if (!stralloc_catb(&held, b, n)) qdie(QX_TEMP_NOMEM, "out of memory");
+    return;
+  }
+  if (!spilled && held.len && write_all(fd, held.s, held.len) < 0) qdiesys(WRITE_EX, "unable to write queue/", tmppath);
+  spilled = 1;
+  if (write_all(fd, b, n) < 0) qdiesys(WRITE_EX, "unable to write queue/", tmppath);
+}
+
+/* the memory cleared for the next message */
+static void hold_clear(void)
+{
+  if (held.s) memset(held.s, 0, held.len);
+  held.len = 0;
+  spilled = 0;
+}
+
+/* what is held goes to the file */
+static void hold_flush(int fd)
+{
+  if (!spilled && held.len && write_all(fd, held.s, held.len) < 0) qdiesys(WRITE_EX, "unable to write queue/", tmppath);
+  hold_clear();
+}
+
+/* the top above a message already in tmp/ID: a new tmp file (a new id) with
+   the top and then the old file's bytes; the old one removed */
+static int top_copy(int fd, const stralloc *top, char id[QID_LEN + 1])
+{
+  char oldpath[sizeof tmppath];
+  unsigned long qtime;
+  off_t len = lseek(fd, 0, SEEK_END), in = 0;
+  int nfd;
+  memcpy(oldpath, tmppath, sizeof oldpath);
+  nfd = create_tmp(id, &qtime);
+  if (write_all(nfd, top->s, top->len) < 0) qdiesys(WRITE_EX, "unable to write queue/", tmppath);
+  while (in < len) {
+    ssize_t r = copy_file_range(fd, &in, nfd, 0, (size_t)(len - in), 0);
+    if (r <= 0) qdiesys(WRITE_EX, "unable to copy into queue/", tmppath);
+  }
+  close(fd);
+  unlink(oldpath);
+  return nfd;
+}
+
+/* the top frame's fields written first (or by a copy): the new fd */
+static int put_top(int fd, const stralloc *top, char id[QID_LEN + 1])
+{
+  if (spilled) return top_copy(fd, top, id);
+  if (write_all(fd, top->s, top->len) < 0) qdiesys(WRITE_EX, "unable to write queue/", tmppath);
+  return fd;
+}
+
+/* the message's 'm' frames, up to its last frame (returned) */
 static char frame_message(struct qframe_in *q, struct qframe *f, int fd,
                           unsigned long databytes, struct cscan *cs, unsigned long long *msglen)
 {
@@ -448,10 +510,27 @@ static char frame_message(struct qframe_in *q, struct qframe *f, int fd,
     *msglen += f->len;
     if (databytes && *msglen > databytes) qdie(QX_PERM_TOOBIG, "message larger than control/databytes");
     cscan_feed(cs, buf, f->len);
-    if (write_all(fd, buf, f->len) < 0) qdiesys(WRITE_EX, "unable to write queue/", tmppath);
+    hold_put(fd, buf, f->len);
     if ((r = qframe_next(q, f, &why)) != QF_OK) frame_die(r, why);
   }
   return f->type;
+}
+
+/* a top frame: its fields (whole lines) into top, counted in the content note */
+static void frame_top(struct qframe_in *q, struct qframe *f, stralloc *top, struct cscan *cs)
+{
+  struct cscan tc;
+  const char *why;
+  int r;
+  if (!stralloc_ready(top, f->len)) qdie(QX_TEMP_NOMEM, "out of memory");
+  frame_payload(q, top->s, f->len);
+  top->len = f->len;
+  if (top->s[top->len - 1] != '\n') qdie(QX_PERM_FRAME, "malformed frame: the top does not end a line");
+  cscan_init(&tc);
+  cscan_feed(&tc, top->s, top->len);
+  cs->eightbit |= tc.eightbit;
+  if (tc.maxline > cs->maxline) cs->maxline = tc.maxline;
+  if ((r = qframe_next(q, f, &why)) != QF_OK) frame_die(r, why);
 }
 
 static void frame_envelope(struct qframe_in *q, const struct qframe *f, stralloc *env)
@@ -461,10 +540,20 @@ static void frame_envelope(struct qframe_in *q, const struct qframe *f, stralloc
   env->len = f->len;
 }
 
+static void cancelled(int fd)
+{
+  hold_clear();
+  close(fd);
+  alarm(0);
+  tmp_live = 0;
+  unlink(tmppath);
+  reply(QX_PERM_CANCEL, 0);
+}
+
 /* the message a frame has begun: committed and answered, or cancelled */
 static void serve_message(struct qframe_in *q, struct qframe *f, struct config *c, int trusted)
 {
-  static stralloc env;
+  static stralloc env, top;
   struct cscan cs;
   char id[QID_LEN + 1];
   unsigned long qtime;
@@ -477,14 +566,11 @@ static void serve_message(struct qframe_in *q, struct qframe *f, struct config *
   check_diskfree(c);
   fd = create_tmp(id, &qtime);
   cscan_init(&cs);
-  if (frame_message(q, f, fd, c->databytes, &cs, &msglen) == QFRAME_CANCEL) {
-    close(fd);
-    alarm(0);
-    tmp_live = 0;
-    unlink(tmppath);
-    reply(QX_PERM_CANCEL, 0);
-    return;
-  }
+  top.len = 0;
+  if (frame_message(q, f, fd, c->databytes, &cs, &msglen) == QFRAME_TOP) frame_top(q, f, &top, &cs);
+  if (f->type == QFRAME_CANCEL) { cancelled(fd); return; }
+  if (top.len) { fd = put_top(fd, &top, id); msglen += top.len; }
+  hold_flush(fd);
   frame_envelope(q, f, &env);
   check_envelope(&env);
   if (!trusted) restrict_envelope(&env);

@@ -8,7 +8,9 @@
 # unknown frame type, lengths out of bounds (0, 65537, a 16 MB + 1
 # envelope, a cancel with a payload), a truncated header, a truncated
 # payload, EOF inside a message, too big for control/databytes (reply 031),
-# a malformed envelope (reply 033), an unknown argument.  The instance is
+# a malformed envelope (reply 033), an unknown argument; the top frame
+# (fields put above the message at its end: in memory for a small message,
+# by a copy into a new tmp file for a large one) and its refusals.  The instance is
 # made by hand, as in queue.sh.
 . "$(dirname "$0")/../lib.sh"
 
@@ -54,6 +56,15 @@ frames = {
     "midmsg":    fr(b"m", b"Subject: half\n\nhalf\n"),
     "toobig":    msg(b"x" * 2000),
     "badenv":    msg(b"Subject: b\n\nb\n", b"Fs@a.example\0Tnot an address\0\0") + msg(b"Subject: n\n\nnever\n"),
+    "top":       fr(b"m", b"Subject: t\n\nsmall\n") + fr(b"t", b"Authentication-Results: me.example; spf=pass\n") + fr(b"e", ENV)
+                 + fr(b"m", b"Subject: t2\n\nsmall2\n") + fr(b"t", b"X-Top: 1\n") + fr(b"a") + msg(b"Subject: after\n\nafter\n"),
+    "topbig":    b"".join(fr(b"m", big[i:i + 65536]) for i in range(0, len(big), 65536)) + fr(b"m", big)[:0]
+                 + b"".join(fr(b"m", big[i:i + 65536]) for i in range(0, len(big), 65536))
+                 + fr(b"t", b"Authentication-Results: me.example;\n\tdkim=pass\n") + fr(b"e", ENV),
+    "topthenm":  fr(b"m", b"a\n") + fr(b"t", b"X: 1\n") + fr(b"m", b"b\n"),
+    "toptwice":  fr(b"m", b"a\n") + fr(b"t", b"X: 1\n") + fr(b"t", b"Y: 1\n"),
+    "toplong":   fr(b"m", b"a\n") + fr(b"t", b"", 16385) + b"X" * 16385,
+    "topline":   fr(b"m", b"a\n") + fr(b"t", b"X: no line end"),
 }
 trig = []
 tfd = os.open(q + "/trigger", os.O_RDONLY | os.O_NONBLOCK)      # open before imc-queue starts
@@ -159,6 +170,25 @@ echo 1000 > "$H/control/databytes"
 refused "message over control/databytes (read for each message)" toobig 31 "larger than control/databytes" "031 ------------------- "
 rm -f "$H/control/databytes"
 refused "a malformed envelope: 033, and it stops" badenv 33 "invalid recipient address" "033 ------------------- "
+refused "a message frame after the top frame" topthenm 36 "frame after the top frame" "036 ------------------- "
+refused "two top frames" toptwice 36 "frame after the top frame" "036 ------------------- "
+refused "a top frame of 16385 bytes" toplong 36 "top frame length not in 1..16384" "036 ------------------- "
+refused "a top that does not end a line" topline 36 "the top does not end a line" "036 ------------------- "
+
+# ---- the top frame: fields put above the message at its end
+clearq
+qs top
+f=$Q/new/$(sed -n 's/^000 //p' "$T_TMP/out" | sed -n 1p)
+ck "top: a small message gets the fields at its top" \
+  '[ "$(msgof "$f")" = "$(printf "Authentication-Results: me.example; spf=pass\nSubject: t\n\nsmall")" ]'
+ck "top: a top then cancel queues nothing; the next message is queued; tmp/ empty" \
+  '[ "$(sed -n 2p "$T_TMP/out")" = "035 -------------------" ] && [ "$(ok_replies)" = 2 ] && [ "$(nnew)" = 2 ] && [ "$(ntmp)" = 0 ] && ! grep -rqa X-Top "$Q/new"'
+clearq
+qs topbig
+f=$Q/new/$(sed -n 's/^000 //p' "$T_TMP/out")
+ck "top: a 400 KB message (written as it came) gets the fields by a copy, byte for byte" \
+  '[ "$(ok_replies)" = 1 ] && [ "$(msgof "$f" | head -c 47)" = "$(printf "Authentication-Results: me.example;\n\tdkim=pass\n")" ] && [ "$(msgof "$f" | wc -c)" = $((47 + 2 * 204808)) ]'
+ck "top: the copy leaves nothing in tmp/" '[ "$(ntmp)" = 0 ] && [ "$(nnew)" = 1 ]'
 imc-queue -x < /dev/null > /dev/null 2> "$T_ERR"
 rc=$?
 ck "serial: an unknown argument is a usage error (100)" '[ "$rc" = 100 ] && grep -q "usage: imc-queue \[-s\]" "$T_ERR"'
