@@ -8,7 +8,8 @@
  * until the end, a refusal or a truncation.  Checks, besides the
  * sanitizers:
  *   - a frame the reader accepts is within its bounds: 'm' 1..65536, 'e'
- *     2..16 MB, 'a' 0; no other type;
+ *     2..16 MB, 't' 1..16384, 'a' 0; no other type; after a 't' only 'e'
+ *     or 'a';
  *   - the reader consumes exactly the headers and payloads it accepted;
  *   - QF_END only where a message may begin (never after an 'm' frame);
  *   - a header that unpacks packs back to the same 5 bytes;
@@ -28,7 +29,8 @@ static void check_frame(const struct qframe *f)
   if (f->type == QFRAME_DATA && (f->len < 1 || f->len > QFRAME_CHUNK_MAX)) abort();
   if (f->type == QFRAME_ENVELOPE && (f->len < 2 || f->len > QFRAME_ENV_MAX)) abort();
   if (f->type == QFRAME_CANCEL && f->len) abort();
-  if (f->type != QFRAME_DATA && f->type != QFRAME_ENVELOPE && f->type != QFRAME_CANCEL) abort();
+  if (f->type == QFRAME_TOP && (f->len < 1 || f->len > QFRAME_TOP_MAX)) abort();
+  if (f->type != QFRAME_DATA && f->type != QFRAME_ENVELOPE && f->type != QFRAME_CANCEL && f->type != QFRAME_TOP) abort();
 }
 
 static void read_stream(const unsigned char *data, size_t size)
@@ -38,7 +40,7 @@ static void read_stream(const unsigned char *data, size_t size)
   struct qframe f;
   const char *why;
   size_t used = 0;
-  int r, inmsg;
+  int r, inmsg, top = 0;
   if (ftruncate(memfd, 0) < 0 || pwrite(memfd, data, size, 0) != (ssize_t)size || lseek(memfd, 0, SEEK_SET) < 0) abort();
   qframe_in_init(&q, memfd);
   for (;;) {
@@ -49,6 +51,8 @@ static void read_stream(const unsigned char *data, size_t size)
     if (r != QF_OK) return;
     used += QFRAME_HEAD;
     check_frame(&f);
+    if (top && (f.type == QFRAME_DATA || f.type == QFRAME_TOP)) abort();
+    top = f.type == QFRAME_TOP;
     {
       char h[QFRAME_HEAD];
       qframe_head_pack(h, f.type, f.len);
