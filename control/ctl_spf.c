@@ -19,7 +19,7 @@
 #include "stdout.h"
 
 /* env/DNSCACHEIP of the instance, else the environment's; 0 for resolv.conf */
-static const char *dnscacheip(void)
+const char *ctl_dnscacheip(void)
 {
   static stralloc path, text;
   int r;
@@ -58,7 +58,7 @@ int ctl_spf(const char *ip, const char *mailfrom, const char *helo)
   static struct dnsq_cache cache;
   struct spf_request q = {{0}, 0, 0, 0, dnsq_lookup, &cache};
   struct spf_outcome o = {0, {0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {0, 0, 0}, 0, 0};
-  const char *dns = dnscacheip();
+  const char *dns = ctl_dnscacheip();
   if (!ip_scan(ip, q.ip)) fatal(EX_PERM, "not an IP address: ", ip);
   if ((!*mailfrom || !str_diff(mailfrom, "<>")) && (!helo || !*helo))
     fatal(EX_PERM, "the null sender is checked as postmaster@HELO: give HELO");

@@ -23,5 +23,7 @@
 #define IMC_CTL_SPF_H
 
 int ctl_spf(const char *ip, const char *mailfrom, const char *helo);
+/* env/DNSCACHEIP of the instance, else $DNSCACHEIP; 0: /etc/resolv.conf */
+const char *ctl_dnscacheip(void);
 
 #endif

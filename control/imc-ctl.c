@@ -35,6 +35,7 @@
 #include "config.h"
 #include "control.h"
 #include "ctl_dns.h"
+#include "ctl_dkim.h"
 #include "ctl_spf.h"
 #include "ctl_write.h"
 #include "diag.h"
@@ -47,7 +48,7 @@
 #include "rules.h"
 #include "stdout.h"
 
-#define USAGE "check [--dns]|show|set FILE VALUE...|compile|spf IP MAILFROM [HELO]"
+#define USAGE "check [--dns]|show|set FILE VALUE...|compile|spf IP MAILFROM [HELO]|dmarc DOMAIN|dkim-keygen DOMAIN SELECTOR"
 
 static unsigned long nerrors;
 
@@ -107,6 +108,7 @@ static int do_check(void)
   if (domains_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/domains");
   if (mimetypes_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/mimetypes");
   if (directory_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/directory");
+  if (ctl_dkim_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/dkim");
   check_compiled();
   if (nerrors) {
     out_putulong(nerrors);
@@ -290,5 +292,7 @@ int main(int argc, char **argv)
   if (!strcmp(argv[1], "compile") && argc == 2) return do_compile();
   if (!strcmp(argv[1], "set") && argc >= 4) return do_set(argv[2], argv + 3);
   if (!strcmp(argv[1], "spf") && (argc == 4 || argc == 5)) return ctl_spf(argv[2], argv[3], argc == 5 ? argv[4] : 0);
+  if (!strcmp(argv[1], "dmarc") && argc == 3) return ctl_dmarc(argv[2], ctl_dnscacheip());
+  if (!strcmp(argv[1], "dkim-keygen") && argc == 4) return ctl_dkim_keygen(argv[2], argv[3]);
   usage(USAGE);
 }

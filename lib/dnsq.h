@@ -125,5 +125,9 @@ void dnsq_cache_init(struct dnsq_cache *c, const struct dnsq_servers *s, unsigne
 void dnsq_cache_free(struct dnsq_cache *c);
 /* name and type through the cache (ctx is the struct dnsq_cache); r->status returned */
 int dnsq_lookup(void *ctx, const char *name, unsigned type, struct dnsq_result *r);
+/* TXT records through the cache (ctx): each record's strings joined, the
+   records NUL-separated in out: 1 found, 0 none (NXDOMAIN, no TXT, a bad
+   name), -1 temporary failure (lib/dkim.h's dkim_txt_fn) */
+int dnsq_txt(void *ctx, const char *name, stralloc *out);
 
 #endif

@@ -66,3 +66,21 @@ int dnsq_lookup(void *ctx, const char *name, unsigned type, struct dnsq_result *
   keep(c, name, type, r);
   return r->status;
 }
+
+/* TXT records through the cache, in the form lib/dkim.h's and lib/dmarc.h's
+   lookups take: each record's strings joined, NUL-separated in out */
+int dnsq_txt(void *ctx, const char *name, stralloc *out)
+{
+  struct dnsq_result r = {0, {0, 0, 0}, 0};
+  const char *d;
+  size_t pos = 0, len;
+  int st = dnsq_lookup(ctx, name, DNSQ_TXT, &r), found = 0;
+  out->len = 0;
+  while (st == DNSQ_OK && dnsq_next(&r, &pos, &d, &len)) {
+    if (!stralloc_catb(out, d, len) || !stralloc_0(out)) { st = DNSQ_TEMP; break; }
+    found = 1;
+  }
+  dnsq_result_free(&r);
+  if (st == DNSQ_TEMP || st == DNSQ_MALFORMED) return -1;
+  return found;
+}
