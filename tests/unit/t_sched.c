@@ -93,7 +93,7 @@ static int fake_deliverer(const char *prog, const char *domain)
   snprintf(path, sizeof path, "%s/runs.log", getenv("IMC_HOME"));
   while (jobsrc_next(&src, &in, 1 << 24) > 0) {
     FILE *log = fopen(path, "a");
-    if (!log || !stralloc_0(&in)) return 111;
+    if (!log || !stralloc_0(&in)) { stralloc_free(&in); return 111; }
     fake_batch(log, prog, domain, in.s);
     fclose(log);
     if (src.chan) printf("%s", JOBCHAN_END);
@@ -101,6 +101,7 @@ static int fake_deliverer(const char *prog, const char *domain)
     jobsrc_release(&src);
     if (!src.chan) break;
   }
+  stralloc_free(&in);
   return 0;
 }
 
