@@ -133,6 +133,7 @@ ULONG_PARSER(p_maxperip, maxperip, ctl_scan_ulong)
 ULONG_PARSER(p_maxoutbound, maxoutbound, ctl_scan_ulong)
 ULONG_PARSER(p_maxperhost, maxperhost, ctl_scan_ulong)
 ULONG_PARSER(p_msgsperconn, msgsperconn, ctl_scan_ulong)
+ULONG_PARSER(p_connectioncache, connectioncache, ctl_scan_time)
 ULONG_PARSER(p_timeoutsmtpd, timeoutsmtpd, ctl_scan_time)
 ULONG_PARSER(p_timeoutremote, timeoutremote, ctl_scan_time)
 ULONG_PARSER(p_timeoutconnect, timeoutconnect, ctl_scan_time)
@@ -422,6 +423,7 @@ static const struct setting settings[] = {
   { "maxoutbound", "30", 0, p_maxoutbound, 0 },
   { "maxperhost", "10", 0, p_maxperhost, 0 },
   { "msgsperconn", "20", 0, p_msgsperconn, 0 },
+  { "connectioncache", "5", 0, p_connectioncache, 0 },
   { "timeoutsmtpd", "300", 0, p_timeoutsmtpd, 0 },
   { "timeoutremote", "300", 0, p_timeoutremote, 0 },
   { "timeoutconnect", "60", 0, p_timeoutconnect, 0 },

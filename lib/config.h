@@ -39,6 +39,7 @@ struct config {
   unsigned long lifetime[PRIO_N];
   unsigned long delaywarn;    /* 0: never */
   unsigned long maxinbound, maxperip, maxoutbound, maxperhost, msgsperconn;
+  unsigned long connectioncache;  /* seconds an idle imc-remote keeps its connection; 0: none */
   unsigned long timeoutsmtpd, timeoutremote, timeoutconnect;
   unsigned long transfertimeout[PRIO_N];
   /* list settings: NUL-terminated lines, domains and aliases in lower case */

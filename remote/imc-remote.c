@@ -3,15 +3,19 @@
  *
  *     imc-remote DOMAIN      (jobs on fd 0, reports on fd 1; IMC_HOME set)
  *
- * Inputs: job lines on fd 0, read to EOF before connecting:
+ * Inputs: batches of job lines on fd 0, each read whole before it is
+ * delivered:
  *     FD TAB MSGLEN TAB PRIORITY TAB SENDER TAB RECIPIENT [TAB RECIPIENT ...]
- * FD is a queue file imc-send left open; the message is its first MSGLEN
- * bytes, read with pread only.  imc-remote opens nothing under queue/ and
- * never writes it.  DOMAIN names the destination (the first recipient's
+ * Two forms (lib/jobchan.h): fd 0 a job channel from imc-send (a
+ * SOCK_SEQPACKET socket; each batch one record with its queue files
+ * passed along, FD the file's place in the record), or anything else
+ * read to EOF as one batch (FD a descriptor number).  The message is the
+ * first MSGLEN bytes of its queue file, read with pread only.  imc-remote
+ * opens nothing under queue/ and never writes it.  DOMAIN names the destination (the first recipient's
  * domain, or an address literal); control/routes, control/smarthost, DNS
  * and the other control files (config.h) decide the rest.
  *
- * The run: find the addresses (dest.c); connect to the first that answers
+ * A batch: find the addresses (dest.c); connect to the first that answers
  * with 2xx and completes EHLO/HELO, STARTTLS and AUTH as the destination
  * asks (session.c, sess_tls.c); deliver the jobs in order over it
  * (transfer.c), at most control/msgsperconn per connection (0: no limit),
@@ -19,6 +23,17 @@
  * makes the unreported recipients of the message in progress Z (4.4.2
  * connection lost); the jobs after it get one more connection to the same
  * hosts, and when that breaks too they are all Z.
+ *
+ * The connection cache (job channel only): after a batch's reports and
+ * the line ".", the connection stays open (after RSET) while imc-remote
+ * waits for the next batch, for as long as imc-send keeps the channel
+ * open (control/connectioncache seconds; 0: QUIT at once).  A server that
+ * closes the idle connection (or says anything on it) is noticed: the
+ * connection is dropped, and the next batch reads the control files,
+ * finds the addresses and connects anew.  A cached connection found
+ * closed when a batch uses it (before the server answered MAIL) is
+ * replaced without a report and without counting as a break.  EOF on
+ * the channel: QUIT and exit.
  *
  * Outputs: one report per recipient on fd 1, in input order (report.c):
  * K delivered, Z temporary failure, D permanent failure; the text starts
@@ -43,11 +58,13 @@
  * (one when it names none); jobs beyond REMOTE_MAXJOBS and recipients
  * beyond REMOTE_MAXRCPT get Z without being tried; unreadable or malformed
  * control files make every recipient Z (4.3.5).  Exit 0 when every
- * recipient got its report, 111 otherwise (fd 0 unreadable or larger than
- * REMOTE_INPUT_MAX, fd 1 unwritable), 100 for a usage error.
+ * recipient got its report, 111 otherwise (fd 0 unreadable, a batch larger
+ * than REMOTE_INPUT_MAX, a channel record that is not a batch, fd 1
+ * unwritable), 100 for a usage error.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +74,7 @@
 #include "diag.h"
 #include "exitcodes.h"
 #include "fileio.h"
+#include "jobchan.h"
 #include "remote.h"
 #include "rules.h"
 #include "rjob.h"
@@ -73,14 +91,18 @@ static struct rmsg *msgs;
 static size_t nmsgs, nslots;
 static unsigned long excess;          /* recipients past the limits: a suffix of the input */
 static char domain[HOST_MAX + 1];
+static int bad_domain;
+static struct jobsrc src;
 
 /* ---- the jobs */
 
-static void read_jobs(stralloc *in)
+/* the next batch into in: 1, or 0 when there is no more */
+static int read_jobs(stralloc *in)
 {
-  int r = fd_read_all(0, in, REMOTE_INPUT_MAX);
+  int r = jobsrc_next(&src, in, REMOTE_INPUT_MAX);
   if (r == -2) fatal(EX_TEMP, "unable to read jobs: more than 16 MB of input");
   if (r < 0) fatalsys(EX_TEMP, "unable to read jobs");
+  return r;
 }
 
 /* the recipients of a good job, NUL-terminated in place */
@@ -104,7 +126,7 @@ static void job_add(char *line, const struct rjob *j, size_t first)
   size_t i;
   memset(m, 0, sizeof *m);
   m->own_fd = -1;
-  m->fd = j->fd;
+  m->fd = jobsrc_file(&src, j->fd);
   m->len = j->msglen;
   m->prio = j->prio;
   m->first = first;
@@ -152,8 +174,6 @@ static void parse_jobs(stralloc *in)
   size_t pos = 0;
   unsigned long njobs = 0;
   if (rep_init(count_slots(in)) < 0) fatal(EX_TEMP, "out of memory");
-  msgs = calloc(REMOTE_MAXJOBS, sizeof *msgs);
-  if (!msgs) fatal(EX_TEMP, "out of memory");
   while (pos < in->len) {
     char *s = in->s + pos, *nl = memchr(s, '\n', in->len - pos);
     size_t n = nl ? (size_t)(nl - s) : in->len - pos;
@@ -228,37 +248,45 @@ static int open_any(stralloc *last)
   return rc;
 }
 
-/* jobs from *next over the open session; 1 when the connection was lost */
-static int run_connection(size_t *next)
+/* jobs from *next over the open session, at most control/msgsperconn transactions
+   on it (then QUIT); 1 when the connection was lost.  reused: the session was
+   kept from an earlier batch, and a loss before the server answered the first
+   MAIL is the server having closed it meanwhile, not a break */
+static int run_connection(size_t *next, int reused)
 {
-  unsigned long count = 0;
   int started;
-  while ((*next = next_pending(*next)) < nmsgs && (!cfg.msgsperconn || count < cfg.msgsperconn)) {
+  while ((*next = next_pending(*next)) < nmsgs) {
+    if (cfg.msgsperconn && sess.msgs >= cfg.msgsperconn) { sess_close(&sess); return 0; }
     if (xfer_message(&sess, &msgs[*next], &started) == SESS_LOST) {
-      rlog(&cfg, LEVEL_MINIMUM, sess.why.s, (const char *)0);
+      rlog(&cfg, LEVEL_MINIMUM, sess.why.s, reused && !started ? " (a cached connection: connecting again)" : "",
+           (const char *)0);
       if (started) { fail_msg(&msgs[*next], 'Z', sess.why.s); rmsg_release(&msgs[*next]); (*next)++; }
       sess_abort(&sess);
-      return 1;
+      return reused && !started ? 0 : 1;
     }
+    reused = 0;
     rmsg_release(&msgs[*next]);
     (*next)++;
-    count++;
   }
-  sess_close(&sess);
   return 0;
 }
 
+/* every pending job, over the kept connection when it is still there; the
+   connection is left open for the next batch */
 static void deliver_all(void)
 {
   static stralloc last;
   size_t next = 0;
-  int drops = 0, rc;
+  int drops = 0, rc, reused;
   while ((next = next_pending(next)) < nmsgs) {
     if (drops > 1) { fail_from(next, 'Z', sess.why.s); return; }
-    rc = open_any(&last);
-    if (rc == SESS_PERM || rc == SESS_LOOP) { fail_from(next, 'D', sess.why.s); return; }
-    if (rc != SESS_OK) { fail_from(next, 'Z', last.len ? last.s : "4.4.1 no host reachable"); return; }
-    drops += run_connection(&next);
+    reused = sess.fd >= 0 && sess_usable(&sess);
+    if (!reused) {
+      rc = open_any(&last);
+      if (rc == SESS_PERM || rc == SESS_LOOP) { fail_from(next, 'D', sess.why.s); return; }
+      if (rc != SESS_OK) { fail_from(next, 'Z', last.len ? last.s : "4.4.1 no host reachable"); return; }
+    }
+    drops += run_connection(&next, reused);
   }
 }
 
@@ -274,12 +302,15 @@ static void config_err(const char *file, unsigned line, const char *msg)
 
 /* the settings imc-remote reads: an error in any other control file is not its concern */
 static const char *const settings_used[] = { "me", "msgsperconn", "timeoutconnect", "timeoutremote",
-                                             "transfertimeout", "loglevel", 0 };
+                                             "transfertimeout", "loglevel", "connectioncache", 0 };
 
 /* control files: 0, or -1 with every recipient deferred */
 static int load_settings(void)
 {
-  int a = config_load_only(&cfg, settings_used, config_err), b;
+  int a, b;
+  config_free(&cfg);
+  route_free(&routes);
+  a = config_load_only(&cfg, settings_used, config_err);
   if (a < 0) { fail_from(0, 'Z', "4.3.5 unable to read the control files"); return -1; }
   b = route_load(&routes, config_err);
   if (b < 0) { fail_from(0, 'Z', "4.3.5 unable to read control/routes or control/smarthost"); return -1; }
@@ -333,20 +364,21 @@ static int drop_own(void)
   return -1;
 }
 
+/* one batch: the settings and the addresses are read again unless a kept
+   connection still holds them */
 static void run(void)
 {
   static stralloc why;
   int rc;
   if (!nmsgs || next_pending(0) == nmsgs) return;
-  if (load_settings() < 0) return;
-  rc = dest_find(&dest, domain, &routes, &why);
-  if (rc) { fail_from(0, (char)rc, why.len ? why.s : "4.3.0 out of memory"); return; }
-  if (drop_own() < 0) return;
-  log_dest();
-  sess.cfg = &cfg;
-  sess.dest = &dest;
-  sess.domain = domain;
-  sess.fd = -1;
+  if (bad_domain) { fail_from(0, 'Z', "4.3.0 imc-remote was given a bad destination domain"); return; }
+  if (sess.fd < 0) {
+    if (load_settings() < 0) return;
+    rc = dest_find(&dest, domain, &routes, &why);
+    if (rc) { fail_from(0, (char)rc, why.len ? why.s : "4.3.0 out of memory"); return; }
+    if (drop_own() < 0) return;
+    log_dest();
+  }
   deliver_all();
 }
 
@@ -362,6 +394,57 @@ static void report_excess(void)
     if (write_all(1, over, sizeof over - 1) < 0) fatalsys(EX_TEMP, "unable to write reports");
 }
 
+/* the jobs of one batch, then their reports */
+static void batch(stralloc *in)
+{
+  size_t i;
+  for (i = 0; i < nmsgs; i++) { free(msgs[i].rcpt); rmsg_release(&msgs[i]); }
+  nmsgs = nslots = 0;
+  excess = 0;
+  parse_jobs(in);
+  run();
+  rep_flush();
+  report_excess();
+  if (rep_missing()) fatal(EX_TEMP, "some recipients got no report");
+}
+
+/* after a batch: keep the connection (RSET) for the next one, or QUIT when
+   the cache is off or the connection has carried control/msgsperconn */
+static void park(void)
+{
+  if (sess.fd < 0) return;
+  if (!cfg.connectioncache || (cfg.msgsperconn && sess.msgs >= cfg.msgsperconn)) { sess_close(&sess); return; }
+  if (!sess.msgs || sess.reset) return;
+  sess.deadline = 0;
+  if (sess_rset(&sess) < 0) {
+    rlog(&cfg, LEVEL_MEDIUM, sess.why.s, " (not kept)", (const char *)0);
+    sess_abort(&sess);
+    return;
+  }
+  sess.reset = 1;
+}
+
+/* until fd 0 has the next batch or EOF; a server that closes the kept
+   connection meanwhile (or sends anything on it) loses it */
+static void idle_wait(void)
+{
+  for (;;) {
+    struct pollfd p[2];
+    nfds_t n = 1;
+    p[0].fd = 0; p[0].events = POLLIN; p[0].revents = 0;
+    if (sess.fd >= 0) { p[1].fd = sess.fd; p[1].events = POLLIN; p[1].revents = 0; n = 2; }
+    if (poll(p, n, -1) < 0) {
+      if (errno == EINTR) continue;
+      fatalsys(EX_TEMP, "unable to wait for jobs");
+    }
+    if (n == 2 && p[1].revents) {
+      rlog(&cfg, LEVEL_MEDIUM, sess.desc, ": the server closed the kept connection", (const char *)0);
+      sess_abort(&sess);
+    }
+    if (p[0].revents) return;
+  }
+}
+
 int main(int argc, char **argv)
 {
   stralloc in = {0};
@@ -371,16 +454,25 @@ int main(int argc, char **argv)
   check_fds();
   signal(SIGPIPE, SIG_IGN);
   if (argc != 2) usage("DOMAIN (jobs on fd 0, reports on fd 1)");
-  read_jobs(&in);
-  parse_jobs(&in);
-  if (set_domain(argv[1]) < 0) fail_from(0, 'Z', "4.3.0 imc-remote was given a bad destination domain");
-  else {
-    dest_random_init();
-    run();
+  jobsrc_init(&src);
+  msgs = calloc(REMOTE_MAXJOBS, sizeof *msgs);
+  if (!msgs) fatal(EX_TEMP, "out of memory");
+  bad_domain = set_domain(argv[1]) < 0;
+  dest_random_init();
+  sess.cfg = &cfg;
+  sess.dest = &dest;
+  sess.domain = domain;
+  sess.fd = -1;
+  while (read_jobs(&in)) {
+    batch(&in);
+    if (!src.chan) break;
+    park();
+    if (write_all(1, JOBCHAN_END, sizeof JOBCHAN_END - 1) < 0) fatalsys(EX_TEMP, "unable to write reports");
+    jobsrc_release(&src);
+    idle_wait();
   }
-  rep_flush();
-  report_excess();
-  if (rep_missing()) fatal(EX_TEMP, "some recipients got no report");
+  sess_close(&sess);
+  jobsrc_release(&src);
   stralloc_free(&in);
   return EX_OK;
 }

@@ -103,6 +103,7 @@ struct session {
   int connerr;                     /* errno of the last failed connect */
   const char *logas;               /* the transcript shows this instead of the command */
   unsigned long msgs;              /* transactions started on this connection */
+  int reset;                       /* RSET done since the last transaction (kept for the next batch) */
   unsigned long deadline;          /* for this message (monotonic seconds), 0: none */
   struct smtp_reply reply;
   stralloc line, why, tmp, tmp2;
@@ -114,6 +115,7 @@ struct session {
 int sess_open(struct session *s, const struct target *t, int notls);
 void sess_close(struct session *s);              /* QUIT when usable, then close */
 void sess_abort(struct session *s);              /* close at once */
+int sess_usable(struct session *s);              /* a kept connection still quiet: 1; else closed, 0 */
 int sess_cmd(struct session *s, const char *cmd, size_t len, int flush);  /* 0, -1 */
 int sess_reply(struct session *s);               /* 0 a complete reply in s->reply, -1 lost */
 int sess_rset(struct session *s);                /* 0, -1 */
@@ -154,7 +156,7 @@ void rmsg_release(struct rmsg *m);               /* its downgraded copy, once ev
 void callenv_check(void);
 
 /* ---- report.c */
-int rep_init(size_t n);                          /* n slots: 0, -1 ENOMEM */
+int rep_init(size_t n);                          /* n slots for a batch (the last one's dropped): 0, -1 */
 void rep_set(size_t slot, char kind, const char *text);   /* once per slot; others ignored */
 int rep_done(size_t slot);                       /* the slot has its result */
 void rep_flush(void);                            /* writes what is ready, in order; fatal on error */

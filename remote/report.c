@@ -30,6 +30,9 @@ static size_t nslots, head;
 
 int rep_init(size_t n)
 {
+  size_t i;
+  for (i = head; i < nslots; i++) free(slots[i].text);
+  free(slots);
   slots = calloc(n ? n : 1, sizeof *slots);
   if (!slots) return -1;
   nslots = n;

@@ -20,6 +20,7 @@
  * reply, EOF, a read or write error or a timeout make the connection lost.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
@@ -235,6 +236,7 @@ int sess_open(struct session *s, const struct target *t, int notls)
   s->tls = 0;
   s->verified = 0;
   s->msgs = 0;
+  s->reset = 0;
   s->deadline = 0;
   s->fd = tcp_connect(t->ip, t->port, (unsigned)s->cfg->timeoutconnect);
   if (s->fd < 0) {
@@ -255,6 +257,20 @@ int sess_open(struct session *s, const struct target *t, int notls)
 }
 
 /* ---- closing */
+
+/* a kept connection the server said something on (a 421, EOF) while it was idle is
+   of no use: closed at once */
+int sess_usable(struct session *s)
+{
+  struct pollfd p;
+  p.fd = s->fd;
+  p.events = POLLIN;
+  p.revents = 0;
+  if (poll(&p, 1, 0) == 0) return 1;
+  rlog(s->cfg, LEVEL_MEDIUM, s->desc, ": the kept connection was closed by the server", (const char *)0);
+  sess_abort(s);
+  return 0;
+}
 
 void sess_abort(struct session *s)
 {

@@ -300,7 +300,8 @@ int xfer_message(struct session *s, struct rmsg *m, int *started)
   if (!stralloc_ready(&rstate, m->nrcpt + 1)) { sess_lost(s, " (out of memory)"); return SESS_LOST; }
   memset(rstate.s, 0, m->nrcpt + 1);
   s->deadline = tt ? sess_now() + tt : 0;
-  if (s->msgs && sess_rset(s) < 0) return SESS_LOST;
+  if (s->msgs && !s->reset && sess_rset(s) < 0) return SESS_LOST;
+  s->reset = 0;
   s->msgs++;
   return s->ehlo.pipelining ? xfer_pipelined(s, m, started) : xfer_stepwise(s, m, started);
 }

@@ -3,12 +3,15 @@
  *
  *     imc-local              (jobs on fd 0, reports on fd 1; IMC_HOME set)
  *
- * Inputs: job lines on fd 0, read to EOF before any delivery:
+ * Inputs: batches of job lines on fd 0, each read whole before any delivery:
  *     FD TAB MSGLEN TAB SENDER TAB MAILBOX TAB RECIPIENT [TAB MAILBOX TAB RECIPIENT ...]
- * FD is a queue file imc-send left open for us; the message is its first
- * MSGLEN bytes, read only with explicit offsets (pread, copy_file_range),
- * never through the shared file position.  imc-local opens nothing under
- * queue/.
+ * Two forms (lib/jobchan.h): fd 0 a job channel from imc-send (a
+ * SOCK_SEQPACKET socket; each batch one record with its queue files
+ * passed along, FD the file's place in the record; imc-local serves batch
+ * after batch until EOF), or anything else read to EOF as one batch (FD a
+ * descriptor number).  The message is the first MSGLEN bytes of its queue
+ * file, read only with explicit offsets (pread, copy_file_range), never
+ * through the shared file position.  imc-local opens nothing under queue/.
  *
  * Outputs: for each (MAILBOX, RECIPIENT) pair a file
  * $IMC_HOME/mail/MAILBOX/new/NAME holding "Return-Path: <SENDER>",
@@ -20,6 +23,8 @@
  *     K2.0.0 ...   delivered
  *     Z4.x.x ...   temporary failure (imc-send retries)
  *     D5.x.x ...   permanent failure (imc-send bounces)
+ * and, on a job channel, the line "." after the batch's last report.  A
+ * batch forgets everything of the one before (mailboxes, reports).
  *
  * Failure modes: an invalid mailbox name or a message that already has
  * "Delivered-To: RECIPIENT" in its header section (a loop) is D; a write,
@@ -28,7 +33,8 @@
  * gets Z for each pair it claims (one when its fields make no pairs); jobs
  * beyond LOCAL_MAXJOBS and pairs beyond LOCAL_MAXPAIRS get Z without being
  * tried.  Exit 0 when every pair got its report, 111 otherwise (fd 0
- * unreadable or larger than LOCAL_INPUT_MAX, fd 1 unwritable): imc-send
+ * unreadable, a batch larger than LOCAL_INPUT_MAX, a channel record that
+ * is not a batch, fd 1 unwritable): imc-send
  * counts a pair without report as a temporary failure.
  *
  * Log lines on fd 2 by control/loglevel transfer (log.h): at minimum each
@@ -51,6 +57,7 @@
 #include "diag.h"
 #include "exitcodes.h"
 #include "fileio.h"
+#include "jobchan.h"
 #include "log.h"
 #include "maildir.h"
 
@@ -104,6 +111,7 @@ static char copybuf[65536];
 static const char *cur_rcpt;              /* the pair being delivered, for the log */
 static size_t cur_rlen;
 static struct config cfg;                 /* for control/loglevel only */
+static struct jobsrc src;
 
 /* ---- reports */
 
@@ -217,6 +225,7 @@ static int write_reports(void)
   unsigned long k;
   for (i = 0; i < nreports; i++) { out_report(&reports[i]); log_report(&reports[i]); }
   for (k = 0; k < excess; k++) out_put(over, sizeof over - 1);
+  if (src.chan) out_puts(JOBCHAN_END);
   out_flush();
   if (!out_failed) return 0;
   errno = out_failed;
@@ -242,6 +251,7 @@ static int mbox_get(const char *name, size_t len)
     if (strlen(mb->name) == len && !memcmp(mb->name, name, len)) return mbox_slot[h] - 1;
   }
   mb = &mboxes[nmbox];
+  memset(mb, 0, sizeof *mb);               /* an entry of an earlier batch */
   memcpy(mb->name, name, len);
   mb->name[len] = 0;
   mbox_slot[h] = (int)++nmbox;
@@ -501,17 +511,28 @@ static void do_line(const char *line, size_t len, int terminated)
   njobs++;
   if (!slot_free()) { excess += n; return; }
   if (j.err) { fail_pairs(n, "malformed job line", j.err); return; }
+  j.fd = jobsrc_file(&src, j.fd);
   deliver_job(&j);
 }
 
 /* ---- the run */
 
-/* all of fd 0, at most LOCAL_INPUT_MAX bytes */
-static void read_jobs(stralloc *in)
+/* the next batch, at most LOCAL_INPUT_MAX bytes: 1, or 0 when there is no more */
+static int read_jobs(stralloc *in)
 {
-  int r = fd_read_all(0, in, LOCAL_INPUT_MAX);
+  int r = jobsrc_next(&src, in, LOCAL_INPUT_MAX);
   if (r == -2) fatal(EX_TEMP, "unable to read jobs: more than 16 MB of input");
   if (r < 0) fatalsys(EX_TEMP, "unable to read jobs");
+  return r;
+}
+
+/* a new batch starts with no mailbox known and no report */
+static void batch_reset(void)
+{
+  memset(mbox_slot, 0, sizeof mbox_slot);
+  nmbox = nreports = 0;
+  reptext.len = 0;
+  excess = njobs = 0;
 }
 
 static void run_jobs(const stralloc *in)
@@ -554,14 +575,10 @@ static void setup(void)
   stralloc_free(&mail);
 }
 
-int main(int argc, char **argv)
+static void batch(const stralloc *in)
 {
-  stralloc in = {0};
-  (void)argv;
-  setup();
-  if (argc > 1) usage("(jobs on fd 0, reports on fd 1)");
-  read_jobs(&in);
-  run_jobs(&in);
+  batch_reset();
+  run_jobs(in);
   if (excess) {
     char num[FMT_ULONG];
     num[fmt_ulong(num, excess)] = 0;
@@ -569,5 +586,19 @@ int main(int argc, char **argv)
   }
   sync_mailboxes();
   if (write_reports() < 0) fatalsys(EX_TEMP, "unable to write reports");
+}
+
+int main(int argc, char **argv)
+{
+  stralloc in = {0};
+  (void)argv;
+  setup();
+  if (argc > 1) usage("(jobs on fd 0, reports on fd 1)");
+  jobsrc_init(&src);
+  while (read_jobs(&in)) {
+    batch(&in);
+    jobsrc_release(&src);
+    if (!src.chan) break;
+  }
   return EX_OK;
 }

@@ -5,13 +5,17 @@
  * start it takes queue/lock, reads the control files, recovers the queue
  * (docs/INTERNALS.md section 2) and signals readiness on IMC_READY_FD.
  * Then it waits on the trigger FIFO, its self-pipe and the reports of the
- * imc-local runs it started, and on the earliest time a queued message
- * needs attention: new messages are read from new/ when the trigger fires,
- * resolved through the directory, delivered, bounced, saved or removed.
+ * deliverers and filters it started, and on the earliest time a queued
+ * message or an idle deliverer needs attention: new messages are read
+ * from new/ when the trigger fires, resolved through the directory,
+ * delivered, bounced, saved or removed.
  *
  * Signals: HUP rereads the control files (keeping the old settings when
- * the new ones do not parse) and the directory; TERM stops starting
- * deliveries, waits for the running ones and exits 0.
+ * the new ones do not parse) and the directory, and closes the job
+ * channels of its deliverers (they finish their batches and exit; the
+ * next batches start new ones, which read the new settings); TERM stops
+ * starting deliveries, closes the job channels, waits for every process
+ * it started and exits 0.
  * Exit codes: 0 after TERM, 111 when it cannot start.
  */
 #include <errno.h>
@@ -70,6 +74,7 @@ static void config_reload(void)
     if (!was && remote_allowed()) remote_retry(0, (unsigned long)time(0));
   }
   conv_reload();
+  runs_close_all();
   faults_check((unsigned long)time(0));
 }
 
@@ -156,8 +161,9 @@ static int on_selfpipe(void)
 static int poll_timeout(unsigned long now, unsigned long periodic)
 {
   struct msg *m = heap_top();
-  unsigned long until = periodic;
+  unsigned long until = periodic, idle = runs_wake();
   if (m && m->next < until) until = m->next;
+  if (idle < until) until = idle;
   if (until <= now) return 1000 * (m && m->next <= now);   /* a message that stayed due: a second */
   return until - now > 3600 ? 3600000 : (int)((until - now) * 1000);
 }
@@ -185,7 +191,10 @@ int main(void)
   for (;;) {
     unsigned n = 2;
     now = (unsigned long)time(0);
-    if (!stopping) { sched_due(now); conv_dispatch(now); local_dispatch(now); remote_dispatch(now); }
+    if (!stopping) {
+      runs_expire(now);
+      sched_due(now); conv_dispatch(now); local_dispatch(now); remote_dispatch(now);
+    }
     if (stopping && !runs_active()) break;
     fds[0].fd = sigfd; fds[0].events = POLLIN; fds[0].revents = 0;
     fds[1].fd = trigger; fds[1].events = stopping ? 0 : POLLIN; fds[1].revents = 0;
@@ -193,7 +202,7 @@ int main(void)
     if (poll(fds, n, stopping ? 1000 : poll_timeout(now, rescan < debris ? rescan : debris)) < 0
         && errno != EINTR) fatalsys(EX_TEMP, "poll failed");
     now = (unsigned long)time(0);
-    if (fds[0].revents && on_selfpipe()) stopping = 1;
+    if (fds[0].revents && on_selfpipe()) { stopping = 1; runs_close_all(); }
     runs_events(fds + 2, n - 2, now);
     if (stopping) continue;
     if (fds[1].revents || now >= rescan) {

@@ -12,7 +12,8 @@
  *   0 the table of messages          send_table.c
  *   1 loading and saving state       send_state.c send_plan.c send_held.c send_load.c
  *   2 scheduling                     send_sched.c (reaches the stages through sched_hooks)
- *   3 jobs and deliverer runs        send_jobs.c (tells the stages of a run's end by callback)
+ *   3 jobs and deliverers            send_jobs.c send_runs.c (tell the stages of a batch's and a
+ *                                    run's end by callback)
  *   4 the stages                     send_local.c send_remote.c send_conv.c send_dsn.c
  *                                    send_ctl.c send_fault.c send_stages.c
  *   5 the main loop                  imc-send.c
@@ -25,13 +26,15 @@
 #include "config.h"
 #include "cscan.h"
 #include "directory.h"
+#include "jobchan.h"
 #include "owfat.h"
 #include "qinfo.h"
 #include <sys/types.h>
 
 #define AREA_NEW  'n'
 #define AREA_MESS 'm'
-#define LOCAL_BATCH 32            /* most messages per imc-local run */
+#define LOCAL_BATCH 32            /* most messages per batch (imc-local, imc-remote) */
+#define LOCAL_IDLE 5              /* seconds an idle imc-local waits for another batch */
 #define TIME_NEVER (~0UL)
 
 /* a converted copy of a message, for one content profile (docs/INTERNALS.md section 14) */
@@ -130,44 +133,78 @@ void msg_retry(struct msg *m, unsigned long now);      /* every waiting recipien
 void msg_settle(struct msg *m, unsigned long now);     /* bounce, save or remove */
 void rcpt_result(struct msg *m, unsigned long i, char code, const char *text, unsigned long now);
 
-/* ---- layer 3, send_jobs.c: queues of (message, recipient) jobs and the deliverer runs */
-#define MAXPAIRS 1000             /* most recipients in one run */
+/* ---- layer 3, send_jobs.c and send_runs.c: queues of (message, recipient) jobs and the deliverers */
+#define MAXPAIRS 1000             /* most recipients in one batch */
 struct job { struct msg *m; unsigned long i; };
 struct jobq { struct job *v; unsigned long n, cap, head; };
 struct run;
-/* the stage's callback when a run has ended: its program's exit code; every job has its result */
+/* the stage's callbacks: the process ended (its exit code; every job of a batch in
+   progress has its result, and run->njobs, ok and tempfail still tell of that batch) */
 typedef void run_done_fn(struct run *run, int code, unsigned long now);
+/* a worker's batch ended (every job has its result); it is idle now, unless closing */
+typedef void batch_done_fn(struct run *run, unsigned long now);
+/* A run is a process imc-send started: a worker (imc-remote, imc-local) that
+   takes batch after batch over its job channel (lib/jobchan.h) while imc-send
+   keeps the channel open, or a filter (imc-convert) that runs once. */
+enum { RUN_BUSY, RUN_IDLE, RUN_CLOSING };
 struct run {
   pid_t pid;
   const char *prog;
+  int state;                      /* RUN_*: with a batch, waiting for one, channel closed */
+  int chan;                       /* imc-send's end of the job channel; -1 closed, or a filter */
+  int out;                        /* the program's reports (or only its end: a filter) */
   size_t pos;                     /* reports read up to here */
+  stralloc rep;
+  struct job *jobs;               /* the batch in progress, 0 when none */
+  unsigned long njobs;
   unsigned long done;             /* jobs reported (in order) */
   unsigned long ok, tempfail;     /* of those, final results and temporary failures */
   int gone;                       /* a line that is not a report: the rest get none */
-  int out;                        /* the program's reports (or only its end: a filter) */
-  stralloc rep;
-  struct job *jobs;               /* 0 for a filter (imc-convert) */
-  unsigned long njobs;
+  unsigned long batches;          /* batches given to it */
+  unsigned long idle_since, idle_limit;   /* closed when idle for idle_limit seconds */
   run_done_fn *finished;
+  batch_done_fn *batch_done;      /* or 0 */
   void *owner;                    /* the stage's: a destination, a message */
   unsigned long arg;              /* the stage's: a copy's index */
 };
 int jobq_push(struct jobq *q, struct msg *m, unsigned long i);   /* marks it busy */
 unsigned long jobq_len(const struct jobq *q);
+/* consecutive jobs, at most maxmsgs messages, MAXPAIRS recipients and
+   JOBCHAN_MAXFILES job lines, into a new array */
 unsigned long jobq_take(struct jobq *q, unsigned long maxmsgs, struct job **out);
+void jobq_untake(struct jobq *q, struct job *jobs, unsigned long n);   /* the last take back, at the head */
 void jobs_fail(struct job *jobs, unsigned long n, const char *why, unsigned long now);  /* frees jobs */
-int run_start(const char *prog, char **argv, const stralloc *in, struct job *jobs, unsigned long n,
-              run_done_fn *finished, void *owner);
+/* the messages of jobs [from, done) with no job in [done, n) settled, each once */
+void jobs_settle(struct job *jobs, unsigned long from, unsigned long done, unsigned long n, unsigned long now);
+/* every job's file open, each line's file in fds (at most max): 0, -1 */
+int jobs_files(struct job *jobs, unsigned long n, int *fds, size_t *nfds, size_t max);
+void jobs_close(struct job *jobs, unsigned long n);   /* imc-send holds files only while it passes them */
+/* a worker started with its channel, idle: 0 when it could not be started */
+struct run *run_worker(const char *prog, char **argv, run_done_fn *finished, batch_done_fn *batch_done,
+                       void *owner, unsigned long idle_limit);
+/* a batch to an idle worker: 0 the worker has the jobs (and frees them at the
+   batch's end), -1 not given (the jobs are still the caller's) */
+int run_batch(struct run *run, const stralloc *in, struct job *jobs, unsigned long n, unsigned long now);
+void run_close(struct run *run);          /* EOF on its channel: it ends after its batch */
+struct run *run_idle(const void *owner);  /* an idle worker of owner's, or 0 */
+struct run *run_idle_other(const char *prog, const void *owner);   /* the longest idle of another owner's */
+void runs_close_all(void);                /* every worker: TERM, HUP */
+void runs_expire(unsigned long now);      /* idle too long: closed */
+unsigned long runs_wake(void);            /* when runs_expire next has work, or TIME_NEVER */
 int run_start_filter(const char *prog, char **argv, int in, int out, run_done_fn *finished, void *owner,
                      unsigned long arg);
 int job_file(const struct job *j, int *fd, unsigned long long *len);   /* what the job delivers: 0, -1 */
 int jobs_same_file(const struct job *a, const struct job *b);
 int jobs_ready(struct job *jobs, unsigned long n);                     /* every job's file open: 0, -1 */
-int job_line_head(stralloc *in, const struct job *jobs, unsigned long k);  /* 1 started a line, 0, -1 */
+/* where job k's line starts: the LF ending the line before, then "FD<TAB>MSGLEN",
+   FD JOBCHAN_FIRST + the lines before it (*line counts them): 1 it started one, 0 job k
+   continues the line, -1 out of memory or the file not open */
+int job_line_head(stralloc *in, const struct job *jobs, unsigned long k, unsigned long *line);
 /* the next line of a deliverer's reports from *pos: 'K', 'Z' or 'D' with its text
    (NUL-terminated), or 0 when no complete good line is left */
 char report_line(const stralloc *rep, size_t *pos, stralloc *text);
-int runs_active(void);
+int runs_active(void);                    /* processes running */
+int runs_busy(void);                      /* of those, not idle workers */
 int runs_full(void);
 void runs_pollfds(struct pollfd *fds, unsigned *n, unsigned max);
 void runs_events(struct pollfd *fds, unsigned n, unsigned long now);   /* finished runs are settled */

@@ -1,12 +1,18 @@
 /*
  * send_remote.c -- imc-send's remote deliveries.  Recipients are grouped
  * by destination (route_key: the domain, or the route or smart host that
- * several domains share), so that one imc-remote run carries several
- * messages over one connection.  At most control/maxoutbound runs in all
- * and control/maxperhost per destination.  A destination whose run
- * deferred every recipient is down: it is retried on the control/retry
- * schedule as a whole, not once per message.  control/transfermode none or
- * inbound holds remote deliveries back (their lifetimes keep running).
+ * several domains share), so that one imc-remote carries several messages
+ * over one connection.  An imc-remote is a worker (send_runs.c): after a
+ * batch it keeps its connection and waits for the next batch for its
+ * destination, which it gets before any new imc-remote is started; it is
+ * closed after control/connectioncache seconds idle (0: at once).  At
+ * most control/maxoutbound workers in all and control/maxperhost per
+ * destination, idle ones included; when the limit in all keeps a
+ * destination waiting, an idle worker of another destination is closed to
+ * make room.  A destination whose batch deferred every recipient is down:
+ * its worker is closed, and it is retried on the control/retry schedule as
+ * a whole, not once per message.  control/transfermode none or inbound
+ * holds remote deliveries back (their lifetimes keep running).
  * Job lines: docs/INTERNALS.md section 8.
  */
 #include <stdlib.h>
@@ -23,7 +29,7 @@ struct dest {
   stralloc key;                 /* route_key() */
   stralloc domain;              /* passed to imc-remote */
   struct jobq ready;
-  unsigned running;
+  unsigned workers;             /* imc-remote processes, busy, idle or closing */
   unsigned long down_until;     /* 0: may be tried */
   unsigned failures;            /* runs in a row that deferred everything */
   int listed;                   /* on the active list */
@@ -32,7 +38,7 @@ struct dest {
 
 static struct dest *dests[DEST_HASH];
 static struct dest *active;     /* destinations with ready jobs */
-static unsigned running;
+static unsigned workers;
 static struct routes routes;
 static int mode = XFER_BOTH;
 
@@ -106,10 +112,10 @@ static const char *prio_name(int p)
 /* one line per message: FD MSGLEN PRIORITY SENDER RECIPIENT... */
 static int job_lines(const struct job *jobs, unsigned long n, stralloc *in)
 {
-  unsigned long k;
+  unsigned long k, line = 0;
   for (k = 0; k < n; k++) {
     const struct msg *m = jobs[k].m;
-    int head = job_line_head(in, jobs, k);
+    int head = job_line_head(in, jobs, k, &line);
     if (head < 0 || (head && (!stralloc_append(in, "\t") || !stralloc_cats(in, prio_name(m->prio))
                               || !stralloc_append(in, "\t") || !stralloc_cat(in, &m->sender)))) return -1;
     if (!stralloc_append(in, "\t") || !stralloc_cat(in, &m->q.r[jobs[k].i].address)) return -1;
@@ -117,40 +123,88 @@ static int job_lines(const struct job *jobs, unsigned long n, stralloc *in)
   return n && !stralloc_append(in, "\n") ? -1 : 0;
 }
 
-/* a run for d has ended: a destination whose run deferred every recipient is down */
-static void dest_result(struct run *run, int code, unsigned long now)
+/* a batch for d has ended: a destination whose batch deferred every recipient is down */
+static void dest_batch(struct run *run, unsigned long now)
 {
   struct dest *d = run->owner;
-  (void)code;
-  d->running--;
-  running--;
   if (run->ok || !run->tempfail) { d->failures = 0; d->down_until = 0; return; }
   d->failures++;
   d->down_until = now + config_retry_delay(&cfg, d->failures);
+  if (run->state == RUN_IDLE) run_close(run);      /* nothing got through: no connection to keep */
 }
 
-static void dest_start(struct dest *d, unsigned long now)
+/* an imc-remote of d has ended (a batch it left unfinished counts as above) */
+static void dest_end(struct run *run, int code, unsigned long now)
 {
-  char *argv[] = { "imc-remote", d->domain.s, 0 };
+  struct dest *d = run->owner;
+  (void)code;
+  if (run->njobs) dest_batch(run, now);
+  d->workers--;
+  workers--;
+}
+
+/* a batch of d's ready jobs to run: 0 given (or failed), -1 not (back in the queue) */
+static int dest_give(struct dest *d, struct run *run, unsigned long now)
+{
   stralloc in = {0};
   struct job *jobs;
   unsigned long n = jobq_take(&d->ready, LOCAL_BATCH, &jobs);
-  if (!n) return;
+  int r = 0;
+  if (!n) { free(jobs); return 0; }
   if (jobs_ready(jobs, n) < 0 || job_lines(jobs, n, &in) < 0)
     jobs_fail(jobs, n, "4.3.0 unable to open the queue file", now);
-  else if (run_start("imc-remote", argv, &in, jobs, n, dest_result, d) < 0)
-    jobs_fail(jobs, n, "4.3.0 unable to run imc-remote", now);
-  else { d->running++; running++; }
+  else if (run_batch(run, &in, jobs, n, now) < 0) { jobq_untake(&d->ready, jobs, n); r = -1; }
   stralloc_free(&in);
+  return r;
+}
+
+/* a new imc-remote for d, with a batch: 0, -1 none could be started */
+static int dest_start(struct dest *d, unsigned long now)
+{
+  char *argv[] = { "imc-remote", d->domain.s, 0 };
+  struct run *run = run_worker("imc-remote", argv, dest_end, dest_batch, d, cfg.connectioncache);
+  struct job *jobs;
+  unsigned long n;
+  if (run) {
+    d->workers++;
+    workers++;
+    if (dest_give(d, run, now) < 0) run_close(run);
+    return 0;
+  }
+  if ((n = jobq_take(&d->ready, LOCAL_BATCH, &jobs)) != 0) jobs_fail(jobs, n, "4.3.0 unable to run imc-remote", now);
+  else free(jobs);
+  return -1;
+}
+
+/* d's ready jobs to its idle workers */
+static void dest_reuse(struct dest *d, unsigned long now)
+{
+  struct run *run;
+  while (jobq_len(&d->ready) && (run = run_idle(d)) != 0)
+    if (dest_give(d, run, now) < 0) run_close(run);
+}
+
+/* new workers for d within the limits; at maxoutbound an idle worker of another
+   destination is closed, and d waits for its end */
+static void dest_grow(struct dest *d, unsigned long now)
+{
+  while (jobq_len(&d->ready) && d->workers < cfg.maxperhost && !runs_full()) {
+    if (workers >= cfg.maxoutbound) {
+      struct run *other = run_idle_other("imc-remote", d);
+      if (other) run_close(other);
+      return;
+    }
+    if (dest_start(d, now) < 0) return;
+  }
 }
 
 void remote_dispatch(unsigned long now)
 {
-  struct dest **p = &active;
-  while (*p && running < cfg.maxoutbound && !runs_full()) {
-    struct dest *d = *p;
-    while (jobq_len(&d->ready) && d->running < cfg.maxperhost && running < cfg.maxoutbound && !runs_full())
-      dest_start(d, now);
+  struct dest **p, *d;
+  for (d = active; d; d = d->anext) dest_reuse(d, now);
+  for (p = &active; *p; ) {
+    d = *p;
+    dest_grow(d, now);
     if (!jobq_len(&d->ready)) { d->listed = 0; *p = d->anext; }
     else p = &d->anext;
   }

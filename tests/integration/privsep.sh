@@ -178,7 +178,8 @@ never() {
 }
 # the stall ends in a dropped connection: the message waits in mess/ with a state file
 stop_sink stall
-t_wait 30 sh -c "find '$I/queue/info' -type f ! -name held | grep -q ."
+# (the state file is written before new/ID moves to mess/: wait for both)
+t_wait 30 sh -c "find '$I/queue/info' -type f ! -name held | grep -q . && find '$I/queue/mess' -type f | grep -q ."
 QFILE=$(find "$I/queue/mess" -type f | head -1)
 SFILE=$(find "$I/queue/info" -type f ! -name held | head -1)
 QDIRS="queue queue/tmp queue/new queue/mess queue/mess/0 queue/info queue/info/0 queue/quarantine queue/ctl pickup pickup/bad mail archive log/track control"

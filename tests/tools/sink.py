@@ -26,6 +26,11 @@ the failures a real server shows.
   --count-file F           the number of connections so far, rewritten on each
   --log F                  the transcript of every session
   --ready-file F           created once the socket listens
+  --drop-after-rset        after an RSET, close the connection at the next
+                           command without answering it (a server that went
+                           away while the client kept the connection)
+  --idle-close SECS        close a connection after SECS seconds without a
+                           command (421 first), as a server's idle timeout does
 
 Stops on SIGTERM.  Listens with SO_REUSEADDR only (never SO_REUSEPORT).
 """
@@ -64,6 +69,8 @@ def parse_args():
     p.add_argument('--count-file')
     p.add_argument('--log')
     p.add_argument('--ready-file')
+    p.add_argument('--idle-close', type=float, default=0)
+    p.add_argument('--drop-after-rset', action='store_true')
     a = p.parse_args()
     a.fail = {}
     for f in a.rcpt_fail:
@@ -82,6 +89,7 @@ class Session:
         self.conn = conn
         self.tls = False
         self.authed = None
+        self.after_rset = False
         self.reset()
 
     def reset(self):
@@ -99,6 +107,16 @@ class Session:
         self.sock.sendall(s.encode() + b'\r\n')
 
     def line(self):
+        if ARGS.idle_close:
+            self.sock.settimeout(ARGS.idle_close)
+            try:
+                self.rfile.peek(1)
+            except (socket.timeout, TimeoutError):
+                self.log('idle for %gs: closing' % ARGS.idle_close)
+                self.sock.settimeout(None)
+                self.send('421 4.4.2 sink.test idle timeout')
+                raise EOFError
+            self.sock.settimeout(None)
         l = self.rfile.readline(10000)
         if not l:
             raise EOFError
@@ -249,6 +267,11 @@ class Session:
     def command(self, l):
         verb, _, arg = l.partition(' ')
         verb = verb.upper()
+        if self.after_rset:
+            self.log('dropping the connection after RSET')
+            raise EOFError
+        if verb == 'RSET' and ARGS.drop_after_rset:
+            self.after_rset = True
         if verb == 'EHLO' and ARGS.no_ehlo:
             self.send('502 5.5.2 no EHLO here')
         elif verb == 'EHLO':

@@ -5,15 +5,18 @@
  * The test is its own fake imc-remote and imc-local: IMC_BIN names a
  * folder where both are links to this program, so imc-send's job layer
  * starts real processes with real job lines on fd 0 and reads real
- * reports from fd 1.  Run under another name, main() is the deliverer:
- * each recipient gets K, unless the destination domain is listed in
+ * reports from fd 1.  Run under another name, main() is the deliverer,
+ * a worker that takes batches from its job channel until EOF (each
+ * batch's reports end with "."): each recipient gets K, unless the destination domain is listed in
  * $IMC_HOME/down (Z, 4.4.1) or the recipient's local part starts with
- * "perm" (D, 5.1.1); every run is logged to $IMC_HOME/runs.log as
- * "PROG DOMAIN PRIORITY RECIPIENTS".  Bounces and delay notices are
+ * "perm" (D, 5.1.1); every batch is logged to $IMC_HOME/runs.log as
+ * "PROG DOMAIN PRIORITY RECIPIENTS pid=PID", so that a batch given to a
+ * waiting worker shows.  Bounces and delay notices are
  * recorded, not queued (the hooks are replaced).  Time is what the test
  * passes as `now`: retries per control/retry, per-destination backoff,
- * maxoutbound and maxperhost, priorities and their lifetimes, delay
- * warnings and held messages are checked to the second.
+ * maxoutbound and maxperhost (counting workers), cached workers and their
+ * idle limit, priorities and their lifetimes, delay warnings and held
+ * messages are checked to the second.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,17 +58,17 @@ static int domain_down(const char *domain)
   return down;
 }
 
-static int fake_deliverer(const char *prog, const char *domain)
+/* one batch's job lines: a line in runs.log, a report per recipient */
+static void fake_batch(FILE *log, const char *prog, const char *domain, char *in)
 {
-  char line[65536], path[256];
   int remote = !strcmp(prog, "imc-remote");
-  FILE *log;
-  snprintf(path, sizeof path, "%s/runs.log", getenv("IMC_HOME"));
-  if (!(log = fopen(path, "a"))) return 111;
+  char *line, *next;
   fprintf(log, "%s %s", prog, remote ? domain : "-");
-  while (fgets(line, sizeof line, stdin)) {
+  for (line = in; line && *line; line = next) {
     char *p = line;
     const char *a;
+    next = strchr(line, '\n');
+    if (next) *next++ = 0;
     field(&p); field(&p);                            /* FD MSGLEN */
     fprintf(log, " %s", remote ? field(&p) : "-");   /* PRIORITY */
     field(&p);                                       /* SENDER */
@@ -77,8 +80,28 @@ static int fake_deliverer(const char *prog, const char *domain)
       else printf("Kok\n");
     }
   }
-  fprintf(log, "\n");
-  fclose(log);
+  fprintf(log, " pid=%ld\n", (long)getpid());
+}
+
+/* batches on the job channel (or one on fd 0) until EOF, each ended with "." */
+static int fake_deliverer(const char *prog, const char *domain)
+{
+  char path[256];
+  struct jobsrc src;
+  stralloc in = {0};
+  jobsrc_init(&src);
+  snprintf(path, sizeof path, "%s/runs.log", getenv("IMC_HOME"));
+  while (jobsrc_next(&src, &in, 1 << 24) > 0) {
+    FILE *log = fopen(path, "a");
+    if (!log || !stralloc_0(&in)) { stralloc_free(&in); return 111; }
+    fake_batch(log, prog, domain, in.s);
+    fclose(log);
+    if (src.chan) printf("%s", JOBCHAN_END);
+    fflush(stdout);
+    jobsrc_release(&src);
+    if (!src.chan) break;
+  }
+  stralloc_free(&in);
   return 0;
 }
 
@@ -214,16 +237,17 @@ static struct msg *queue_msg(unsigned long qtime, int prio, const char *const *r
 /* imc-send's loop turn: every due message scheduled, the stages dispatched */
 static void dispatch(unsigned long now)
 {
+  runs_expire(now);
   sched_due(now);
   conv_dispatch(now);
   local_dispatch(now);
   remote_dispatch(now);
 }
 
-/* until every run has ended and been settled */
+/* until every batch has ended and been settled, and every closed worker has ended */
 static void finish(unsigned long now)
 {
-  while (runs_active()) {
+  while (runs_busy()) {
     struct pollfd fds[300];
     unsigned n = 0;
     runs_pollfds(fds, &n, 300);
@@ -249,6 +273,27 @@ static int logged(const char *text, int prefix)
 }
 
 static int runs_logged(const char *prog) { return logged(prog, 1); }
+
+/* the distinct processes (pid=) of the lines of runs.log that start with prefix */
+static int pids_logged(const char *prefix)
+{
+  char path[256], line[65536];
+  long pids[64];
+  int n = 0, k;
+  FILE *f;
+  snprintf(path, sizeof path, "%s/runs.log", home);
+  if (!(f = fopen(path, "r"))) return 0;
+  while (fgets(line, sizeof line, f)) {
+    const char *p = strstr(line, " pid=");
+    long pid;
+    if (strncmp(line, prefix, strlen(prefix)) || !p) continue;
+    pid = atol(p + 5);
+    for (k = 0; k < n && pids[k] != pid; k++) ;
+    if (k == n && n < 64) pids[n++] = pid;
+  }
+  fclose(f);
+  return n;
+}
 static int log_has(const char *text) { return logged(text, 0); }
 
 static void collect_msg(struct msg *m, void *v)
@@ -259,7 +304,12 @@ static void collect_msg(struct msg *m, void *v)
 
 static void teardown(void)
 {
-  struct msg **all = calloc(msg_count() + 1, sizeof *all), **p = all;
+  struct msg **all, **p;
+  runs_close_all();
+  finish(T0);
+  CHECK(runs_active() == 0);
+  all = calloc(msg_count() + 1, sizeof *all);
+  p = all;
   msg_foreach(collect_msg, &p);
   while (p > all) msg_free(*--p);
   free(all);
@@ -454,6 +504,79 @@ static void test_held(void)
   teardown();
 }
 
+/* an imc-remote stays for its destination's next batch (control/connectioncache),
+   is closed when idle longer, and not kept at all with connectioncache 0 */
+static void test_cached(void)
+{
+  const char *a[] = { "x@a.example", 0 };
+  setup("10m", "connectioncache=30");
+  queue_msg(T0, PRIO_NORMAL, a);
+  step(T0);
+  CHECK(runs_logged("imc-remote a.example") == 1 && msg_count() == 0);
+  CHECK(runs_active() == 1 && runs_busy() == 0);      /* idle, waiting */
+  queue_msg(T0 + 10, PRIO_NORMAL, a);
+  step(T0 + 10);
+  CHECK(runs_logged("imc-remote a.example") == 2 && msg_count() == 0);
+  CHECK(pids_logged("imc-remote a.example") == 1);     /* the second batch went to the same process */
+  CHECK(runs_wake() == T0 + 40);
+  queue_msg(T0 + 40, PRIO_NORMAL, a);
+  step(T0 + 40);                                       /* idle 30 s: closed, a new one started */
+  CHECK(runs_logged("imc-remote a.example") == 3 && pids_logged("imc-remote a.example") == 2);
+  teardown();
+
+  setup("10m", "connectioncache=0");
+  queue_msg(T0, PRIO_NORMAL, a);
+  step(T0);
+  CHECK(runs_active() == 0);                           /* no cache: gone after its batch */
+  queue_msg(T0 + 1, PRIO_NORMAL, a);
+  step(T0 + 1);
+  CHECK(pids_logged("imc-remote a.example") == 2 && msg_count() == 0);
+  teardown();
+}
+
+/* maxperhost and maxoutbound count workers, idle ones too: the same two take
+   every batch; a destination kept waiting by maxoutbound gets the slot of an
+   idle worker of another destination, which is closed */
+static void test_worker_limits(void)
+{
+  const char *a[] = { "x@a.example", 0 }, *b[] = { "y@b.example", 0 };
+  int k;
+  setup("10m", "maxoutbound=2;connectioncache=60");
+  for (k = 0; k < 4 * LOCAL_BATCH; k++) queue_msg(T0, PRIO_NORMAL, a);
+  dispatch(T0);
+  CHECK(runs_active() == 2 && runs_busy() == 2);
+  finish(T0);
+  CHECK(runs_active() == 2 && runs_busy() == 0);
+  dispatch(T0);
+  CHECK(runs_active() == 2 && runs_busy() == 2);       /* the idle ones took the next batches */
+  finish(T0);
+  CHECK(msg_count() == 0 && runs_logged("imc-remote a.example") == 4 && pids_logged("imc-remote a.example") == 2);
+  queue_msg(T0 + 1, PRIO_NORMAL, b);
+  dispatch(T0 + 1);
+  CHECK(runs_active() == 2 && runs_busy() == 1);       /* one a.example worker closed for b */
+  CHECK(runs_logged("imc-remote b.example") == 0);
+  finish(T0 + 1);
+  CHECK(runs_active() == 1);
+  step(T0 + 1);
+  CHECK(runs_logged("imc-remote b.example") == 1 && msg_count() == 0 && runs_active() == 2);
+  teardown();
+}
+
+/* imc-local workers stay for the next batch and are closed after LOCAL_IDLE */
+static void test_local_worker(void)
+{
+  const char *l[] = { "u@local", 0 };
+  setup("10m", 0);
+  queue_msg(T0, PRIO_NORMAL, l);
+  step(T0);
+  queue_msg(T0 + 1, PRIO_NORMAL, l);
+  step(T0 + 1);
+  CHECK(runs_logged("imc-local") == 2 && pids_logged("imc-local") == 1 && msg_count() == 0);
+  step(T0 + 1 + LOCAL_IDLE);
+  CHECK(runs_active() == 0);
+  teardown();
+}
+
 int main(int argc, char **argv)
 {
   const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
@@ -467,6 +590,9 @@ int main(int argc, char **argv)
   test_expiry_and_failure();
   test_delaywarn();
   test_held();
+  test_cached();
+  test_worker_limits();
+  test_local_worker();
   fixture_close();
   return check_done("t_sched");
 }
