@@ -68,6 +68,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "addr.h"
 #include "child.h"
@@ -75,6 +76,8 @@
 #include "exitcodes.h"
 #include "fileio.h"
 #include "jobchan.h"
+#include "control.h"
+#include "dkimcfg.h"
 #include "remote.h"
 #include "rules.h"
 #include "rjob.h"
@@ -84,6 +87,7 @@
 #define REMOTE_INPUT_MAX (16UL << 20)
 
 static struct config cfg;
+static struct dkimcfg dkim;
 static struct routes routes;
 static struct dest dest;
 static struct session sess;
@@ -304,17 +308,47 @@ static void config_err(const char *file, unsigned line, const char *msg)
 static const char *const settings_used[] = { "me", "msgsperconn", "timeoutconnect", "timeoutremote",
                                              "transfertimeout", "loglevel", "connectioncache", 0 };
 
+/* control/dkim as it was when last read (inode, size, change time; all 0: missing) */
+static struct stat dkim_seen;
+
+static void dkim_stat(struct stat *st)
+{
+  stralloc p = {0};
+  if (imc_path2(&p, "control", "dkim") < 0 || stat(p.s, st) < 0) memset(st, 0, sizeof *st);
+  stralloc_free(&p);
+}
+
 /* control files: 0, or -1 with every recipient deferred */
 static int load_settings(void)
 {
   int a, b;
   config_free(&cfg);
   route_free(&routes);
+  dkimcfg_free(&dkim);
   a = config_load_only(&cfg, settings_used, config_err);
   if (a < 0) { fail_from(0, 'Z', "4.3.5 unable to read the control files"); return -1; }
   b = route_load(&routes, config_err);
   if (b < 0) { fail_from(0, 'Z', "4.3.5 unable to read control/routes or control/smarthost"); return -1; }
+  dkim_stat(&dkim_seen);
+  if (!a && !b && (a = dkimcfg_load(&dkim, config_err)) < 0) { fail_from(0, 'Z', "4.3.5 unable to read control/dkim"); return -1; }
   if (a || b) { fail_from(0, 'Z', "4.3.5 errors in the control files (imc-ctl check shows them)"); return -1; }
+  return 0;
+}
+
+/* a kept connection's next batch: control/dkim again when it changed, so that a
+   new signing domain or key is used at once: 0, -1 every recipient deferred */
+static int dkim_refresh(void)
+{
+  struct stat st;
+  int r;
+  dkim_stat(&st);
+  if (st.st_ino == dkim_seen.st_ino && st.st_size == dkim_seen.st_size
+      && st.st_ctim.tv_sec == dkim_seen.st_ctim.tv_sec && st.st_ctim.tv_nsec == dkim_seen.st_ctim.tv_nsec) return 0;
+  dkim_seen = st;
+  dkimcfg_free(&dkim);
+  r = dkimcfg_load(&dkim, config_err);
+  if (r < 0) { fail_from(0, 'Z', "4.3.5 unable to read control/dkim"); return -1; }
+  if (r) { fail_from(0, 'Z', "4.3.5 errors in the control files (imc-ctl check shows them)"); return -1; }
   return 0;
 }
 
@@ -378,7 +412,7 @@ static void run(void)
     if (rc) { fail_from(0, (char)rc, why.len ? why.s : "4.3.0 out of memory"); return; }
     if (drop_own() < 0) return;
     log_dest();
-  }
+  } else if (dkim_refresh() < 0) return;
   deliver_all();
 }
 
@@ -460,6 +494,7 @@ int main(int argc, char **argv)
   bad_domain = set_domain(argv[1]) < 0;
   dest_random_init();
   sess.cfg = &cfg;
+  sess.dkim = &dkim;
   sess.dest = &dest;
   sess.domain = domain;
   sess.fd = -1;

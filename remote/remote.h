@@ -92,6 +92,7 @@ struct session {
   struct sio io;
   int fd;                          /* -1: closed */
   const struct config *cfg;
+  const struct dkimcfg *dkim;      /* control/dkim: the domains signed for */
   const struct dest *dest;
   const char *domain;              /* the destination, for the loop's reason */
   const struct target *t;
@@ -140,7 +141,8 @@ struct rmsg {
   size_t first;                    /* report slot of rcpt[0] */
   int scanned;
   struct msgscan scan;
-  int own_fd;                      /* the downgraded copy (a memfd) that m->fd now is, else -1 */
+  int own_fd;                      /* the downgraded or signed copy (a memfd) that m->fd now is, else -1 */
+  int dkim_done;                   /* signed (or found to need no signature) */
 };
 
 /* one message; every recipient gets a report unless the connection is lost
@@ -148,6 +150,13 @@ struct rmsg {
    the server answered MAIL) */
 int xfer_message(struct session *s, struct rmsg *m, int *started);
 const char *rmsg_scan(struct rmsg *m);           /* size and 8-bit: 0, or why the message is unreadable */
+
+/* ---- sign.c */
+struct dkimcfg;
+/* the message signed (DKIM) for its From: domain when control/dkim has a line
+   for it: m->fd becomes a memfd with the DKIM-Signature field first.  0 signed
+   or nothing to sign; -1 with *why (the key unusable, out of memory) */
+int rmsg_sign(struct rmsg *m, const struct dkimcfg *c, const char **why);
 void rmsg_release(struct rmsg *m);               /* its downgraded copy, once every recipient has a report */
 
 /* ---- callenv.c */

@@ -269,8 +269,14 @@ static int refused_early(struct session *s, struct rmsg *m)
 {
   static const char big[] = "5.3.4 message larger than the server's SIZE limit";
   char a[FMT_ULONG], b[FMT_ULONG];
+  const char *why;
   if (m->scan.eightbit && !s->ehlo.eightbitmime && (m->own_fd >= 0 || downgrade(m) < 0)) {
     sess_why(s, "4.3.0 8-bit message, the server lacks 8BITMIME, and the downgrade to 7 bits failed");
+    result_all(s, m, 'Z', s->why.s, 0);
+    return 1;
+  }
+  if (rmsg_sign(m, s->dkim, &why) < 0) {          /* after the downgrade: the bytes that leave */
+    sess_why(s, why);
     result_all(s, m, 'Z', s->why.s, 0);
     return 1;
   }
