@@ -93,6 +93,12 @@ static void received(const struct session *s, stralloc *r)
   stralloc_cats(r, "\n");
 }
 
+/* what a DATA leaves behind: the text block, the Received line, the
+   envelope, and the imc-queue run while the text flows (smtpd_msg_forget) */
+static struct textout text;
+static stralloc recv, env;
+static struct qrun *running;
+
 /* ---- the envelope */
 
 static int env_info(stralloc *env, const char *key, const char *val)
@@ -180,7 +186,6 @@ static void text_read(struct session *s, struct smtp_data *d, struct textout *o)
 
 static void text_finish(struct session *s, struct qrun *q, const struct smtp_data *d)
 {
-  static stralloc env;
   char id[QID_LEN + 1];
   const char *e = smtp_data_reply(d);
   int code;
@@ -206,10 +211,9 @@ static void text_finish(struct session *s, struct qrun *q, const struct smtp_dat
 
 void smtpd_data(struct session *s, const struct smtp_cmd *c)
 {
-  static struct textout o;
-  static stralloc recv;
+  struct textout *o = &text;
   struct smtp_data d;
-  struct qrun q;
+  static struct qrun q;           /* static: smtpd_msg_forget may finish it after the session ended */
   if (c->arglen) { smtpd_bad(s, "501 5.5.4 syntax: DATA"); return; }
   if (!s->mail_seen) { smtpd_bad(s, "503 5.5.1 send MAIL first"); return; }
   if (!s->nrcpt) { smtpd_reply(s, "554 5.5.1 no valid recipients"); return; }
@@ -220,17 +224,33 @@ void smtpd_data(struct session *s, const struct smtp_cmd *c)
     smtpd_tx_reset(s);
     return;
   }
+  running = &q;
   smtpd_reply(s, "354 go ahead, end with <CRLF>.<CRLF>");
   smtpd_flush(s);
-  o.fd = q.msgfd;
-  o.ok = 1;
-  o.len = 0;
-  out_put(&o, recv.s, recv.len);
+  o->fd = q.msgfd;
+  o->ok = 1;
+  o->len = 0;
+  out_put(o, recv.s, recv.len);
   smtp_data_init(&d, s->cfg.databytes, recv.len);
-  text_read(s, &d, &o);
-  out_flush(&o);
+  text_read(s, &d, o);
+  out_flush(o);
+  running = 0;
   text_finish(s, &q, &d);
   smtpd_tx_reset(s);
   /* what follows a bare CR or LF is never read as a command: the 550 is the last reply */
   if (d.errors & DATA_BARE) smtpd_end(s, "bare-newline-in-data");
+}
+
+/* a session of a worker ended (maybe in the middle of DATA): imc-queue, if it
+   is still reading the text, gets its end and no envelope, so it writes
+   nothing; the text, Received line and envelope buffers are wiped */
+void smtpd_msg_forget(void)
+{
+  char id[QID_LEN + 1];
+  if (running) qrun_finish(running, 0, id);
+  running = 0;
+  explicit_bzero(&text, sizeof text);
+  if (recv.s) explicit_bzero(recv.s, recv.a);
+  if (env.s) explicit_bzero(env.s, env.a);
+  recv.len = env.len = 0;
 }

@@ -13,7 +13,8 @@
  * write error or the idle timeout (421 4.4.2) end the session; so does
  * the SMTPD_MAX_BAD-th bad command (421 4.7.0).  At the end the session
  * shuts its output down and drains the client's input for up to a second,
- * so that the last reply (421, 554) is not lost to a TCP reset.
+ * so that the last reply (421, 554) is not lost to a TCP reset.  Then the
+ * process exits, or a worker goes back to its loop (smtpd_leave).
  */
 #include <errno.h>
 #include <poll.h>
@@ -90,6 +91,16 @@ static const char *end_result(const struct session *s, const char *result)
   return result;
 }
 
+static sigjmp_buf *end_jump;
+
+void smtpd_end_jump(sigjmp_buf *j) { end_jump = j; }
+
+void smtpd_leave(int code)
+{
+  if (end_jump) siglongjmp(*end_jump, 1);
+  _exit(code);
+}
+
 void smtpd_end(struct session *s, const char *result)
 {
   char n1[FMT_ULONG], n2[FMT_ULONG];
@@ -105,7 +116,7 @@ void smtpd_end(struct session *s, const char *result)
     if (s->tls) tls_close(&s->sio);
     linger(s);
   }
-  _exit(0);
+  smtpd_leave(0);
 }
 
 void smtpd_bad(struct session *s, const char *text)
