@@ -11,6 +11,7 @@
 #include <crypt.h>
 #include <string.h>
 #include "smtp_auth.h"
+#include "wipe.h"
 
 int auth_plain_split(const char *buf, size_t len, const char **user, size_t *ulen,
                      const char **pass, size_t *plen)
@@ -59,6 +60,6 @@ int auth_check(const struct config *c, const char *user, size_t ulen, const char
   explicit_bzero(pw, sizeof pw);
   if (!got || got[0] == '*') r = known ? -1 : 0;
   else r = known && same(got, hash);
-  explicit_bzero(&cd, sizeof cd);           /* the hash work of this password: a worker lives on */
+  wipe_release(&cd, sizeof cd);             /* the hash work of this password: a worker lives on */
   return r;
 }

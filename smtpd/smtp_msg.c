@@ -30,6 +30,7 @@
 #include "smtpd.h"
 #include "tls.h"
 #include "qclient.h"
+#include "wipe.h"
 
 /* the text on its way to imc-queue, written in large blocks */
 struct textout {
@@ -249,7 +250,7 @@ void smtpd_msg_forget(void)
   char id[QID_LEN + 1];
   if (running) qrun_finish(running, 0, id);
   running = 0;
-  explicit_bzero(&text, sizeof text);
+  wipe_release(&text, sizeof text);
   if (recv.s) explicit_bzero(recv.s, recv.a);
   if (env.s) explicit_bzero(env.s, env.a);
   recv.len = env.len = 0;

@@ -15,8 +15,11 @@
  * short and wipes its buffers; a TLS session is wiped and freed (lib/tls.c:
  * keys and buffers zeroed); the sio's output buffer, the recipients and
  * the command line are wiped and freed; the struct session is wiped as a
- * whole (its input buffer with it); a stretch of stack below the loop is
- * wiped (AUTH responses decoded into locals of a session cut short).
+ * whole (its input buffer with it); the stack below the loop is wiped
+ * (AUTH responses decoded into locals of a session cut short).  Wiping
+ * hands the whole pages back to the kernel (lib/wipe.c: MADV_DONTNEED,
+ * and malloc_trim for the heap), so an idle worker holds little private
+ * memory however big its last session was.
  *
  * Control files: before each session the files imc-smtpd reads are
  * stat()ed (every file of lib/config.c's table, tls/cert.pem, tls/key.pem;
@@ -38,9 +41,10 @@
 #include "handoff.h"
 #include "smtpd.h"
 #include "tls.h"
+#include "wipe.h"
 
 #define STAMP_MAX 64                 /* control files watched */
-#define STACK_WIPE 32768             /* bytes of stack wiped after a session */
+#define STACK_WIPE 131072            /* bytes of stack below the loop wiped and released after a session */
 
 struct stamp {
   int present;
@@ -117,13 +121,6 @@ static void wipe_sa(stralloc *sa)
   sa->len = sa->a = 0;
 }
 
-static void __attribute__((noinline)) stack_wipe(void)
-{
-  char pad[STACK_WIPE];
-  explicit_bzero(pad, sizeof pad);
-  __asm__ volatile("" : : "r"(pad) : "memory");
-}
-
 static void session_forget(struct session *s, struct smtpd_base *b)
 {
   smtpd_msg_forget();
@@ -132,9 +129,10 @@ static void session_forget(struct session *s, struct smtpd_base *b)
   wipe_sa(&s->sio.out);
   wipe_sa(&s->rcpts);
   wipe_sa(&s->line);
-  explicit_bzero(s, sizeof *s);
+  wipe_release(s, sizeof *s);
   explicit_bzero(&current, sizeof current);
-  stack_wipe();
+  wipe_stack_below(STACK_WIPE);
+  wipe_heap_trim();
 }
 
 /* ---- the loop */

@@ -20,7 +20,9 @@
 #   control/smtpdidle 2: an idle worker exits after about 2 s and a new one
 #       serves the next session;
 #   with maxinbound 3: at most 3 imc-smtpd workers at any time, spares
-#       included.
+#       included;
+#   a worker's private memory after TLS, AUTH and DATA sessions: at most
+#       300 KB (Anonymous of /proc/PID/smaps_rollup).
 # Clients use source address 127.0.0.2 (control/rules: accept, no relay).
 . "$(dirname "$0")/../lib.sh"
 
@@ -175,6 +177,14 @@ saw size2 "size 2000" && saw size2 "send 552" && pass "imc-ctl set databytes rea
 rm -f "$I/control/databytes"
 session size3 size 100
 saw size3 "size 26214400" && pass "a removed control file: the default again" || fail "a removed control file: the default again" "$(out size3)"
+
+# a worker that has served TLS, AUTH and DATA sessions stays small: its
+# anonymous memory (bss, heap, stack, data written to), what one worker
+# costs beyond the program's file pages that every worker shares
+priv=$(awk '/^Anonymous:/ { n += $2 } END { print n + 0 }' "/proc/$P1/smaps_rollup" 2>/dev/null)
+echo "worker $P1 after $N sessions (TLS, AUTH, DATA): ${priv} KB anonymous"
+[ "${priv:-0}" -gt 0 ] && [ "$priv" -le 300 ] && pass "a used worker's private memory is at most 300 KB ($priv KB)" ||
+  fail "a used worker's private memory is at most 300 KB" "${priv:-?} KB"
 
 # ---- (b) a worker killed with SIGKILL in the middle of DATA
 before=$(t_count "$MAIL")
