@@ -57,11 +57,15 @@ void smtpd_log_in(struct session *s, const char *text, size_t len)
 
 int smtpd_flush(struct session *s)
 {
-  if (sio_flush(&s->sio) < 0) {
-    s->dead = 1;
-    smtpd_end(s, "write-error");
+  if (sio_flush(&s->sio) == 0) return 0;
+  if (errno == ETIMEDOUT) {
+    /* a deadline passed before the replies went out (a command read just in
+       time): they go, with the 421, in smtpd_end's few seconds of grace */
+    smtpd_reply(s, "421 4.4.2 ", s->cfg.me.s, " ", limits_timeout_text(s), ", closing connection");
+    smtpd_end(s, "timeout");
   }
-  return 0;
+  s->dead = 1;
+  smtpd_end(s, "write-error");
 }
 
 /* the last reply must reach the client: closing with its unread input still

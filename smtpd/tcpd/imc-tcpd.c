@@ -350,11 +350,13 @@ static int worker_new(void)
   return i;
 }
 
-/* TCPD_SPARE idle workers, as far as maxinbound allows (busy ones count) */
+/* TCPD_SPARE idle workers, as far as maxinbound allows (busy ones count);
+   idle ones past a lowered maxinbound are retired */
 static void pool_fill(void)
 {
   unsigned long room = set.maxinbound > pool.n ? set.maxinbound - pool.n : 0;
   unsigned want = TCPD_SPARE;
+  while (pool.n > set.maxinbound && pool.idle) pool_lost(&pool, pool_take(&pool));
   if (ucspi || now_ms() < fill_after) return;
   while (pool.idle < want && room-- > 0)
     if (worker_new() < 0) { fill_after = now_ms() + 1000; return; }

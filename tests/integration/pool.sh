@@ -21,6 +21,10 @@
 #       serves the next session;
 #   with maxinbound 3: at most 3 imc-smtpd workers at any time, spares
 #       included;
+#   maxinbound lowered to 1 on HUP: the idle workers past it exit;
+#   a session ended by control/timeoutsession right after a command was
+#       read still gets its reply and the 421 (15 sessions sending NOOP as
+#       fast as they can, timeoutsession 1);
 #   a worker's private memory after TLS, AUTH and DATA sessions: at most
 #       300 KB (Anonymous of /proc/PID/smaps_rollup).
 # Clients use source address 127.0.0.2 (control/rules: accept, no relay).
@@ -32,6 +36,20 @@ import smtplib, socket, ssl, sys, time
 mode, port, args = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 def say(*a):
     print(*a); sys.stdout.flush()
+if mode == "noops":                    # NOOP after NOOP until the session time limit ends it
+    s = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=("127.0.0.2", 0))
+    f = s.makefile("rb"); f.readline()
+    last = b""
+    try:
+        while not last.startswith(b"421"):
+            s.sendall(b"NOOP\r\n")
+            l = f.readline()
+            if not l: break
+            last = l
+    except OSError:
+        pass
+    say("last", last[:9].decode() or "eof")
+    sys.exit(0)
 s = smtplib.SMTP(timeout=20, source_address=("127.0.0.2", 0))
 s.connect("127.0.0.1", port)
 s._host = "pool.example"               # the name STARTTLS sends (not verified)
@@ -262,4 +280,24 @@ wait $par
 [ "$most" -le 3 ] && pass "at most maxinbound workers ($most)" || fail "at most maxinbound workers" "$most"
 ok=0; for k in 1 2 3 4 5; do saw "par$k" "send 250" && ok=$((ok + 1)); done
 [ "$ok" -ge 3 ] && pass "parallel sessions served ($ok of 5, maxinbound 3)" || fail "parallel sessions served" "$ok of 5"
+
+# ---- a command read just before control/timeoutsession passes: its reply
+# and the 421 still go out (they were lost to the write's deadline: EOF)
+echo 1 > "$I/control/timeoutsession"
+for round in 1 2 3 4 5; do
+  par=
+  for k in 1 2 3; do cl "noop$round$k" noops & par="$par $!"; done
+  wait $par
+done
+n421=$(cat "$T_TMP"/noop[1-5][1-3].out | grep -c '^last 421 4\.4\.2$')
+[ "$n421" = 15 ] && pass "timeoutsession at full speed: every session gets its 421 (15 of 15)" ||
+  fail "timeoutsession at full speed: every session gets its 421" "$n421 of 15: $(cat "$T_TMP"/noop*.out | sort | uniq -c | tr '\n' ' ')"
+rm -f "$I/control/timeoutsession"
+
+# ---- a lower maxinbound retires the idle workers past it
+echo 1 > "$I/control/maxinbound"
+check "reread maxinbound 1" hup
+check "idle workers past maxinbound retired" t_wait 5 sh -c "[ \$(pgrep -P \$(s6-svstat -p '$I/service/smtpd') -x imc-smtpd | wc -l) -le 1 ]"
+session low send
+saw low "send 250" && pass "served after maxinbound was lowered" || fail "served after maxinbound was lowered" "$(out low)"
 t_done
