@@ -143,6 +143,8 @@ ULONG_PARSER(p_timeoutsession, timeoutsession, ctl_scan_time)
 ULONG_PARSER(p_mindatarate, mindatarate, ctl_scan_ulong)
 ULONG_PARSER(p_mindatagrace, mindatagrace, ctl_scan_time)
 ULONG_PARSER(p_authfailures, authfailures, ctl_scan_ulong)
+ULONG_PARSER(p_smtpdmaxuse, smtpdmaxuse, ctl_scan_ulong)
+ULONG_PARSER(p_smtpdidle, smtpdidle, ctl_scan_time)
 
 /* an IPv6 prefix length that groups one client's addresses: 32..128 */
 static const char *p_ipv6prefix(struct config *c, char *line)
@@ -442,6 +444,8 @@ static const struct setting settings[] = {
   { "mindatagrace", "30", 0, p_mindatagrace, 0 },
   { "ipv6prefix", "64", 0, p_ipv6prefix, 0 },
   { "authfailures", "5", 0, p_authfailures, 0 },
+  { "smtpdmaxuse", "100", 0, p_smtpdmaxuse, 0 },
+  { "smtpdidle", "60", 0, p_smtpdidle, 0 },
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

@@ -58,6 +58,9 @@ struct config {
   unsigned long mindatagrace;     /* seconds of DATA exempt from mindatarate */
   unsigned long ipv6prefix;       /* maxperip and authfailures count an IPv6 client by this prefix */
   unsigned long authfailures;     /* AUTH failures from one client in 10 minutes before 454 */
+  /* imc-tcpd's pool of imc-smtpd workers; 0: no limit */
+  unsigned long smtpdmaxuse;      /* sessions one worker serves before it exits */
+  unsigned long smtpdidle;        /* seconds a worker may wait for a session before it exits */
 };
 
 /* control/archive: none, in (messages for local recipients), out (for remote ones), both */

@@ -1,8 +1,17 @@
 /*
- * imc-smtpd -- one inbound ESMTP session (RFC 5321) on fd 0 (from the
- * client) and fd 1 (to the client); imc-tcpd runs one per connection.
+ * imc-smtpd -- inbound ESMTP sessions (RFC 5321).  Two ways to run:
  *
- * Environment: TCPREMOTEIP, TCPLOCALIP (UCSPI style); IMC_RULE, the
+ *   a worker of imc-tcpd's pool (IMC_WORKER=1): fd 0 is a socket to
+ *   imc-tcpd that hands it one connection at a time, with the variables
+ *   below in a frame (lib/handoff.h, docs/INTERNALS.md section 11); it
+ *   serves the session, forgets it, says "idle", and waits for the next;
+ *   it exits 0 when imc-tcpd closes the socket (smtp_worker.c);
+ *
+ *   one session on fd 0 (from the client) and fd 1 (to the client), the
+ *   variables in the environment: inetd style, or imc-tcpd with
+ *   IMC_SMTPD_UCSPI=1.
+ *
+ * Variables: TCPREMOTEIP, TCPLOCALIP (UCSPI style); IMC_RULE, the
  * connection rule's verdict: accept (the default), relay (may send to any
  * domain in control/addressspace) or auth (must authenticate before MAIL);
  * without IMC_RULE a loopback client relays.  IMC_SUBMISSION=1 on the
@@ -16,15 +25,18 @@
  * databytes, maxrcpt, timeoutsmtpd, timeoutsession, mindatarate,
  * mindatagrace, authfailures, greetdelay, addressspace, filter,
  * senders.allow, senders.deny, auth, loglevel, tls/cert.pem and
- * tls/key.pem (without them STARTTLS is not offered).
+ * tls/key.pem (without them STARTTLS is not offered).  A worker reads
+ * them at its start and again before a session when one of them changed
+ * (smtp_worker.c).
  *
  * It never writes the queue: each message goes to imc-queue (smtp_msg.c).
  * Logging on fd 2 by control/loglevel: smtp at minimum (one line per
  * session), medium (each message, refusal, AUTH, TLS), protocol at maximum
  * (the transcript, AUTH secrets masked).
  *
- * Exit codes: 0 the session ended (whatever the client did); 111 the
- * control files cannot be read or have errors (the client got 421 4.3.5).
+ * Exit codes: 0 the session ended (whatever the client did), or the
+ * worker was told to go; 111 the control files cannot be read or have
+ * errors (the client got 421 4.3.5; a worker answers so and stays).
  */
 #include <errno.h>
 #include <signal.h>
@@ -38,7 +50,10 @@
 #include "smtpd.h"
 #include "tls.h"
 
-static struct session S;
+static struct session S;           /* one session: wiped as a whole between two (smtp_worker.c) */
+static struct smtpd_base B;        /* what a worker keeps */
+
+/* ---- the base: control files, directory, TLS */
 
 static void config_err(const char *file, unsigned line, const char *msg)
 {
@@ -48,28 +63,52 @@ static void config_err(const char *file, unsigned line, const char *msg)
   else warnsys("unable to read control/", file);
 }
 
-static void load_config(struct session *s)
+/* the control files into b->cfg, replacing what was there only when they load */
+static void load_config(struct smtpd_base *b)
 {
-  int r = config_load(&s->cfg, config_err);
-  if (r == 0 && stralloc_0(&s->cfg.me)) { s->cfg.me.len--; return; }
+  struct config fresh;
+  int r;
+  memset(&fresh, 0, sizeof fresh);
+  r = config_load(&fresh, config_err);
+  if (r == 0 && stralloc_0(&fresh.me)) {
+    fresh.me.len--;
+    if (b->cfg_ok) config_free(&b->cfg);
+    b->cfg = fresh;
+    b->cfg_ok = 1;
+    log_init(&b->cfg);
+    return;
+  }
+  if (r >= 0) config_free(&fresh);
   if (r > 0) warn("control files have errors: refusing connections until they are fixed");
-  sio_puts(&s->sio, "421 4.3.5 service not available: configuration problem, try again later\r\n");
-  sio_flush(&s->sio);
-  _exit(EX_TEMP);
+  if (b->cfg_ok) config_free(&b->cfg);
+  b->cfg_ok = 0;
 }
 
-static void load_tls(struct session *s)
+static void load_tls(struct smtpd_base *b)
 {
   stralloc cert = {0}, key = {0};
   int r = -1;
+  if (b->creds) tls_creds_free(b->creds);
+  b->creds = 0;
   if (imc_path2(&cert, "control", "tls/cert.pem") == 0 && imc_path2(&key, "control", "tls/key.pem") == 0)
-    r = tls_creds_load(&s->creds, cert.s, key.s);
+    r = tls_creds_load(&b->creds, cert.s, key.s);
   if (r == -1 && errno != ENOENT) warnsys("unable to read control/tls/cert.pem and key.pem: STARTTLS not offered");
   if (r == -2) warn("control/tls/cert.pem or key.pem does not parse: STARTTLS not offered");
-  if (r < 0) s->creds = 0;
+  if (r < 0) b->creds = 0;
   stralloc_free(&cert);
   stralloc_free(&key);
 }
+
+void smtpd_base_load(struct smtpd_base *b)
+{
+  load_config(b);
+  load_tls(b);
+  if (b->dir_ok) directory_close(&b->dir);
+  b->dir_ok = directory_open(&b->dir) == 0;
+  if (!b->dir_ok) warnsys("unable to open control/directory.cdb");
+}
+
+/* ---- one session */
 
 /* an address from the environment, printable and short, for logs and the envelope */
 static const char *clean_ip(char *buf, size_t cap, const char *ip)
@@ -90,12 +129,11 @@ static int is_loopback(const char *ip)
   return !strncmp(ip, "127.", 4) || !strcmp(ip, "::1") || !strncmp(ip, "::ffff:127.", 11);
 }
 
-static void environment(struct session *s)
+static void environment(struct session *s, smtpd_getvar get)
 {
-  static char rip[64], lip[64];
-  const char *rule = getenv("IMC_RULE"), *sub = getenv("IMC_SUBMISSION");
-  s->remoteip = clean_ip(rip, sizeof rip, getenv("TCPREMOTEIP"));
-  s->localip = clean_ip(lip, sizeof lip, getenv("TCPLOCALIP"));
+  const char *rule = get("IMC_RULE"), *sub = get("IMC_SUBMISSION");
+  s->remoteip = clean_ip(s->rip, sizeof s->rip, get("TCPREMOTEIP"));
+  s->localip = clean_ip(s->lip, sizeof s->lip, get("TCPLOCALIP"));
   s->loopback = is_loopback(s->remoteip);
   if (!rule || !*rule) s->relay = s->loopback;
   else if (!strcmp(rule, "relay")) s->relay = 1;
@@ -107,22 +145,36 @@ static void environment(struct session *s)
   s->tag[str_len(s->tag)] = ' ';
 }
 
+void smtpd_session(struct session *s, const struct smtpd_base *b, int rfd, int wfd, smtpd_getvar get)
+{
+  sio_init(&s->sio, rfd, wfd, 300);
+  environment(s, get);
+  if (!b->cfg_ok) {
+    sio_puts(&s->sio, "421 4.3.5 service not available: configuration problem, try again later\r\n");
+    sio_flush(&s->sio);
+    smtpd_leave(EX_TEMP);
+  }
+  s->cfg = b->cfg;
+  s->sio.timeout = !s->cfg.timeoutsmtpd ? 300 : s->cfg.timeoutsmtpd > 86400 ? 86400 : (unsigned)s->cfg.timeoutsmtpd;
+  limits_init(s, get, b->report_fd);
+  s->dir = b->dir;
+  s->dir_ok = b->dir_ok;
+  s->creds = b->creds;
+  smtpd_run(s);
+}
+
+static const char *env_var(const char *name) { return getenv(name); }
+
 int main(int argc, char **argv)
 {
-  struct session *s = &S;
+  const char *w = getenv("IMC_WORKER");
   (void)argv;
   diag_prog = "imc-smtpd";
   if (argc > 1) usage("(no arguments; fds 0 and 1 are the connection)");
   signal(SIGPIPE, SIG_IGN);
   signal(SIGCHLD, SIG_DFL);     /* an inherited SIG_IGN would reap imc-queue before we see its code */
-  sio_init(&s->sio, 0, 1, 300);
-  environment(s);
-  load_config(s);
-  log_init(&s->cfg);
-  s->sio.timeout = !s->cfg.timeoutsmtpd ? 300 : s->cfg.timeoutsmtpd > 86400 ? 86400 : (unsigned)s->cfg.timeoutsmtpd;
-  limits_init(s);
-  s->dir_ok = directory_open(&s->dir) == 0;
-  if (!s->dir_ok) warnsys("unable to open control/directory.cdb");
-  load_tls(s);
-  smtpd_run(s);
+  B.report_fd = limits_report_fd();
+  if (w && !strcmp(w, "1")) smtpd_worker(&S, &B);
+  smtpd_base_load(&B);
+  smtpd_session(&S, &B, 0, 1, env_var);
 }

@@ -11,6 +11,7 @@
 #include <crypt.h>
 #include <string.h>
 #include "smtp_auth.h"
+#include "wipe.h"
 
 int auth_plain_split(const char *buf, size_t len, const char **user, size_t *ulen,
                      const char **pass, size_t *plen)
@@ -44,7 +45,7 @@ int auth_check(const struct config *c, const char *user, size_t ulen, const char
   char pw[AUTH_FIELD_MAX + 1];
   const char *hash, *got;
   size_t pos = 0;
-  int known;
+  int known, r;
   if (plen > AUTH_FIELD_MAX || memchr(pass, 0, plen) || memchr(user, 0, ulen)) return 0;
   hash = config_auth_hash(c, user, ulen);
   known = hash != 0;
@@ -57,6 +58,8 @@ int auth_check(const struct config *c, const char *user, size_t ulen, const char
   pw[plen] = 0;
   got = crypt_rn(pw, hash, &cd, sizeof cd);
   explicit_bzero(pw, sizeof pw);
-  if (!got || got[0] == '*') return known ? -1 : 0;
-  return known && same(got, hash);
+  if (!got || got[0] == '*') r = known ? -1 : 0;
+  else r = known && same(got, hash);
+  wipe_release(&cd, sizeof cd);             /* the hash work of this password: a worker lives on */
+  return r;
 }

@@ -20,7 +20,7 @@
  *
  *     authfail ADDRESS\n       etrn ADDRESS\n
  *
- * Inputs: the loaded control files, the environment.  Outputs: the sio's
+ * Inputs: the loaded control files, the environment or imc-tcpd's frame.  Outputs: the sio's
  * deadline, report lines, the verdicts.  Failure modes: a report that
  * cannot be written (no imc-tcpd, a full pipe) is dropped: the per-session
  * limits still apply.
@@ -38,9 +38,9 @@
 #define END_GRACE_MS 10000            /* for the last reply once a deadline passed */
 #define ETRN_INTERVAL_MS 60000
 
-static unsigned long env_ulong(const char *name, unsigned long def)
+static unsigned long var_ulong(smtpd_getvar get, const char *name, unsigned long def)
 {
-  const char *v = getenv(name);
+  const char *v = get(name);
   unsigned long u;
   return v && ctl_scan_ulong(v, &u) ? u : def;
 }
@@ -78,23 +78,25 @@ static void data_read(struct sio *io, size_t n)
   set_deadline(s);
 }
 
-static int report_fd(void)
+static const char *env_var(const char *name) { return getenv(name); }
+
+int limits_report_fd(void)
 {
-  unsigned long fd = env_ulong("IMC_REPORT_FD", ~0UL);
+  unsigned long fd = var_ulong(env_var, "IMC_REPORT_FD", ~0UL);
   if (fd < 3 || fd > 65535 || fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0) return -1;
   return (int)fd;
 }
 
-void limits_init(struct session *s)
+void limits_init(struct session *s, smtpd_getvar get, int report_fd)
 {
   struct session_limits *l = &s->lim;
-  unsigned long wait = env_ulong("IMC_ETRNWAIT", 0);
+  unsigned long wait = var_ulong(get, "IMC_ETRNWAIT", 0);
   unsigned long t = s->cfg.timeoutsession;
   long long now = sio_now_ms();
   if (t > 31536000) t = 31536000;
   l->session_end = t ? now + (long long)t * 1000 : 0;
-  l->auth_failed_before = env_ulong("IMC_AUTHFAIL", 0);
-  l->report_fd = report_fd();
+  l->auth_failed_before = var_ulong(get, "IMC_AUTHFAIL", 0);
+  l->report_fd = report_fd;
   if (wait > 60) wait = 60;
   l->etrn_after = wait ? now + (long long)wait * 1000 : 0;
   set_deadline(s);

@@ -34,6 +34,7 @@
 #include "smtpd.h"
 #include "tls.h"
 #include "qclient.h"
+#include "wipe.h"
 
 /* the one imc-queue of this process */
 static struct qconn queue;
@@ -82,6 +83,11 @@ static void received(const struct session *s, stralloc *r)
   stralloc_cats(r, date);
   stralloc_cats(r, "\n");
 }
+
+/* what a DATA leaves behind: the Received line, the envelope, and whether
+   a message is under way in imc-queue while the text flows (smtpd_msg_forget) */
+static stralloc recv, env;
+static int running;
 
 /* ---- the envelope */
 
@@ -170,7 +176,6 @@ static void text_read(struct session *s, struct smtp_data *d)
 
 static void text_finish(struct session *s, const struct smtp_data *d)
 {
-  static stralloc env;
   char id[QID_LEN + 1];
   const char *e = smtp_data_reply(d);
   int code;
@@ -196,7 +201,6 @@ static void text_finish(struct session *s, const struct smtp_data *d)
 
 void smtpd_data(struct session *s, const struct smtp_cmd *c)
 {
-  static stralloc recv;
   struct smtp_data d;
   if (c->arglen) { smtpd_bad(s, "501 5.5.4 syntax: DATA"); return; }
   if (!s->mail_seen) { smtpd_bad(s, "503 5.5.1 send MAIL first"); return; }
@@ -207,13 +211,28 @@ void smtpd_data(struct session *s, const struct smtp_cmd *c)
     smtpd_tx_reset(s);
     return;
   }
+  running = 1;
   smtpd_reply(s, "354 go ahead, end with <CRLF>.<CRLF>");
   smtpd_flush(s);
   qconn_put(&queue, recv.s, recv.len);
   smtp_data_init(&d, s->cfg.databytes, recv.len);
   text_read(s, &d);
+  running = 0;
   text_finish(s, &d);
   smtpd_tx_reset(s);
   /* what follows a bare CR or LF is never read as a command: the 550 is the last reply */
   if (d.errors & DATA_BARE) smtpd_end(s, "bare-newline-in-data");
+}
+
+/* a session of a worker ended (maybe in the middle of DATA): the message
+   under way in imc-queue is cancelled, so it writes nothing; the Received
+   line and envelope buffers are wiped (qconn wipes the text it sent) */
+void smtpd_msg_forget(void)
+{
+  char id[QID_LEN + 1];
+  if (running) qconn_end(&queue, 0, id);
+  running = 0;
+  if (recv.s) explicit_bzero(recv.s, recv.a);
+  if (env.s) explicit_bzero(env.s, env.a);
+  recv.len = env.len = 0;
 }

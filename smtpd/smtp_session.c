@@ -13,7 +13,8 @@
  * write error or the idle timeout (421 4.4.2) end the session; so does
  * the SMTPD_MAX_BAD-th bad command (421 4.7.0).  At the end the session
  * shuts its output down and drains the client's input for up to a second,
- * so that the last reply (421, 554) is not lost to a TCP reset.
+ * so that the last reply (421, 554) is not lost to a TCP reset.  Then the
+ * process exits, or a worker goes back to its loop (smtpd_leave).
  */
 #include <errno.h>
 #include <poll.h>
@@ -56,11 +57,15 @@ void smtpd_log_in(struct session *s, const char *text, size_t len)
 
 int smtpd_flush(struct session *s)
 {
-  if (sio_flush(&s->sio) < 0) {
-    s->dead = 1;
-    smtpd_end(s, "write-error");
+  if (sio_flush(&s->sio) == 0) return 0;
+  if (errno == ETIMEDOUT) {
+    /* a deadline passed before the replies went out (a command read just in
+       time): they go, with the 421, in smtpd_end's few seconds of grace */
+    smtpd_reply(s, "421 4.4.2 ", s->cfg.me.s, " ", limits_timeout_text(s), ", closing connection");
+    smtpd_end(s, "timeout");
   }
-  return 0;
+  s->dead = 1;
+  smtpd_end(s, "write-error");
 }
 
 /* the last reply must reach the client: closing with its unread input still
@@ -90,6 +95,17 @@ static const char *end_result(const struct session *s, const char *result)
   return result;
 }
 
+static sigjmp_buf *end_jump;
+
+void smtpd_end_jump(sigjmp_buf *j) { end_jump = j; }
+
+void smtpd_leave(int code)
+{
+  if (end_jump) siglongjmp(*end_jump, 1);
+  smtpd_queue_close();
+  _exit(code);
+}
+
 void smtpd_end(struct session *s, const char *result)
 {
   char n1[FMT_ULONG], n2[FMT_ULONG];
@@ -105,8 +121,7 @@ void smtpd_end(struct session *s, const char *result)
     if (s->tls) tls_close(&s->sio);
     linger(s);
   }
-  smtpd_queue_close();
-  _exit(0);
+  smtpd_leave(0);
 }
 
 void smtpd_bad(struct session *s, const char *text)

@@ -1,8 +1,20 @@
 /*
  * smtpd.h -- one inbound ESMTP session of imc-smtpd: its state and the
  * functions its modules share.  imc-smtpd.c fills the struct from the
- * environment and control/, then smtpd_run takes over until the session
- * ends; nothing here returns to main after that.
+ * environment (or imc-tcpd's frame) and the worker's settings, then
+ * smtpd_run takes over until the session ends; nothing returns from it:
+ * smtpd_end exits, or in a worker jumps back to the worker's loop
+ * (smtp_worker.c), which forgets the session and waits for the next.
+ *
+ * What a worker keeps between sessions is struct smtpd_base: the control
+ * files as loaded (reloaded when one changes), the directory, the TLS
+ * certificate and key, the report pipe.  Everything of one session is in
+ * struct session, which is wiped as a whole (explicit_bzero) after the
+ * heap buffers it points to were wiped and freed; its cfg, dir and creds
+ * are copies of the base's, pointing to the base's memory, never freed
+ * through the session.  Outside the two: smtp_msg.c's DATA buffers
+ * (smtpd_msg_forget wipes them) and smtp_auth.c's crypt(3) work area
+ * (wiped after every check).
  *
  * Modules: smtp_session.c (the command loop, replies, logging, the simple
  * commands), smtp_envelope.c (MAIL, RCPT, ETRN), smtp_tlsauth.c (STARTTLS,
@@ -13,6 +25,7 @@
 #ifndef IMC_SMTPD_H
 #define IMC_SMTPD_H
 
+#include <setjmp.h>
 #include "config.h"
 #include "directory.h"
 #include "sio.h"
@@ -35,13 +48,27 @@ struct session_limits {
   long long etrn_after;             /* sio_now_ms() before which ETRN is refused; 0: allowed */
 };
 
+/* what a worker keeps from one session to the next (smtp_worker.c) */
+struct smtpd_base {
+  struct config cfg;                /* valid when cfg_ok */
+  int cfg_ok;                       /* 0: the control files have errors: sessions get 421 */
+  struct directory dir;
+  int dir_ok;
+  struct tls_creds *creds;          /* 0: STARTTLS not offered */
+  int report_fd;                    /* imc-tcpd's report pipe (IMC_REPORT_FD), or -1 */
+};
+
+/* where a session's client description comes from: getenv, or imc-tcpd's frame */
+typedef const char *(*smtpd_getvar)(const char *name);
+
 struct session {
-  struct config cfg;
+  struct config cfg;                /* a copy of the base's: its strings are the base's */
   struct directory dir;
   int dir_ok;                       /* directory_open worked */
   struct sio sio;
   struct tls_creds *creds;          /* 0: STARTTLS not offered */
-  const char *remoteip, *localip;
+  const char *remoteip, *localip;   /* in rip and lip */
+  char rip[64], lip[64];
   int relay;                        /* connection rule relay */
   int must_auth;                    /* rule auth, or the submission port */
   int loopback;
@@ -69,6 +96,20 @@ struct session {
 };
 
 void smtpd_run(struct session *s) __attribute__((noreturn));
+
+/* ---- imc-smtpd.c and smtp_worker.c */
+/* one session on rfd and wfd: never returns (see smtpd_end) */
+void smtpd_session(struct session *s, const struct smtpd_base *b, int rfd, int wfd, smtpd_getvar get)
+  __attribute__((noreturn));
+/* loads the control files, the directory and TLS into b (a worker: again when they changed) */
+void smtpd_base_load(struct smtpd_base *b);
+void smtpd_worker(struct session *s, struct smtpd_base *b) __attribute__((noreturn));
+/* a worker arms the jump smtpd_end and smtpd_leave take instead of exiting (0: exit) */
+void smtpd_end_jump(sigjmp_buf *j);
+/* the session is over: to the worker's loop, or _exit(code) */
+void smtpd_leave(int code) __attribute__((noreturn));
+/* smtp_msg.c: a DATA cut short is given up (imc-queue writes nothing), its buffers wiped */
+void smtpd_msg_forget(void);
 
 /* a reply line made of the strings given: logged (protocol, maximum) and buffered
    until a flush; cut at SMTPD_REPLY_MAX */
@@ -98,7 +139,9 @@ void smtpd_queue_close(void);    /* ends the process's imc-queue (smtp_msg.c): a
 const char *smtpd_proto(const struct session *s);  /* SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA */
 
 /* smtp_limits.c */
-void limits_init(struct session *s);                 /* after the control files: the deadline, the environment */
+/* after the control files: the deadline; IMC_AUTHFAIL and IMC_ETRNWAIT from get */
+void limits_init(struct session *s, smtpd_getvar get, int report_fd);
+int limits_report_fd(void);                          /* IMC_REPORT_FD, made close-on-exec, or -1 */
 void limits_data_begin(struct session *s);           /* the DATA rate applies until limits_data_end */
 void limits_data_end(struct session *s);
 /* after ETIMEDOUT: which limit passed: "timeout" (the idle timeout),

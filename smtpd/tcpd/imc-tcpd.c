@@ -10,7 +10,10 @@
  *   IMC_LISTEN           the addresses to bind, space separated (default "0.0.0.0 ::");
  *                        an address the machine lacks is a warning while one binds
  *   IMC_USER             when started as root: the user to become after binding
- *   IMC_SMTPD            the per-connection program (default imc-smtpd next to imc-tcpd)
+ *   IMC_SMTPD            the worker program (default imc-smtpd next to imc-tcpd)
+ *   IMC_SMTPD_UCSPI      1: run IMC_SMTPD once per connection, on the socket, with
+ *                        the variables in its environment (a program that is not
+ *                        an imc-smtpd worker: a wrapper, a test's stand-in)
  *   IMC_READY_FD         readiness: a newline once every listener is bound
  *
  * Each connection is checked in turn against control/transfermode (none
@@ -20,15 +23,25 @@
  * maxinbound is at most TCPD_MAXCHILD); a refused client gets that one
  * line, written without waiting, and is closed.  A client is counted by
  * its address, an IPv6 one by its first control/ipv6prefix bits (64: a
- * /64 is one client).  Otherwise the program is spawned on the socket with
- * the UCSPI variables and IMC_RULE (see tcpd_child.c), and what the
- * children reported of this client (IMC_AUTHFAIL, IMC_ETRNWAIT; the
- * report pipe IMC_REPORT_FD: tcpd_recent.c, docs/INTERNALS.md section
- * 11).  The accept loop never blocks on a client.
+ * /64 is one client).  Otherwise the connection goes to an idle imc-smtpd
+ * worker of the pool (tcpd_pool.c), with the UCSPI variables, IMC_RULE
+ * and what the sessions reported of this client (IMC_AUTHFAIL,
+ * IMC_ETRNWAIT; the report pipe IMC_REPORT_FD: tcpd_recent.c) in a frame
+ * (lib/handoff.h, docs/INTERNALS.md section 11); with IMC_SMTPD_UCSPI=1
+ * the program is spawned per connection with them in its environment
+ * (tcpd_child.c).  The accept loop never blocks on a client.
+ *
+ * The pool: TCPD_SPARE idle workers are kept ready; a connection finding
+ * none starts one, so that there are as many workers as sessions, up to
+ * maxinbound, and never more.  A worker serves control/smtpdmaxuse
+ * sessions (100) and exits; one idle for control/smtpdidle seconds (60)
+ * is told to exit; both are replaced as needed.
  *
  * Signals: HUP rereads control/ (rules, transfermode, limits, me), keeping
- * the old settings when the new ones have errors; TERM stops listening
- * and exits 0 (running sessions go on); CHLD counts the children down.
+ * the old settings when the new ones have errors (the workers reread
+ * theirs by themselves when a file changes); TERM stops listening and
+ * exits 0 (running sessions go on; every worker exits after its session,
+ * idle ones at once); CHLD counts the sessions and workers down.
  * Exit codes: 0 after TERM; 100 a usage error in the environment (a bad
  * port or address); 111 cannot start (control files, binding, privileges).
  */
@@ -66,10 +79,14 @@ struct settings {
   int mode;
   unsigned long maxinbound, maxperip;
   unsigned prefix;                 /* control/ipv6prefix */
+  unsigned long maxuse, idle;      /* control/smtpdmaxuse, smtpdidle */
 };
 
 static struct settings set;
 static struct tcpd_table table;
+static struct tcpd_pool pool;
+static int ucspi;                  /* IMC_SMTPD_UCSPI=1: a child per connection, no pool */
+static long long fill_after;       /* ms: workers that died at once: no new ones before this */
 static struct tcpd_recent recent;
 static int report[2] = { -1, -1 };  /* the children's report pipe: read end, write end */
 static struct tcpd_listener ls[TCPD_MAXLISTEN];
@@ -110,6 +127,8 @@ static int settings_load(struct settings *s)
   if (!s->maxinbound || s->maxinbound > TCPD_MAXCHILD) s->maxinbound = TCPD_MAXCHILD;
   s->maxperip = s->cfg.maxperip;
   s->prefix = (unsigned)s->cfg.ipv6prefix;
+  s->maxuse = s->cfg.smtpdmaxuse;
+  s->idle = s->cfg.smtpdidle;
   return 0;
 }
 
@@ -237,6 +256,13 @@ static long long now_secs(void)
   return (long long)ts.tv_sec + 1;
 }
 
+static long long now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* the children's report lines; a line cut by a full buffer is dropped */
 static void report_read(void)
 {
@@ -270,6 +296,8 @@ static void start(void)
   if (access(smtpd.s, X_OK) < 0) warnsys("connections will fail: unable to run ", smtpd.s);
   if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) < 0) { /* the time and pid will do */ }
   table_init(&table, seed);
+  pool_init(&pool);
+  ucspi = getenv("IMC_SMTPD_UCSPI") && !strcmp(getenv("IMC_SMTPD_UCSPI"), "1");
   recent_init(&recent);
   report_init();
   if (child_env_init(environ) < 0) fatal(EX_TEMP, "out of memory");
@@ -308,6 +336,47 @@ static int over_limit(const unsigned char key[16])
   return set.maxperip && table_count_ip(&table, key) >= set.maxperip;
 }
 
+/* ---- the pool */
+
+/* a new idle worker: its index, or -1 (a warning once a second at most) */
+static int worker_new(void)
+{
+  static long long warned;
+  int i = pool_start(&pool, (unsigned)set.maxinbound, smtpd.s, report[1], now_ms());
+  if (i < 0 && errno != EAGAIN && now_ms() - warned >= 1000) {
+    warned = now_ms();
+    warnsys("unable to start a worker ", smtpd.s);
+  }
+  return i;
+}
+
+/* TCPD_SPARE idle workers, as far as maxinbound allows (busy ones count);
+   idle ones past a lowered maxinbound are retired */
+static void pool_fill(void)
+{
+  unsigned long room = set.maxinbound > pool.n ? set.maxinbound - pool.n : 0;
+  unsigned want = TCPD_SPARE;
+  while (pool.n > set.maxinbound && pool.idle) pool_lost(&pool, pool_take(&pool));
+  if (ucspi || now_ms() < fill_after) return;
+  while (pool.idle < want && room-- > 0)
+    if (worker_new() < 0) { fill_after = now_ms() + 1000; return; }
+}
+
+/* the connection to an idle worker, or a new one: its pid, or -1 */
+static pid_t hand_over(int fd, const struct tcpd_conn *c)
+{
+  int tries, i;
+  for (tries = 0; tries < 3; tries++) {
+    i = pool_take(&pool);
+    if (i < 0) i = worker_new();
+    if (i < 0) return -1;
+    if (pool_hand(&pool, i, fd, c, set.maxuse) == 0) return pool.w[i].pid;
+    warnsys("unable to hand a connection to a worker");
+    pool_lost(&pool, i);
+  }
+  return -1;
+}
+
 static void start_child(int fd, struct tcpd_conn *c, const unsigned char key[16])
 {
   char pidnum[FMT_ULONG], extra[64];
@@ -315,7 +384,7 @@ static void start_child(int fd, struct tcpd_conn *c, const unsigned char key[16]
   c->report_fd = report[1];
   c->authfail = recent_authfail(&recent, key, now_secs());
   c->etrnwait = recent_etrnwait(&recent, key, now_secs());
-  if (child_spawn(&pid, smtpd.s, fd, c) < 0) {
+  if (ucspi ? child_spawn(&pid, smtpd.s, fd, c) < 0 : (pid = hand_over(fd, c)) < 0) {
     warnsys("unable to run ", smtpd.s);
     refuse(fd, "421 4.3.0 ", " temporary failure, try later");
     return;
@@ -381,7 +450,13 @@ static void reap(void)
   pid_t pid;
   int st;
   while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+    int i = pool_find(&pool, pid);
     table_remove(&table, pid);
+    if (i >= 0) {
+      /* a worker gone before its first session: no new one for a second */
+      if (!pool.w[i].uses && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) fill_after = now_ms() + 1000;
+      pool_remove(&pool, i);
+    }
     if (WIFSIGNALED(st)) {
       char p[FMT_ULONG], s[FMT_ULONG];
       p[fmt_ulong(p, (unsigned long)pid)] = 0;
@@ -404,13 +479,35 @@ static int on_selfpipe(void)
   return stop;
 }
 
+/* what the workers said: idle again (their session's slot freed), or gone */
+static void workers_read(const struct pollfd *fds)
+{
+  int i;
+  for (i = (int)pool.n - 1; i >= 0; i--) {
+    if (!fds[i].revents || pool.w[i].fd != fds[i].fd) continue;
+    if (pool_read(&pool, i, now_ms()) == 1) table_remove(&table, pool.w[i].pid);
+  }
+}
+
+/* the poll timeout: the next idle worker to retire, the pause, the refill */
+static int poll_timeout(int paused)
+{
+  int t = pool_next_expiry(&pool, now_ms(), set.idle);
+  if (paused && (t < 0 || t > 250)) t = 250;
+  if (fill_after && (t < 0 || t > 1000)) t = 1000;
+  return t;
+}
+
 static void serve(void)
 {
-  struct pollfd fds[TCPD_MAXLISTEN + 2];
-  unsigned i;
+  static struct pollfd fds[TCPD_MAXLISTEN + 2 + TCPD_MAXCHILD];
+  unsigned i, nw;
   for (;;) {
     int paused = paused_until && time(0) < paused_until;
     if (!paused) paused_until = 0;
+    if (fill_after && now_ms() >= fill_after) fill_after = 0;
+    if (pool_expire(&pool, now_ms(), set.idle)) { /* they exit on EOF; the reaper forgets them */ }
+    pool_fill();
     fds[0].fd = sigfd; fds[0].events = POLLIN; fds[0].revents = 0;
     for (i = 0; i < nls; i++) {
       fds[i + 1].fd = paused ? -1 : ls[i].fd;
@@ -418,11 +515,18 @@ static void serve(void)
       fds[i + 1].revents = 0;
     }
     fds[nls + 1].fd = report[0]; fds[nls + 1].events = POLLIN; fds[nls + 1].revents = 0;
-    if (poll(fds, nls + 2, paused ? 250 : -1) < 0) {
+    nw = pool.n;
+    for (i = 0; i < nw; i++) {
+      fds[nls + 2 + i].fd = pool.w[i].fd;
+      fds[nls + 2 + i].events = POLLIN;
+      fds[nls + 2 + i].revents = 0;
+    }
+    if (poll(fds, nls + 2 + nw, poll_timeout(paused)) < 0) {
       if (errno == EINTR) continue;
       fatalsys(EX_TEMP, "unable to poll");
     }
     if (fds[nls + 1].revents) report_read();
+    workers_read(fds + nls + 2);
     if (fds[0].revents && on_selfpipe()) return;
     for (i = 0; i < nls; i++) if (fds[i + 1].revents) accept_some(&ls[i]);
   }

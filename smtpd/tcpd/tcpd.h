@@ -1,15 +1,19 @@
 /*
  * tcpd.h -- the modules of imc-tcpd, the inbound SMTP listener:
  *
- *   tcpd_table.c   the running imc-smtpd children: by pid, and counted per
- *                  client address (a fixed hash table) for maxperip
+ *   tcpd_table.c   the running sessions: by the pid serving them (a worker's,
+ *                  or a per-connection child's), and counted per client
+ *                  address (a fixed hash table) for maxperip
  *   tcpd_listen.c  IMC_LISTEN and the ports: binding the listening sockets
- *   tcpd_child.c   the environment of a child and spawning it on the socket
+ *   tcpd_child.c   the environment of a child and spawning it on the socket;
+ *                  a worker's spawn and the frame that hands it a connection
+ *   tcpd_pool.c    the pool of imc-smtpd workers: started ahead of demand,
+ *                  handed connections, idle again, retired
  *   tcpd_recent.c  what the children report per client: AUTH failures in
  *                  the last 10 minutes, the last accepted ETRN
  *
- * Everything is bounded: at most TCPD_MAXCHILD children (maxinbound is
- * clamped to it), at most TCPD_MAXLISTEN listening sockets.
+ * Everything is bounded: at most TCPD_MAXCHILD sessions and workers
+ * (maxinbound is clamped to it), at most TCPD_MAXLISTEN listening sockets.
  */
 #ifndef IMC_TCPD_H
 #define IMC_TCPD_H
@@ -98,5 +102,44 @@ int child_env_init(char **env);
 int child_spawn(pid_t *pid, const char *path, int fd, const struct tcpd_conn *c);
 /* the child's variables as "NAME=value" strings, for the tests */
 size_t child_env_vars(char vars[][80], const struct tcpd_conn *c);
+/* a worker: path with sock (its end of the socketpair) as fd 0, IMC_WORKER=1 and
+   IMC_REPORT_FD: 0, -1 errno */
+int worker_spawn(pid_t *pid, const char *path, int sock, int report_fd);
+/* the frame handing c to a worker (lib/handoff.h): its length, 0 if it does not fit */
+size_t tcpd_frame(char frame[], const struct tcpd_conn *c);
+
+/* ---- the pool of workers (tcpd_pool.c) */
+#define TCPD_SPARE 2                /* idle workers kept ready, maxinbound allowing */
+
+enum { WK_IDLE = 1,                 /* waiting for a connection */
+       WK_BUSY,                     /* serving one */
+       WK_LAST };                   /* serving its last one: our end closed (fd -1) */
+
+struct tcpd_worker {
+  pid_t pid;
+  int fd;                           /* our end of its socketpair; -1 once closed */
+  int state;
+  unsigned long uses;               /* connections handed to it */
+  long long idle_since;             /* ms (monotonic), while WK_IDLE */
+};
+struct tcpd_pool { struct tcpd_worker w[TCPD_MAXCHILD]; unsigned n, idle; };
+
+void pool_init(struct tcpd_pool *p);
+/* a new idle worker running path: its index, or -1 (errno; the pool full: EAGAIN) */
+int pool_start(struct tcpd_pool *p, unsigned max, const char *path, int report_fd, long long now);
+int pool_take(const struct tcpd_pool *p);          /* the idle worker used last, or -1 */
+/* hands the connection over; the worker is busy, and at maxuse (0: no limit)
+   its socket is closed: 0, -1 errno (the worker is gone: pool_lost it) */
+int pool_hand(struct tcpd_pool *p, int i, int fd, const struct tcpd_conn *c, unsigned long maxuse);
+/* the worker's datagrams: 1 it said idle (it was busy), 0 nothing to do,
+   -1 its socket ended (it is exiting or dead: pool_lost was done) */
+int pool_read(struct tcpd_pool *p, int i, long long now);
+void pool_lost(struct tcpd_pool *p, int i);       /* close our end; an idle one is forgotten */
+int pool_find(const struct tcpd_pool *p, pid_t pid);   /* its index, or -1 */
+void pool_remove(struct tcpd_pool *p, int i);     /* it exited: forgotten (indexes past i move) */
+/* closes the sockets of workers idle for secs (0: never): how many; they exit */
+unsigned pool_expire(struct tcpd_pool *p, long long now, unsigned long secs);
+/* ms until the next idle worker expires, -1 none */
+int pool_next_expiry(const struct tcpd_pool *p, long long now, unsigned long secs);
 
 #endif

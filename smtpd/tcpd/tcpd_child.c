@@ -19,8 +19,13 @@
  *     IMC_AUTHFAIL=N               the client's AUTH failures in the window, when any
  *     IMC_ETRNWAIT=N               seconds until the client may ETRN, when any
  *
- * Any of these already in imc-tcpd's environment (and IMC_READY_FD) is
- * left out.  Spawning is posix_spawn (vfork-like: no copy of the parent).
+ * Any of these already in imc-tcpd's environment (and IMC_READY_FD and
+ * IMC_WORKER) is left out.
+ *
+ * A worker of the pool (worker_spawn) gets the inherited environment with
+ * IMC_WORKER=1 and IMC_REPORT_FD, its end of the socketpair as fd 0, and
+ * each connection later with the frame of tcpd_frame (lib/handoff.h):
+ * the same variables, sent with the socket instead of in the environment.  Spawning is posix_spawn (vfork-like: no copy of the parent).
  * Failure modes: -1 with errno (ENOMEM, or what posix_spawn reports, e.g.
  * ENOENT when the program is missing).
  */
@@ -32,6 +37,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "fileio.h"
+#include "handoff.h"
 #include "rules.h"
 #include "tcpd.h"
 
@@ -42,7 +48,7 @@ static size_t nbase;
 
 static const char *const ours[] = { "PROTO", "TCPREMOTEIP", "TCPREMOTEPORT", "TCPLOCALIP",
   "TCPLOCALPORT", "TCPREMOTEHOST", "TCPLOCALHOST", "TCPREMOTEINFO", "IMC_RULE",
-  "IMC_SUBMISSION", "IMC_READY_FD", "IMC_REPORT_FD", "IMC_AUTHFAIL", "IMC_ETRNWAIT", 0 };
+  "IMC_SUBMISSION", "IMC_READY_FD", "IMC_REPORT_FD", "IMC_AUTHFAIL", "IMC_ETRNWAIT", "IMC_WORKER", 0 };
 
 static int is_ours(const char *var)
 {
@@ -172,4 +178,56 @@ int child_spawn(pid_t *pid, const char *path, int fd, const struct tcpd_conn *c)
   base[nbase] = 0;
   if (r) { errno = r; return -1; }
   return 0;
+}
+
+/* ---- a worker of the pool */
+
+int worker_spawn(pid_t *pid, const char *path, int sock, int report_fd)
+{
+  static char vars[2][80];
+  char *argv[2];
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  int r;
+  if (!base) { errno = ENOMEM; return -1; }
+  var(vars[0], "IMC_WORKER", "1");
+  base[nbase] = vars[0];
+  base[nbase + 1] = 0;
+  if (report_fd > 2) {
+    var_ulong(vars[1], "IMC_REPORT_FD", (unsigned long)report_fd);
+    base[nbase + 1] = vars[1];
+    base[nbase + 2] = 0;
+  }
+  if (spawn_attr(&attr) < 0) { errno = ENOMEM; return -1; }
+  if (posix_spawn_file_actions_init(&fa)) { posix_spawnattr_destroy(&attr); errno = ENOMEM; return -1; }
+  argv[0] = (char *)path;
+  argv[1] = 0;
+  r = posix_spawn_file_actions_adddup2(&fa, sock, 0) ? ENOMEM : posix_spawn(pid, path, &fa, &attr, argv, base);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  base[nbase] = 0;
+  if (r) { errno = r; return -1; }
+  return 0;
+}
+
+/* the frame of lib/handoff.h, with the variables a per-connection child gets */
+size_t tcpd_frame(char frame[], const struct tcpd_conn *c)
+{
+  char ip[IP_FMT], num[FMT_ULONG];
+  size_t n = handoff_start(frame);
+  ip_format(ip, c->rip);
+  n = handoff_add(frame, n, HF_REMOTEIP, ip);
+  num[fmt_ulong(num, c->rport)] = 0;
+  if (n) n = handoff_add(frame, n, HF_REMOTEPORT, num);
+  ip_format(ip, c->lip);
+  if (n) n = handoff_add(frame, n, HF_LOCALIP, ip);
+  num[fmt_ulong(num, c->lport)] = 0;
+  if (n) n = handoff_add(frame, n, HF_LOCALPORT, num);
+  if (n) n = handoff_add(frame, n, HF_RULE, rule_verdict_name(c->verdict));
+  if (n && c->submission) n = handoff_add(frame, n, HF_SUBMISSION, "1");
+  num[fmt_ulong(num, c->authfail)] = 0;
+  if (n && c->authfail) n = handoff_add(frame, n, HF_AUTHFAIL, num);
+  num[fmt_ulong(num, c->etrnwait)] = 0;
+  if (n && c->etrnwait) n = handoff_add(frame, n, HF_ETRNWAIT, num);
+  return n;
 }

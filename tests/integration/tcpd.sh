@@ -1,7 +1,8 @@
 #!/bin/sh
 # tcpd.sh -- imc-tcpd, the inbound listener, under s6 on a user instance.
 #
-# The per-connection program is a stand-in (env/IMC_SMTPD) that answers
+# The per-connection program is a stand-in (env/IMC_SMTPD, run per
+# connection: env/IMC_SMTPD_UCSPI=1) that answers
 # `220 stand-in`, prints the variables imc-tcpd gave it as 250- lines and
 # waits for the client to close.  Checked: the UCSPI variables and
 # IMC_RULE=relay from loopback (the default rules), the submission port's
@@ -119,6 +120,7 @@ read -r x
 EOF
 chmod 755 "$T_TMP/standin.sh"
 echo "$T_TMP/standin.sh" > "$I/env/IMC_SMTPD"
+echo 1 > "$I/env/IMC_SMTPD_UCSPI"                   # the stand-in runs per connection, no pool
 [ "$(cat "$I/env/IMC_LISTEN")" = "127.0.0.1 ::1" ] && pass env-listen-user || fail env-listen-user "env/IMC_LISTEN: $(cat "$I/env/IMC_LISTEN")"
 [ ! -e "$I/env/IMC_USER" ] && pass env-no-user || fail env-no-user "env/IMC_USER in user mode"
 [ -x "$T_BIN/imc-tcpd" ] || { fail build "bin/imc-tcpd is not built"; exit 1; }
@@ -257,7 +259,7 @@ check term-logged grep -q 'stopped listening' "$I/log/smtpd/current"
 
 # ---- the real imc-smtpd behind it, when it is built: swaks to a local mailbox
 if [ -x "$T_BIN/imc-smtpd" ]; then
-  rm -f "$I/env/IMC_SMTPD"
+  rm -f "$I/env/IMC_SMTPD" "$I/env/IMC_SMTPD_UCSPI"
   s6-svc -u "$I/service/smtpd"
   check real-up s6-svwait -U -t 5000 "$I/service/smtpd"
   swaks --server "127.0.0.1:$P" --from bob@example.net --to alice@tcpd.example \
@@ -275,7 +277,7 @@ fi
 if [ "$(id -u)" = 0 ] && getent passwd nobody > /dev/null; then
   chmod 0711 "$T_TMP"
   chmod 0755 "$I" "$I/control"
-  IMC_HOME=$I IMC_PORT=$P IMC_LISTEN=127.0.0.1 IMC_USER=nobody IMC_SMTPD=$T_TMP/whoami.sh \
+  IMC_HOME=$I IMC_PORT=$P IMC_LISTEN=127.0.0.1 IMC_USER=nobody IMC_SMTPD=$T_TMP/whoami.sh IMC_SMTPD_UCSPI=1 \
     "$PYTHON" - "$T_BIN/imc-tcpd" "$P" "$T_TMP/whoami.sh" > "$T_TMP/drop.out" 2>&1 <<'PY'
 import os, socket, subprocess, sys, time
 prog, port, script = sys.argv[1], int(sys.argv[2]), sys.argv[3]

@@ -4,6 +4,10 @@
  * makes every address collide, to exercise backward-shift deletion), port
  * and IMC_LISTEN scanning, the child's environment, and a real listener on
  * loopback: EADDRINUSE for a second one, the addresses of a connection.
+ * The hand-off to a worker (lib/handoff.c): a connection's frame parsed
+ * back to the same variables, hostile frames refused, a descriptor passed
+ * over a socketpair with its frame (extra descriptors closed); and the
+ * pool's bookkeeping (tcpd_pool.c) with /bin/true as the worker.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -12,7 +16,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "check.h"
+#include "handoff.h"
 #include "rules.h"
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include "../../smtpd/tcpd/tcpd.h"
 
 static struct tcpd_table t;
@@ -278,8 +287,166 @@ static void test_listen(void)
   close(l.fd);
 }
 
+static void test_frame(void)
+{
+  struct tcpd_conn c;
+  struct handoff h;
+  char frame[HANDOFF_MAX];
+  size_t n;
+  memset(&c, 0, sizeof c);
+  c.rip[10] = c.rip[11] = 0xff; c.rip[12] = 192; c.rip[13] = 0; c.rip[14] = 2; c.rip[15] = 1;
+  c.lip[15] = 1;
+  c.rport = 50123; c.lport = 587;
+  c.verdict = RULE_AUTH; c.submission = 1; c.authfail = 3; c.etrnwait = 42;
+  n = tcpd_frame(frame, &c);
+  CHECK(n > 5 && handoff_parse(&h, frame, n) == 0);
+  CHECK_STR(handoff_get(&h, "TCPREMOTEIP"), "192.0.2.1");
+  CHECK_STR(handoff_get(&h, "TCPREMOTEPORT"), "50123");
+  CHECK_STR(handoff_get(&h, "TCPLOCALIP"), "::1");
+  CHECK_STR(handoff_get(&h, "TCPLOCALPORT"), "587");
+  CHECK_STR(handoff_get(&h, "IMC_RULE"), "auth");
+  CHECK_STR(handoff_get(&h, "IMC_SUBMISSION"), "1");
+  CHECK_STR(handoff_get(&h, "IMC_AUTHFAIL"), "3");
+  CHECK_STR(handoff_get(&h, "IMC_ETRNWAIT"), "42");
+  CHECK(handoff_get(&h, "PATH") == 0);
+  c.submission = 0; c.authfail = 0; c.etrnwait = 0;
+  n = tcpd_frame(frame, &c);
+  CHECK(handoff_parse(&h, frame, n) == 0 && !handoff_get(&h, "IMC_SUBMISSION") && !handoff_get(&h, "IMC_AUTHFAIL"));
+  /* hostile frames */
+  CHECK(handoff_parse(&h, "imc2\0TCPREMOTEIP=1.2.3.4", 25) < 0);                      /* magic */
+  CHECK(handoff_parse(&h, "imc1\0TCPREMOTEIP=1.2.3.4", 24) < 0);                      /* no NUL */
+  CHECK(handoff_parse(&h, "imc1\0TCPREMOTEIP=1.2.3.4\0TCPREMOTEIP=5.6.7.8", 43) < 0); /* twice */
+  CHECK(handoff_parse(&h, "imc1\0TCPREMOTEIP=1.2 3\0", 24) < 0);                     /* space */
+  CHECK(handoff_parse(&h, "imc1\0TCPREMOTEIP=\0", 18) < 0);                          /* empty */
+  CHECK(handoff_parse(&h, "imc1\0IMC_RULE=relay\0", 20) < 0);                        /* no address */
+  CHECK(handoff_parse(&h, "imc1\0=x\0TCPREMOTEIP=1.2.3.4\0", 29) < 0);             /* no name */
+  CHECK(handoff_parse(&h, "imc1\0NEWER=x\0TCPREMOTEIP=1.2.3.4\0", 33) == 0);        /* skipped */
+  CHECK(handoff_parse(&h, frame, HANDOFF_MAX + 1) < 0);
+  {
+    char lng[HANDOFF_VALUE_MAX + 2];
+    memset(lng, 'a', sizeof lng - 1);
+    lng[sizeof lng - 1] = 0;
+    CHECK(handoff_add(frame, handoff_start(frame), HF_REMOTEIP, lng) == 0);         /* too long */
+    lng[HANDOFF_VALUE_MAX] = 0;
+    CHECK(handoff_add(frame, handoff_start(frame), HF_REMOTEIP, lng) > 0);
+  }
+}
+
+static void test_fd_passing(void)
+{
+  char frame[HANDOFF_MAX], got[HANDOFF_MAX];
+  int sv[2], p[2], extra[2], fd = -1;
+  size_t n = handoff_add(frame, handoff_start(frame), HF_REMOTEIP, "192.0.2.9");
+  ssize_t r;
+  CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+  CHECK(pipe(p) == 0);
+  CHECK(handoff_send(sv[0], frame, n, p[1]) == 0);
+  r = handoff_recv(sv[1], got, &fd);
+  CHECK(r == (ssize_t)n && fd >= 0 && !memcmp(got, frame, n));
+  CHECK(fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC));
+  CHECK(fd >= 0 && write(fd, "x", 1) == 1);
+  CHECK(read(p[0], got, 1) == 1 && got[0] == 'x');
+  if (fd >= 0) close(fd);
+  /* two descriptors in one datagram: the second is closed at once */
+  {
+    union { struct cmsghdr h; char b[CMSG_SPACE(2 * sizeof(int))]; } ctl;
+    struct msghdr m;
+    struct iovec iov;
+    struct cmsghdr *cm;
+    int two[2];
+    CHECK(pipe(extra) == 0);
+    two[0] = p[1]; two[1] = extra[1];
+    memset(&m, 0, sizeof m);
+    iov.iov_base = frame; iov.iov_len = n;
+    m.msg_iov = &iov; m.msg_iovlen = 1;
+    m.msg_control = ctl.b; m.msg_controllen = sizeof ctl.b;
+    cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = SOL_SOCKET; cm->cmsg_type = SCM_RIGHTS; cm->cmsg_len = CMSG_LEN(sizeof two);
+    memcpy(CMSG_DATA(cm), two, sizeof two);
+    CHECK(sendmsg(sv[0], &m, 0) == (ssize_t)n);
+    close(extra[1]);
+    r = handoff_recv(sv[1], got, &fd);
+    CHECK(r < 0 && errno == EMSGSIZE && fd < 0);   /* refused whole (lib/fdpass.c) */
+    CHECK(read(extra[0], got, 1) == 0);       /* every write end of extra is closed: EOF */
+    if (fd >= 0) close(fd);
+    close(extra[0]);
+  }
+  close(sv[0]);
+  CHECK(handoff_recv(sv[1], got, &fd) == 0 && fd == -1);     /* EOF */
+  close(sv[1]);
+  close(p[0]);
+  close(p[1]);
+}
+
+static struct tcpd_pool pool;
+
+/* this program again, as a worker (IMC_WORKER=1): "idle" for each datagram, exit at EOF */
+static int standin_worker(void)
+{
+  char buf[HANDOFF_MAX];
+  int fd;
+  ssize_t r;
+  while ((r = handoff_recv(0, buf, &fd)) > 0) {
+    if (fd >= 0) close(fd);
+    if (send(0, HANDOFF_IDLE, 4, MSG_NOSIGNAL) < 0 && errno != EPIPE) return 1;   /* EPIPE: retired */
+  }
+  return 0;
+}
+
+static int wait_read(int i, long long now)
+{
+  struct pollfd p;
+  p.fd = pool.w[i].fd;
+  p.events = POLLIN;
+  if (poll(&p, 1, 5000) != 1) return -2;
+  return pool_read(&pool, i, now);
+}
+
+static void test_pool(void)
+{
+  const char *self = "/proc/self/exe";
+  struct tcpd_conn c;
+  int i, j, sv[2], st;
+  pid_t last;
+  CHECK(child_env_init(environ) == 0);
+  pool_init(&pool);
+  memset(&c, 0, sizeof c);
+  c.rip[15] = 1;
+  i = pool_start(&pool, 2, self, -1, 1000);
+  j = pool_start(&pool, 2, self, -1, 2000);
+  CHECK(i == 0 && j == 1 && pool.n == 2 && pool.idle == 2);
+  CHECK(pool_start(&pool, 2, self, -1, 2000) < 0 && errno == EAGAIN);          /* maxinbound */
+  CHECK(pool_take(&pool) == 1);                                                  /* the last idle */
+  CHECK(pool_next_expiry(&pool, 1500, 1) == 500);
+  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+  CHECK(pool_hand(&pool, 1, sv[0], &c, 2) == 0 && pool.w[1].state == WK_BUSY && pool.idle == 1);
+  CHECK(wait_read(1, 3000) == 1 && pool.w[1].state == WK_IDLE && pool.idle == 2);   /* said idle */
+  CHECK(pool.w[1].idle_since == 3000 && pool_take(&pool) == 1);
+  CHECK(pool_hand(&pool, 1, sv[0], &c, 2) == 0 && pool.w[1].state == WK_LAST && pool.w[1].fd == -1);
+  last = pool.w[1].pid;
+  CHECK(waitpid(last, &st, 0) == last && WIFEXITED(st) && WEXITSTATUS(st) == 0);  /* EOF after its last */
+  pool_remove(&pool, pool_find(&pool, last));
+  CHECK(pool.n == 1 && pool.idle == 1 && pool_find(&pool, last) == -1);
+  CHECK(pool_expire(&pool, 1999, 1) == 0 && pool_expire(&pool, 2000, 1) == 1);   /* idle 1 s: retired */
+  CHECK(pool.n == 0 && pool.idle == 0);
+  CHECK(wait(&st) > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  i = pool_start(&pool, 2, self, -1, 5000);
+  CHECK(i == 0 && pool_hand(&pool, 0, sv[0], &c, 0) == 0);
+  kill(pool.w[0].pid, SIGKILL);                                                  /* killed in a session */
+  CHECK(wait_read(0, 6000) == -1 && pool.w[0].state == WK_LAST && pool.n == 1);
+  CHECK(wait(&st) == pool.w[0].pid && WIFSIGNALED(st));
+  pool_remove(&pool, 0);
+  CHECK(pool.n == 0 && pool.idle == 0);
+  close(sv[0]);
+  close(sv[1]);
+}
+
 int main(void)
 {
+  if (getenv("IMC_WORKER")) return standin_worker();
+  test_frame();
+  test_fd_passing();
+  test_pool();
   test_table();
   test_client_key();
   test_recent();
