@@ -91,6 +91,7 @@ run() {
   echo site.test > "$I/control/sitedomains"
   echo 'mailbox bob "Bob"' > "$I/control/directory"
   echo "other.test [$(hip 9)]:$SP" > "$I/control/routes"
+  echo 0 > "$I/control/connectioncache"    # exact line counts: no kept connection (RSET, then a later QUIT)
   printf '%s\n' "$@" > "$I/control/loglevel"
   IMC_HOME=$I imc-ctl compile > /dev/null
   _before=$(delivered out)
