@@ -116,13 +116,9 @@ static size_t key_pem(const struct newkey *k, char *pem, size_t cap)
 static void key_owner(uid_t *uid, gid_t *gid)
 {
   struct passwd *pw;
-  stralloc p = {0};
-  struct stat st;
-  int sys = imc_path2(&p, "env", "IMC_USER") == 0 && stat(p.s, &st) == 0;
-  stralloc_free(&p);
   *uid = geteuid();
   *gid = getegid();
-  if (geteuid() == 0 && sys && (pw = getpwnam("imcr"))) { *uid = pw->pw_uid; *gid = 0; }
+  if (geteuid() == 0 && ctl_system_mode() && (pw = getpwnam("imcr"))) { *uid = pw->pw_uid; *gid = 0; }
 }
 
 static void write_key(const char *rel, const struct newkey *k)

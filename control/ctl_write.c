@@ -25,7 +25,7 @@ static const char *secret_group(const char *name)
 }
 
 /* a system-mode instance: imc-setup --system writes env/IMC_USER, --user removes it */
-static int system_mode(void)
+int ctl_system_mode(void)
 {
   stralloc p = {0};
   struct stat st;
@@ -44,7 +44,7 @@ static void new_perms(const char *name, struct perms *p)
   p->mode = 0644;
   if (!g) return;
   p->mode = 0600;
-  if (geteuid() != 0 || !system_mode() || !(gr = getgrnam(g))) return;
+  if (geteuid() != 0 || !ctl_system_mode() || !(gr = getgrnam(g))) return;
   p->gid = gr->gr_gid;
   p->mode = 0640;
 }

@@ -25,5 +25,7 @@
 #include <stddef.h>
 
 int ctl_write(const char *name, const char *text, size_t len);   /* 0, or -1 (errno) */
+/* a system-mode instance (imc-setup --system wrote env/IMC_USER): 1, else 0 */
+int ctl_system_mode(void);
 
 #endif

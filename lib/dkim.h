@@ -21,6 +21,7 @@
 #include "owfat.h"
 
 /* ---- tag lists (RFC 6376 section 3.2) */
+static inline int dkim_is_fws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 #define DKIM_TAGS_MAX 32
 struct dkim_tag { const char *name, *val; size_t nlen, vlen; };
 /* the tags of s into t (at most max, each value without surrounding FWS):

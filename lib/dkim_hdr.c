@@ -12,8 +12,6 @@
 #include <string.h>
 #include "dkim.h"
 
-static int is_fws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
 /* the field with b='s value removed, into out */
 static int strip_b(stralloc *out, const char *f, size_t len)
 {
@@ -26,9 +24,9 @@ static int strip_b(stralloc *out, const char *f, size_t len)
     size_t s = i, n;
     const char *semi = memchr(f + i, ';', len - i);
     size_t e = semi ? (size_t)(semi - f) : len;
-    while (s < e && is_fws(f[s])) s++;
+    while (s < e && dkim_is_fws(f[s])) s++;
     n = s;
-    while (n < e && f[n] != '=' && !is_fws(f[n])) n++;
+    while (n < e && f[n] != '=' && !dkim_is_fws(f[n])) n++;
     if (n - s == 1 && f[s] == 'b') {
       const char *eq = memchr(f + n, '=', e - n);
       size_t upto = eq ? (size_t)(eq - f) + 1 : e;

@@ -87,11 +87,11 @@ static int list_has(const struct dkim_tag *t, const char *word)
   size_t i = 0, n = strlen(word);
   while (i < t->vlen) {
     size_t s, e;
-    while (i < t->vlen && (t->val[i] == ' ' || t->val[i] == '\t' || t->val[i] == '\r' || t->val[i] == '\n')) i++;
+    while (i < t->vlen && dkim_is_fws(t->val[i])) i++;
     s = i;
     while (i < t->vlen && t->val[i] != ':') i++;
     e = i;
-    while (e > s && (t->val[e - 1] == ' ' || t->val[e - 1] == '\t' || t->val[e - 1] == '\r' || t->val[e - 1] == '\n')) e--;
+    while (e > s && dkim_is_fws(t->val[e - 1])) e--;
     if (e - s == n && !memcmp(t->val + s, word, n)) return 1;
     i++;
   }

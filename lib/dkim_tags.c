@@ -9,14 +9,13 @@
 #include "base64.h"
 #include "dkim.h"
 
-static int is_wsp(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 static int is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 static int is_valchar(char c) { return c >= 0x21 && c <= 0x7e && c != ';'; }
 
 static size_t skip_wsp(const char *s, size_t len, size_t i)
 {
-  while (i < len && is_wsp(s[i])) i++;
+  while (i < len && dkim_is_fws(s[i])) i++;
   return i;
 }
 
@@ -34,8 +33,8 @@ static int tag_spec(const char *s, size_t len, size_t *i, struct dkim_tag *t, co
   t->val = s + p;
   end = p;
   while (p < len && s[p] != ';') {
-    if (!is_wsp(s[p]) && !is_valchar(s[p])) { *why = "bad character in a tag value"; return -1; }
-    if (!is_wsp(s[p])) end = p + 1;
+    if (!dkim_is_fws(s[p]) && !is_valchar(s[p])) { *why = "bad character in a tag value"; return -1; }
+    if (!dkim_is_fws(s[p])) end = p + 1;
     p++;
   }
   t->vlen = end - (size_t)(t->val - s);
@@ -79,7 +78,7 @@ static int unfold(const struct dkim_tag *t, char *out, size_t cap)
 {
   size_t i, o = 0;
   for (i = 0; i < t->vlen; i++) {
-    if (is_wsp(t->val[i])) continue;
+    if (dkim_is_fws(t->val[i])) continue;
     if (o + 1 >= cap) return -1;
     out[o++] = t->val[i];
   }

@@ -40,7 +40,7 @@ static void b_short(struct dkim_check *c, const char *value, size_t len)
   c->bshort[0] = 0;
   if (n < 0 || !(b = dkim_tag_get(t, n, "b"))) return;
   for (i = 0; i < b->vlen && o < 8; i++)
-    if (b->val[i] != ' ' && b->val[i] != '\t' && b->val[i] != '\r' && b->val[i] != '\n') c->bshort[o++] = b->val[i];
+    if (!dkim_is_fws(b->val[i])) c->bshort[o++] = b->val[i];
   c->bshort[o] = 0;
 }
 

@@ -108,7 +108,7 @@ static int matches(const struct psl *p, const char *s, size_t n)
 
 size_t psl_org(const struct psl *p, const char *domain)
 {
-  size_t n = strlen(domain), ps = n, i, best = n;  /* best: where the public suffix starts */
+  size_t n = strlen(domain), i, best;            /* best: where the public suffix starts */
   size_t starts[128], ns = 0;
   starts[ns++] = 0;
   for (i = 0; i < n && ns < 128; i++) if (domain[i] == '.') starts[ns++] = i + 1;
@@ -118,8 +118,7 @@ size_t psl_org(const struct psl *p, const char *domain)
     if (m == 2) { best = i + 1 < ns ? starts[i + 1] : n; break; }
     if (m == 1 && starts[i] < best) best = starts[i];
   }
-  ps = best;
-  if (ps == 0) return 0;                          /* a public suffix itself */
-  for (i = ns; i-- > 0;) if (starts[i] < ps) return starts[i];
+  if (best == 0) return 0;                        /* a public suffix itself */
+  for (i = ns; i-- > 0;) if (starts[i] < best) return starts[i];
   return 0;
 }

@@ -22,6 +22,7 @@
 #include "dkim.h"
 #include "dkimcfg.h"
 #include "fileio.h"
+#include "message.h"
 #include "remote.h"
 #include "tls.h"
 
@@ -44,29 +45,24 @@ static const br_rsa_private_key *key_for(const struct dkim_line *l)
   return tls_key_rsa(keys[k].c);
 }
 
-/* the domain of the first From: field's address into d (cap bytes): 1, 0 none */
+/* the domain of From:'s first address (lib/message.h, lib/addrlist.h) into d
+   (cap bytes): 1, 0 none or unparsable */
 static int from_domain(const char *msg, size_t len, char *d, size_t cap)
 {
   static struct dkim_field f[DKIM_FIELDS_MAX];
-  size_t hl, n;
-  int nf = dkim_fields(msg, len, f, DKIM_FIELDS_MAX, &hl), k;
-  const char *at, *end, *lt;
-  for (k = 0; k < nf && !dkim_field_is(&f[k], "from"); k++) ;
-  if (k >= nf) return 0;
-  end = f[k].s + f[k].len;
-  lt = memchr(f[k].s, '<', f[k].len);
-  if (lt) { const char *gt = memchr(lt, '>', (size_t)(end - lt)); if (gt) end = gt; }
-  at = 0;
-  for (const char *p = lt ? lt : f[k].s; p < end; p++) if (*p == '@') at = p;
-  if (!at) return 0;
-  for (n = 0, at++; at + n < end && n + 1 < cap; n++) {
-    char c = at[n];
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '>' || c == ',' || c == ';' || c == ')') break;
+  stralloc head, addrs = {0};
+  size_t hl;
+  const char *at;
+  int ok = 0;
+  if (dkim_fields(msg, len, f, DKIM_FIELDS_MAX, &hl) < 0) return 0;
+  head.s = (char *)msg;                 /* read only: msghead_addresses does not write */
+  head.len = head.a = hl;
+  if (msghead_addresses(&head, "From", &addrs) > 0 && (at = strrchr(addrs.s, '@')) && at[1] && strlen(at + 1) < cap) {
+    strcpy(d, at + 1);
+    ok = 1;
   }
-  if (!n || n + 1 >= cap) return 0;
-  memcpy(d, at, n);
-  d[n] = 0;
-  return 1;
+  stralloc_free(&addrs);
+  return ok;
 }
 
 /* the signature and the message into a new memfd that m->fd becomes: 0, -1 */
