@@ -407,6 +407,38 @@ static const char *p_notify(struct config *c, char *line)
   return 0;
 }
 
+static void b_authpolicy(struct config *c)
+{
+  c->authchecks = 1;
+  c->spffail_reject = 0;
+  c->dmarcreject = 1;
+  c->temperror_defer = 0;
+}
+
+/* words KEY=VALUE separated by spaces or commas: checks=on|off spffail=reject|mark
+   dmarcreject=reject|mark temperror=accept|defer */
+static const char *p_authpolicy(struct config *c, char *line)
+{
+  static const char *const keys[] = { "checks=", "spffail=", "dmarcreject=", "temperror=", 0 };
+  static const char *const no[] = { "off", "mark", "mark", "accept" };
+  static const char *const yes[] = { "on", "reject", "reject", "defer" };
+  int *const field[] = { &c->authchecks, &c->spffail_reject, &c->dmarcreject, &c->temperror_defer };
+  char *p = line, *w;
+  int i;
+  for (; *p; p++) if (*p == ',') *p = ' ';
+  p = line;
+  while ((w = ctl_word(&p)) != 0) {
+    for (i = 0; keys[i] && strncasecmp(w, keys[i], strlen(keys[i])); i++) ;
+    if (!keys[i]) return "unknown setting (checks=, spffail=, dmarcreject=, temperror=)";
+    w += strlen(keys[i]);
+    if (!strcasecmp(w, yes[i])) *field[i] = 1;
+    else if (!strcasecmp(w, no[i])) *field[i] = 0;
+    else return i == 0 ? "checks= takes on or off" : i == 3 ? "temperror= takes accept or defer"
+                                                    : "takes reject or mark";
+  }
+  return 0;
+}
+
 static const struct setting settings[] = {
   { "me", 0, def_me, p_me, 0 },
   { "sitedomains", 0, def_sitedomains, p_sitedomains, 0 },
@@ -446,6 +478,7 @@ static const struct setting settings[] = {
   { "authfailures", "5", 0, p_authfailures, 0 },
   { "smtpdmaxuse", "100", 0, p_smtpdmaxuse, 0 },
   { "smtpdidle", "60", 0, p_smtpdidle, 0 },
+  { "authpolicy", "", 0, p_authpolicy, b_authpolicy },
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

@@ -61,6 +61,11 @@ struct config {
   /* imc-tcpd's pool of imc-smtpd workers; 0: no limit */
   unsigned long smtpdmaxuse;      /* sessions one worker serves before it exits */
   unsigned long smtpdidle;        /* seconds a worker may wait for a session before it exits */
+  /* control/authpolicy: SPF, DKIM and DMARC checks of inbound mail (smtpd/smtp_check.c) */
+  int authchecks;                 /* checks=on: clients that neither relay nor authenticate are checked */
+  int spffail_reject;             /* spffail=reject: SPF fail refuses MAIL (550 5.7.23); else marked */
+  int dmarcreject;                /* dmarcreject=reject: DMARC fail under p=reject refuses (550 5.7.1) */
+  int temperror_defer;            /* temperror=defer: a DNS temporary error defers (451); else accepted */
 };
 
 /* control/archive: none, in (messages for local recipients), out (for remote ones), both */

@@ -25,6 +25,7 @@
 #include "addr.h"
 #include "control.h"
 #include "log.h"
+#include "smtp_check.h"
 #include "smtp_policy.h"
 #include "smtpd.h"
 
@@ -63,6 +64,13 @@ void smtpd_mail(struct session *s, const struct smtp_cmd *c)
   if (mail_refused(s)) {
     log_event(LOG_SMTP, LEVEL_MEDIUM, s->remoteip, " mail=<", s->sender.addr, "> refused");
     smtpd_tx_reset(s);
+    return;
+  }
+  e = check_mail(s);
+  if (e) {
+    log_event(LOG_SMTP, LEVEL_MEDIUM, s->remoteip, " mail=<", s->sender.addr, "> refused: ", e);
+    smtpd_tx_reset(s);
+    smtpd_reply(s, e);
     return;
   }
   s->filter = config_filter(&s->cfg, s->sender.addr, s->sender.len);

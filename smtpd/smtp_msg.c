@@ -34,6 +34,7 @@
 #include "smtpd.h"
 #include "tls.h"
 #include "qclient.h"
+#include "smtp_check.h"
 #include "wipe.h"
 
 /* the one imc-queue of this process */
@@ -129,13 +130,16 @@ static const char *queue_refusal(int code)
   return "451 4.3.0 temporary queue failure, try again later";
 }
 
+/* the results of the checks for the log line (smtp_check.c), or empty */
+static stralloc checks, top;
+
 static void log_message(struct session *s, const char *id, const struct smtp_data *d, const char *result)
 {
   char n[FMT_ULONG], z[FMT_ULONG];
   n[fmt_ulong(n, s->nrcpt)] = 0;
   z[fmt_ulonglong(z, d->bytes)] = 0;
   log_event(LOG_SMTP, LEVEL_MEDIUM, s->remoteip, " id=", id[0] ? id : "-", " mail=<", s->sender.addr,
-            "> rcpts=", n, " size=", z, " result=", result);
+            "> rcpts=", n, " size=", z, checks.len ? checks.s : "", " result=", result);
 }
 
 /* ---- reading the text */
@@ -143,13 +147,18 @@ static void log_message(struct session *s, const char *id, const struct smtp_dat
 /* every octet the client sends goes through the machine as it came, so the end of
    the data is found by the machine alone (no line reader cuts the text first);
    returns the octets consumed, which stop at the end or at a bare CR or LF */
+static void to_queue(const char *b, size_t n)
+{
+  if (n) qconn_put(&queue, b, n);
+}
+
 static size_t text_feed(struct smtp_data *d, const char *b, size_t n)
 {
   char out[1024];
   size_t total = 0;
   while (n && !d->done) {
     size_t olen, used = smtp_data_feed(d, b, n < sizeof out ? n : sizeof out, out, &olen);
-    if (olen) qconn_put(&queue, out, olen);
+    if (olen) check_text(out, olen, to_queue);
     b += used;
     n -= used;
     total += used;
@@ -180,6 +189,9 @@ static void text_finish(struct session *s, const struct smtp_data *d)
   const char *e = smtp_data_reply(d);
   int code;
   id[0] = 0;
+  checks.len = 0;
+  if (!e) check_text_end(to_queue);
+  if (!e) e = check_verdict(s, &top, &checks);
   if (e || envelope(s, &env) < 0) {
     qconn_end(&queue, 0, id);
     if (!e) e = "451 4.3.0 out of memory, try again later";
@@ -187,7 +199,7 @@ static void text_finish(struct session *s, const struct smtp_data *d)
     smtpd_reply(s, e);
     return;
   }
-  code = qconn_end(&queue, &env, id);
+  code = qconn_end_top(&queue, &top, &env, id);
   if (code == QX_OK) {
     s->msgs++;
     log_message(s, id, d, "queued");
@@ -216,6 +228,7 @@ void smtpd_data(struct session *s, const struct smtp_cmd *c)
   smtpd_flush(s);
   qconn_put(&queue, recv.s, recv.len);
   smtp_data_init(&d, s->cfg.databytes, recv.len);
+  check_text_begin(s);
   text_read(s, &d);
   running = 0;
   text_finish(s, &d);
@@ -234,5 +247,8 @@ void smtpd_msg_forget(void)
   running = 0;
   if (recv.s) explicit_bzero(recv.s, recv.a);
   if (env.s) explicit_bzero(env.s, env.a);
-  recv.len = env.len = 0;
+  if (top.s) explicit_bzero(top.s, top.a);
+  if (checks.s) explicit_bzero(checks.s, checks.a);
+  recv.len = env.len = top.len = checks.len = 0;
+  check_forget();
 }

@@ -20,7 +20,9 @@
  * commands), smtp_envelope.c (MAIL, RCPT, ETRN), smtp_tlsauth.c (STARTTLS,
  * AUTH), smtp_msg.c (DATA: the Received line and the imc-queue run),
  * smtp_limits.c (what keeps a session from holding its slot: the session
- * deadline, the DATA rate, AUTH failures, refused recipients, ETRN).
+ * deadline, the DATA rate, AUTH failures, refused recipients, ETRN),
+ * smtp_check.c (SPF, DKIM and DMARC, the Authentication-Results field, the
+ * removal of forged ones; control/authpolicy).
  */
 #ifndef IMC_SMTPD_H
 #define IMC_SMTPD_H

@@ -62,6 +62,9 @@ t_instance() {
   _id=$1; shift
   case " $* " in *" --port "*) ;; *) T_PORT=$(t_port); set -- --port "$T_PORT" --no-submission "$@" ;; esac
   imc-setup --user "$@" "$_id" > "$T_TMP/setup.out" 2>&1 || { cat "$T_TMP/setup.out"; return 1; }
+  # DNS stays on 127.0.0.0/8: without DNSCACHEIP (a test that needs DNS starts
+  # dnsmasq first), 127.0.0.1, where nothing answers: lookups fail at once
+  [ -e "$_id/env/DNSCACHEIP" ] || echo 127.0.0.1 > "$_id/env/DNSCACHEIP"
 }
 
 # t_start DIR: s6-svscan on DIR/service in the background; waits until send is up
