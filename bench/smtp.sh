@@ -54,7 +54,8 @@
 #   e.g. "maxperhost=20 msgsperconn=100") POSTFIX=1 (0: imc only) POSTFIX_BASELINE=path
 #   SAMPLE=0.5 STALL=120 (seconds without progress before a wait gives up) RUN_TIMEOUT=1800
 #   COOLDOWN=0 (idle seconds before each imc run) BENCH_DIR=/var/tmp
-#   OUT=/var/tmp/imc-smtp-bench.TIMESTAMP KEEP=1 (keep the instance)
+#   OUT=/var/tmp/imc-smtp-bench.TIMESTAMP KEEP=1 (keep the instance) AUTH=1 (section 5; 0: not run)
+#   DNS_IP=127.0.0.153 (section 5's dnsmasq)
 # Raw data in $OUT: results.txt (every figure as "key value"), summary.txt, log.txt, control/,
 #   TAG.src* (smtp-source output, and "wall user sys" from /usr/bin/time), TAG.mem (samples),
 #   TAG.sink*, idle.*, postfix/ (each baseline run), postfix.tsv, logs/ (the instance's logs),
@@ -86,6 +87,8 @@ COOLDOWN=${COOLDOWN:-0}
 BENCH_DIR=${BENCH_DIR:-/var/tmp}
 OUT=${OUT:-/var/tmp/imc-smtp-bench.$(date +%Y%m%dT%H%M%S)}
 KEEP=${KEEP:-0}
+AUTH=${AUTH:-1}
+DNS_IP=${DNS_IP:-127.0.0.153}
 PY=/usr/bin/python3
 TOOLS=$TOP/bench/smtpbench.py
 SOURCE=/usr/sbin/smtp-source
@@ -95,7 +98,7 @@ RELAY_RCPT=rcpt@example.com
 HELO=bench-client.localdomain
 HZ=$(getconf CLK_TCK)
 
-TMPD='' INST='' PROBE='' SVSCAN_PID='' SINK_PID='' WATCH_PID='' SAMPLER_PID='' IDLE_PID='' PF_PID='' PROCWATCH_PID=''
+DNS_PID='' TMPD='' INST='' PROBE='' SVSCAN_PID='' SINK_PID='' WATCH_PID='' SAMPLER_PID='' IDLE_PID='' PF_PID='' PROCWATCH_PID=''
 SRC_PIDS=()
 TREE_PIDS=()
 declare -A R=()          # every figure, by name; written to $OUT/results.txt
@@ -325,7 +328,7 @@ start_sink() {
   [ "$(id -u)" = 0 ] && user=(-u nobody)
   "$PY" "$TOOLS" sinkwatch "$2" "$TMPD/sink.done" "$TMPD/sink.progress" < "$TMPD/sink.fifo" > "$OUT/$t.sinkcount" &
   WATCH_PID=$!
-  "$SINK" -c "${user[@]}" "127.0.0.1:$SINK_PORT" 1000 > "$TMPD/sink.fifo" 2> "$OUT/$t.sink.err" &
+  "$SINK" -c "${user[@]}" ${SINK_DUMP:+-D "$SINK_DUMP"} "127.0.0.1:$SINK_PORT" 1000 > "$TMPD/sink.fifo" 2> "$OUT/$t.sink.err" &
   SINK_PID=$!
   wait_listen "$SINK_PORT" || die "smtp-sink does not listen on $SINK_PORT: $(cat "$OUT/$t.sink.err")"
 }
@@ -357,12 +360,14 @@ wait_sink() {
 }
 
 # ---------------------------------------------------------------- smtp-source
-# source_bg TAG.K SESSIONS COUNT SIZE RCPT [-d]: one smtp-source in the background, timed
+# source_bg TAG.K SESSIONS COUNT SIZE RCPT [FLAGS]: one smtp-source in the background, timed
+# (SIZE "-": no -l, the message is a file given with -F)
 # (timeout runs it in its own process group and passes a TERM on to the whole group)
 source_bg() {
-  local f=$1 s=$2 m=$3 l=$4 to=$5; shift 5
+  local f=$1 s=$2 m=$3 l=(-l "$4") to=$5; shift 5
+  [ "${l[1]}" = - ] && l=()            # the message comes from a file (-F)
   timeout "$RUN_TIMEOUT" /usr/bin/time -f "%e %U %S" -o "$OUT/$f.time" \
-    "$SOURCE" -s "$s" -m "$m" -l "$l" "$@" -M "$HELO" -f "$FROM" -t "$to" "127.0.0.1:$PORT" > "$OUT/$f.out" 2>&1 &
+    "$SOURCE" -s "$s" -m "$m" "${l[@]}" "$@" -M "$HELO" -f "$FROM" -t "$to" "127.0.0.1:$PORT" > "$OUT/$f.out" 2>&1 &
   SRC_PIDS+=($!)
 }
 
@@ -397,8 +402,11 @@ figures() {
 # ---------------------------------------------------------------- 1. inbound, local mailboxes
 # phase_inbound TAG REP MODE: N x 4 KB into the Maildirs; MODE 1 (a connection per message) or d
 phase_inbound() {
-  local t=$1.$2 mode=$3 k nsrc s m flag=()
+  local t=$1.$2 mode=$3 k nsrc s m flag=() size=4096
+  shift 3
+  [ "${1:-}" = -F ] && size=-
   [ "$mode" = d ] && flag=(-d)
+  flag+=("$@")
   clear_mail
   wait_count queue_count le 0 || die "queue not empty before $t"
   cooldown
@@ -409,7 +417,7 @@ phase_inbound() {
   R[$t.t0]=$EPOCHREALTIME
   for ((k = 0; k < nsrc; k++)); do
     s=$(( SESS / nsrc + (k < SESS % nsrc ? 1 : 0) )) m=$(( N / nsrc + (k < N % nsrc ? 1 : 0) ))
-    source_bg "$t.src$k" "$s" "$m" 4096 "rcpt$((k + 1))@bench.example" "${flag[@]}"
+    source_bg "$t.src$k" "$s" "$m" "$size" "rcpt$((k + 1))@bench.example" "${flag[@]}"
   done
   wait_sources "$t"
   wait_count mail_count ge "$N" || true
@@ -479,6 +487,73 @@ phase_relay() {
        "${R[$t.sink_count]} of $n, deferred ${R[$t.deferred]}, bounced ${R[$t.bounced]}; instance ${R[$t.inst_ms]} ms/msg; load before ${R[$t.load1]}"
 }
 
+# ---------------------------------------------------------------- 5. email authentication
+# With AUTH=1 (and dnsmasq and dkimpy here): a dnsmasq on DNS_IP:53 is the instance's DNS
+# (env/DNSCACHEIP) and serves example.org's SPF (ip4:127.0.0.1), DKIM key and DMARC (p=reject)
+# records.  Signing: relay N x 4 KB from sender@example.org with control/dkim empty (s0),
+# then with example.org's line (s1): the difference is a signature's cost.  Checks: control/rules
+# made "accept 127.0.0.1" (checked, no relay) and N messages of 4 KB, signed by dkimpy with that
+# key, into the local mailboxes with authpolicy checks=off (c0) and checks=on (c1); the delivered
+# messages of c1 must say spf=pass dkim=pass dmarc=pass.
+auth_ready() {
+  ((AUTH)) || return 1
+  command -v dnsmasq > /dev/null && "$PY" -c 'import dkim' 2> /dev/null && return 0
+  note "AUTH: dnsmasq or python3-dkim missing: section 5 not run"; AUTH=0; return 1
+}
+
+auth_setup() {
+  local rec
+  imc-ctl dkim-keygen example.org bench > "$OUT/keygen.out" 2>&1 || die "imc-ctl dkim-keygen failed: $(tail -2 "$OUT/keygen.out")"
+  mv "$INST/control/dkim" "$TMPD/dkim.line"
+  : > "$INST/control/dkim"
+  rec=$("$PY" -c 'import re,sys; print(",".join(chr(34) + s + chr(34) for s in re.findall(r"\"([^\"]*)\"", open(sys.argv[1]).read())))' "$OUT/keygen.out")
+  printf 'keep-in-foreground\nport=53\nlisten-address=%s\nbind-interfaces\nno-resolv\nno-hosts\nlocal=/org/\n' "$DNS_IP" > "$TMPD/dns.conf"
+  printf 'txt-record=example.org,"v=spf1 ip4:127.0.0.1 -all"\ntxt-record=_dmarc.example.org,"v=DMARC1; p=reject"\ntxt-record=bench._domainkey.example.org,%s\n' "$rec" >> "$TMPD/dns.conf"
+  dnsmasq -C "$TMPD/dns.conf" --pid-file= 2> "$OUT/dnsmasq.err" &
+  DNS_PID=$!
+  for _ in $(seq 100); do ss -Hlun | grep -q "$DNS_IP:53 " && break; sleep 0.05; done
+  ss -Hlun | grep -q "$DNS_IP:53 " || die "dnsmasq did not start on $DNS_IP: $(cat "$OUT/dnsmasq.err")"
+  echo "$DNS_IP" > "$INST/env/DNSCACHEIP"
+  "$PY" - "$INST/control/dkimkeys/bench.example.org.pem" "$TMPD/signed.eml" <<'PY'
+import dkim, sys
+line = b"0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789\r\n"
+body = line * (4096 // len(line))
+m = (b"From: Sender <sender@example.org>\r\nTo: rcpt@bench.example\r\nSubject: bench\r\n"
+     b"Date: Sat, 05 Dec 2026 12:00:00 +0000\r\nMessage-ID: <bench@example.org>\r\n\r\n" + body)
+sig = dkim.sign(m, b"bench", b"example.org", open(sys.argv[1], "rb").read())
+open(sys.argv[2], "wb").write((sig + m).replace(b"\r\n", b"\n"))
+PY
+  [ -s "$TMPD/signed.eml" ] || die "dkimpy could not sign the inbound message"
+}
+
+# the Authentication-Results of one delivered message of the last run
+auth_sample() { local f; f=$(find "$INST"/mail/*/new -type f | head -1); [ -n "$f" ] && sed -n '/^Authentication-Results:/,/^[^ \t]/p' "$f" | grep -o '\(spf\|dkim\|dmarc\)=[a-z]*' | tr '\n' ' '; }
+
+phase_auth() {
+  local rep=$1
+  note "repetition $rep of $REPS: DKIM signing off and on (relay), checks off and on (inbound)"
+  : > "$INST/control/dkim"
+  phase_relay s0 "$rep" 4096 "$N"
+  cp "$TMPD/dkim.line" "$INST/control/dkim"
+  mkdir -p "$OUT/dump"; chmod 1777 "$OUT/dump"; rm -f "$OUT/dump/s1"*     # smtp-sink runs as nobody
+  SINK_DUMP=$OUT/dump/s1 phase_relay s1 "$rep" 4096 "$N"
+  : > "$INST/control/dkim"
+  R[s1.$rep.signed]=$(cat "$OUT/dump/s1"* 2>/dev/null | grep -c '^DKIM-Signature: ' || true)
+  rm -f "$OUT/dump/s1"*
+  rm -f "$TMPD/rules.saved"
+  [ -e "$INST/control/rules" ] && cp "$INST/control/rules" "$TMPD/rules.saved"
+  echo 'accept 127.0.0.1' > "$INST/control/rules"
+  s6-svc -h "$INST/service/smtpd"; sleep 1
+  set_control authpolicy checks=off
+  phase_inbound c0 "$rep" 1 -F "$TMPD/signed.eml"
+  set_control authpolicy checks=on
+  phase_inbound c1 "$rep" 1 -F "$TMPD/signed.eml"
+  R[c1.$rep.ar]=$(auth_sample)
+  clear_mail
+  if [ -e "$TMPD/rules.saved" ]; then cp "$TMPD/rules.saved" "$INST/control/rules"; else rm -f "$INST/control/rules"; fi
+  s6-svc -h "$INST/service/smtpd"; sleep 1
+}
+
 # ---------------------------------------------------------------- 3. Postfix
 # run_postfix SCENARIO REP: one postfix-baseline.sh run; its rows appended to $OUT/postfix.tsv
 run_postfix() {
@@ -543,6 +618,7 @@ run_all() {
     relay_pair inbound1 r4k 4096 "$N" "$rep"
     relay_pair big100k r100k 102400 "$N100K" "$rep"
     relay_pair big1m r1m 1048576 "$N1M" "$rep"
+    ((AUTH)) && phase_auth "$rep"
   done
 }
 
@@ -660,6 +736,22 @@ summary_ratios() {
       "$(ratio "${R[idle.per_conn_kb]:-n/a}" "$(pf_mem inbound1)") idle connection / Postfix smtpd"
 }
 
+summary_auth() {
+  local d
+  echo "5. email authentication (dnsmasq on $DNS_IP as the DNS cache), $N x 4 KB, $SESS sessions, 1 msg/connection"
+  ((AUTH)) || { row "" "not run (AUTH=0, or dnsmasq or python3-dkim missing)"; return 0; }
+  row "relay, signing off" "end to end $(med s0.e2e_rate) msg/s; instance $(med s0.inst_ms) ms/msg (send service $(med s0.send_ms)), machine $(med s0.mach_ms) ms/msg"
+  row "relay, signing on" "end to end $(med s1.e2e_rate) msg/s; instance $(med s1.inst_ms) ms/msg (send service $(med s1.send_ms)), machine $(med s1.mach_ms) ms/msg"
+  d=$(awk -v a="$(med s0.send_ms)" -v b="$(med s1.send_ms)" 'BEGIN { if (a != "n/a" && b != "n/a") printf "%.3f", b - a; else print "n/a" }')
+  row "" "a signature costs $d ms of CPU per message (send service, on minus off; rsa-sha256, 2048 bits);" \
+         "signed at the sink: ${R[s1.1.signed]:-?} of $N"
+  row "inbound, checks off" "accept $(med c0.accept_rate) msg/s, end to end $(med c0.e2e_rate) msg/s; instance $(med c0.inst_ms) ms/msg (smtpd service $(med c0.smtpd_ms)), machine $(med c0.mach_ms) ms/msg"
+  row "inbound, checks on" "accept $(med c1.accept_rate) msg/s, end to end $(med c1.e2e_rate) msg/s; instance $(med c1.inst_ms) ms/msg (smtpd service $(med c1.smtpd_ms)), machine $(med c1.mach_ms) ms/msg"
+  d=$(awk -v a="$(med c0.smtpd_ms)" -v b="$(med c1.smtpd_ms)" 'BEGIN { if (a != "n/a" && b != "n/a") printf "%.3f", b - a; else print "n/a" }')
+  row "" "SPF + DKIM + DMARC cost $d ms of CPU per message in imc-smtpd (on minus off); a delivered message says: ${R[c1.1.ar]:-?}"
+  row "" "ratios on/off: accept $(ratio "$(med c1.accept_rate)" "$(med c0.accept_rate)"), machine CPU $(ratio "$(med c1.mach_ms)" "$(med c0.mach_ms)")"
+}
+
 summary() {
   local -; set +u
   echo
@@ -674,7 +766,8 @@ summary() {
   summary_inbound; echo
   summary_relay; echo
   summary_postfix; echo
-  summary_ratios
+  summary_ratios; echo
+  summary_auth
   row "load before runs" "imc: in1 $(med in1.load1), ind $(med ind.load1), r4k $(med r4k.load1), r100k $(med r100k.load1)," \
       "r1m $(med r1m.load1); Postfix: $(pf inbound1 load1), $(pf big100k load1), $(pf big1m load1) (1-minute load average)"
   row "check" "${R[check]}"
@@ -697,6 +790,7 @@ on_exit() {
   stop_pid "$IDLE_PID"; stop_pid "$SAMPLER_PID"; stop_pid "$PROCWATCH_PID"
   [ -n "$SINK_PID" ] && stop_sink aborted
   stop_pid "$WATCH_PID"
+  stop_pid "$DNS_PID"
   stop_instance
   if ((${#R[@]})); then for k in "${!R[@]}"; do echo "$k ${R[$k]}"; done | sort > "$OUT/results.txt"; fi
   if [ -n "$TMPD" ]; then
@@ -731,6 +825,7 @@ main() {
   build_probe
   snapshot_bin
   make_instance
+  auth_ready && auth_setup
   start_instance
   run_all
   final_check
