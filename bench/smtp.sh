@@ -29,6 +29,11 @@
 #     Postfix first, even ones imc first).  Its runs.tsv rows are collected in $OUT/postfix.tsv.
 #  4. Summary: every figure (medians over REPS), the ratios imc / Postfix against the targets
 #     (inbound accept >= 3x; relay >= 3x at 4 KB, >= 1.5x at 1 MB), the checks.
+#  5. Email authentication (AUTH=1, the default, when dnsmasq and python3-dkim are here): DKIM
+#     signing off and on for N x 4 KB relayed (signatures counted in the sink's dump), and the
+#     SPF/DKIM/DMARC checks off and on for N messages of 4 KB signed by dkimpy into the local
+#     mailboxes, against a dnsmasq on DNS_IP as the DNS cache (phase_auth): each one's CPU per
+#     message as the difference of the two runs.
 #
 # CPU per message, per run (window: just before smtp-source starts .. all delivered, queue empty):
 #   instance = user+sys of s6-svscan and every descendant (imc-tcpd, imc-smtpd, imc-queue,
