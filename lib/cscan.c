@@ -2,6 +2,7 @@
  * cscan.c -- the content note of imc-queue (see cscan.h).
  */
 #include <string.h>
+#include "bytes.h"
 #include "cscan.h"
 
 static const char begin[] = "begin ";
@@ -11,23 +12,31 @@ void cscan_init(struct cscan *c)
   memset(c, 0, sizeof *c);
 }
 
-void cscan_feed(struct cscan *c, const char *s, size_t n)
+/* "begin " at the start of a line: the bytes of this line's first run that may still match */
+static void match_begin(struct cscan *c, const char *s, size_t n)
 {
   size_t i;
-  for (i = 0; i < n; i++) {
-    unsigned char b = (unsigned char)s[i];
-    if (b == '\n') {
-      if (c->line > c->maxline) c->maxline = c->line;
-      c->line = 0;
-      c->match = 0;
-      continue;
-    }
-    c->line++;
-    if (b & 0x80) c->eightbit = 1;
-    if (c->match >= 0) {
-      if (b != (unsigned char)begin[c->match]) c->match = -1;
-      else if (++c->match == 6) { c->uu = 1; c->match = -1; }
-    }
+  for (i = 0; i < n && c->match >= 0; i++) {
+    if ((unsigned char)s[i] != (unsigned char)begin[c->match]) c->match = -1;
+    else if (++c->match == 6) { c->uu = 1; c->match = -1; }
+  }
+}
+
+/* a line at a time: memchr finds its end, bytes_high its 8-bit bytes */
+void cscan_feed(struct cscan *c, const char *s, size_t n)
+{
+  while (n) {
+    const char *nl = memchr(s, '\n', n);
+    size_t run = nl ? (size_t)(nl - s) : n;
+    if (c->match >= 0) match_begin(c, s, run);
+    if (!c->eightbit && bytes_high(s, run)) c->eightbit = 1;
+    c->line += run;
+    if (!nl) return;
+    if (c->line > c->maxline) c->maxline = c->line;
+    c->line = 0;
+    c->match = 0;
+    s = nl + 1;
+    n -= run + 1;
   }
 }
 

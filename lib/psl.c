@@ -102,7 +102,7 @@ int psl_load_text(struct psl *p, const char *text, size_t len)
     if (add_rule(p, text + pos, n, &cap) < 0) { psl_free(p); errno = ENOMEM; return -1; }
     pos += n + 1;
   }
-  qsort(p->hash, p->nrule, sizeof *p->hash, cmp64);
+  if (p->nrule) qsort(p->hash, p->nrule, sizeof *p->hash, cmp64);
   for (i = k = 0; i < p->nrule; i++)                 /* the same rule twice is one */
     if (!k || p->hash[i] != p->hash[k - 1]) p->hash[k++] = p->hash[i];
   p->nrule = k;

@@ -3,6 +3,7 @@
  * scan that sizes a message (see data_out.h).
  */
 #include <string.h>
+#include "bytes.h"
 #include "data_out.h"
 
 void dot_init(struct dotstuff *d)
@@ -11,21 +12,28 @@ void dot_init(struct dotstuff *d)
   d->cr = 0;
 }
 
+/* one CR or LF (CR LF already begun by a CR is finished by its LF) */
+static size_t line_end(struct dotstuff *d, char c, char *out)
+{
+  if (c == '\n' && d->cr) { d->cr = 0; return 0; }      /* CR LF: the CR sent both */
+  d->cr = c == '\r';
+  out[0] = '\r';
+  out[1] = '\n';
+  d->bol = 1;
+  return 2;
+}
+
 size_t dot_encode(struct dotstuff *d, const char *in, size_t len, char *out)
 {
-  size_t i, o = 0;
-  for (i = 0; i < len; i++) {
-    char c = in[i];
-    if (c == '\n' && d->cr) { d->cr = 0; continue; }      /* CR LF: the CR sent both */
-    d->cr = c == '\r';
-    if (c == '\r' || c == '\n') {
-      out[o++] = '\r';
-      out[o++] = '\n';
-      d->bol = 1;
-      continue;
-    }
-    if (c == '.' && d->bol) out[o++] = '.';
-    out[o++] = c;
+  size_t i = 0, o = 0;
+  while (i < len) {
+    size_t run = bytes_text_span(in + i, len - i);
+    if (!run) { o += line_end(d, in[i++], out + o); continue; }
+    d->cr = 0;
+    if (d->bol && in[i] == '.') out[o++] = '.';
+    memcpy(out + o, in + i, run);
+    o += run;
+    i += run;
     d->bol = 0;
   }
   return o;
@@ -51,14 +59,22 @@ void msgscan_init(struct msgscan *m)
 /* the encoder's rules, counting instead of writing and without the dots */
 void msgscan_chunk(struct msgscan *m, const char *in, size_t len)
 {
-  size_t i;
-  for (i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)in[i];
+  size_t i = 0;
+  while (i < len) {
+    size_t run = bytes_text_span(in + i, len - i);
+    char c;
+    if (run) {
+      if (!m->eightbit && bytes_high(in + i, run)) m->eightbit = 1;
+      m->size += run;
+      m->d.cr = m->d.bol = 0;
+      i += run;
+      continue;
+    }
+    c = in[i++];
     if (c == '\n' && m->d.cr) { m->d.cr = 0; continue; }
     m->d.cr = c == '\r';
-    if (c >= 0x80) m->eightbit = 1;
-    if (c == '\r' || c == '\n') { m->size += 2; m->d.bol = 1; }
-    else { m->size++; m->d.bol = 0; }
+    m->size += 2;
+    m->d.bol = 1;
   }
 }
 

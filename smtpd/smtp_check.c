@@ -8,7 +8,9 @@
  *   MAIL    SPF (lib/spf.h) for MAIL FROM's domain, or postmaster@HELO for
  *           the null sender.  fail: 550 5.7.23 with spffail=reject, else
  *           marked; temperror: 451 4.7.24 with temperror=defer.
- *   DATA    the header section is held; when it is complete, every
+ *   DATA    the header section is held until its empty line, or until a
+ *           line that is neither a field nor a continuation line (that line
+ *           begins the body, as other MTAs read it); then every
  *           DKIM-Signature in it starts a body hash (lib/dkim.h) and the
  *           body is hashed as it streams on to imc-queue.
  *   end     the keys are fetched and the signatures checked; DMARC
@@ -66,7 +68,8 @@ static int spf_done;
 
 /* one message's */
 static stralloc head;                /* the header section as it arrived */
-static int in_head, head_bol, head_over;
+static int in_head, head_over;
+static size_t line_at;             /* where the line being read starts in head */
 static const char *me;               /* control/me, for the forged-field test */
 static struct dkim_verify dv;
 static int dv_on, dv_nomem;
@@ -148,8 +151,9 @@ const char *check_mail(struct session *s)
 void check_text_begin(struct session *s)
 {
   head.len = 0;
-  in_head = head_bol = 1;
+  in_head = 1;
   head_over = 0;
+  line_at = 0;
   me = s->cfg.me.s;
   if (dv_on) dkim_verify_free(&dv);
   dv_on = dv_nomem = 0;
@@ -188,46 +192,69 @@ static int forged(const struct dkim_field *f)
   return p - start == len && !strncasecmp(v + start, me, len);
 }
 
-static void head_done(check_emit out)
+/* a line that may be in the header section: a field's first line
+   (NAME [WSP] ":", NAME printable ASCII without ':') or, after one, a
+   continuation line (starting with WSP); the empty line is neither */
+static int field_line(const char *s, size_t n, int first)
 {
-  size_t hl, from = 0;
+  size_t i = 0;
+  if (n && (s[0] == ' ' || s[0] == '\t')) return !first;
+  while (i < n && s[i] > 32 && s[i] < 127 && s[i] != ':') i++;
+  if (!i) return 0;
+  while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
+  return i < n && s[i] == ':';
+}
+
+/* the header section is head[0..hl) (with its empty line, if it had one):
+   its fields go on without the forged ones, and what follows in head is the
+   body's beginning */
+static void head_done(size_t hl, check_emit out)
+{
+  size_t dummy, from = 0;
   int nf, k;
-  if (!head.len) return;                      /* an empty message */
-  nf = dkim_fields(head.s, head.len, fields, DKIM_FIELDS_MAX, &hl);
-  if (head_over || nf < 0) { head_over = 1; return; }
+  in_head = 0;
+  if (head_over) return;
+  nf = dkim_fields(head.s, hl, fields, DKIM_FIELDS_MAX, &dummy);
+  if (nf < 0) { head_over = 1; return; }
   if (active) {
-    if (dkim_verify_start(&dv, head.s, head.len) == 0) dv_on = 1;
+    if (dkim_verify_start(&dv, head.s, hl) == 0) dv_on = 1;
     else dv_nomem = 1;
   }
   for (k = 0; k < nf; k++) {
     size_t at = (size_t)(fields[k].s - head.s), end = at + fields[k].len;
     if (!forged(&fields[k])) continue;
-    if (end < head.len && head.s[end] == '\r') end++;     /* dkim_fields leaves a CR out */
-    if (end < head.len && head.s[end] == '\n') end++;
+    if (end < hl && head.s[end] == '\r') end++;     /* dkim_fields leaves a CR out */
+    if (end < hl && head.s[end] == '\n') end++;
     out(head.s + from, at - from);
     from = end;
   }
-  out(head.s + from, head.len - from);
+  out(head.s + from, hl - from);
+  if (hl < head.len) {
+    out(head.s + hl, head.len - hl);
+    if (dv_on) dkim_verify_body(&dv, head.s + hl, head.len - hl);
+  }
+}
+
+/* a complete line was added at head[line_at..]: does the header go on? */
+static void head_line(check_emit out)
+{
+  const char *l = head.s + line_at;
+  size_t n = head.len - line_at;
+  if (n == 1) { head_done(head.len, out); return; }       /* the empty line */
+  if (!field_line(l, n, line_at == 0)) { head_done(line_at, out); return; }
+  line_at = head.len;
 }
 
 void check_text(const char *p, size_t n, check_emit out)
 {
   while (n && in_head) {
-    size_t i;
-    int end = 0;
-    for (i = 0; i < n && !end; i++) {
-      if (p[i] != '\n') head_bol = 0;
-      else if (head_bol) end = 1;
-      else head_bol = 1;
-    }
-    if (!head_over && head.len + i > CHECK_HEAD_MAX) head_over = 1;
-    if (!head_over && !stralloc_catb(&head, p, i)) head_over = 1;
-    p += i;
-    n -= i;
-    if (end) {
-      in_head = 0;
-      head_done(out);
-    }
+    const char *nl = memchr(p, '\n', n);
+    size_t take = nl ? (size_t)(nl - p) + 1 : n;
+    if (!head_over && (head.len + take > CHECK_HEAD_MAX || !stralloc_catb(&head, p, take))) head_over = 1;
+    p += take;
+    n -= take;
+    if (head_over) return;                   /* refused at the end: nothing more goes on */
+    if (nl) head_line(out);
   }
   if (!n || head_over) return;
   out(p, n);
@@ -237,8 +264,9 @@ void check_text(const char *p, size_t n, check_emit out)
 void check_text_end(check_emit out)
 {
   if (!in_head) return;
-  in_head = 0;
-  head_done(out);
+  if (!head.len) { in_head = 0; return; }     /* an empty message */
+  if (line_at < head.len && !field_line(head.s + line_at, head.len - line_at, line_at == 0)) head_done(line_at, out);
+  else head_done(head.len, out);
 }
 
 /* ---- the end: DKIM, DMARC, the header */

@@ -58,8 +58,34 @@ static void fuzz_mx(const char *s, size_t len)
   }
 }
 
+/* data_out.h's rules, one byte at a time: the model the encoder must match */
+static size_t model_dot(const char *s, size_t n, char *out, int *eightbit)
+{
+  size_t i, o = 0;
+  int bol = 1;
+  *eightbit = 0;
+  for (i = 0; i < n; i++) {
+    if ((unsigned char)s[i] >= 0x80) *eightbit = 1;
+    if (s[i] == '\r' || s[i] == '\n') {
+      if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n') i++;
+      out[o++] = '\r';
+      out[o++] = '\n';
+      bol = 1;
+      continue;
+    }
+    if (bol && s[i] == '.') out[o++] = '.';
+    out[o++] = s[i];
+    bol = 0;
+  }
+  if (!bol) { out[o++] = '\r'; out[o++] = '\n'; }
+  memcpy(out + o, ".\r\n", 3);
+  return o + 3;
+}
+
 static void fuzz_data(const char *s, size_t len)
 {
+  static char want[2 * 4096 + DOT_FINISH_MAX];
+  int eightbit;
   static char out[2 * 4096 + DOT_FINISH_MAX];
   struct dotstuff d;
   struct msgscan m;
@@ -79,6 +105,7 @@ static void fuzz_data(const char *s, size_t len)
   }
   if (m.size + 3 + dots - 1 != o) abort();
   if (o < 3 || memcmp(out + o - 3, ".\r\n", 3) || (o > 3 && out[o - 4] != '\n')) abort();
+  if (model_dot(s, len, want, &eightbit) != o || memcmp(want, out, o) || eightbit != m.eightbit) abort();
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)

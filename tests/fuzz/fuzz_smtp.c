@@ -79,11 +79,26 @@ static size_t text_end(const unsigned char *t, size_t start, size_t n, int *bare
   return 0;
 }
 
+/* the text as stored, byte by byte: each line's leading dot dropped, CR LF made
+   LF; body is the text before the final ".\r\n" (no bare CR or LF in it) */
+static size_t model_text(const unsigned char *body, size_t n, unsigned char *out)
+{
+  size_t i, o = 0;
+  int bol = 1;
+  for (i = 0; i < n; i++) {
+    if ((bol && body[i] == '.') || body[i] == '\r') { bol = 0; continue; }
+    out[o++] = body[i];
+    bol = body[i] == '\n';
+  }
+  return o;
+}
+
 /* the machine on t[start..n) in pieces whose sizes come from the input; checks
    its own promises and that it ends exactly where text_end says; the octets consumed */
 static size_t run_data(const unsigned char *t, size_t start, size_t n, unsigned long long max)
 {
   static char out[1 << 16];
+  static unsigned char all[1 << 20], model[1 << 20];
   struct smtp_data d;
   size_t pos = start, total = 0, k = 0, want;
   int bare;
@@ -94,11 +109,14 @@ static size_t run_data(const unsigned char *t, size_t start, size_t n, unsigned 
     used = smtp_data_feed(&d, (const char *)t + pos, step, out, &olen);
     if (used > step || olen > used || (used < step && !d.done)) abort();
     if (memchr(out, '\r', olen)) abort();                 /* CR only ever leaves as part of CR LF */
+    if (total + olen <= sizeof all) memcpy(all + total, out, olen);
     pos += used;
     total += olen;
   }
   if (!d.errors && d.bytes != total) abort();
   want = text_end(t, start, n, &bare);
+  if (want && !d.errors && total <= sizeof all
+      && (model_text(t + start, want - 3, model) != total || memcmp(model, all, total))) abort();
   if (want ? !d.done || pos - start != want : d.done) abort();   /* ends there and nowhere else */
   if (!!(d.errors & DATA_BARE) != bare) abort();
   return pos - start;

@@ -13,7 +13,8 @@
 # subdomain), neither with p=none, p=quarantine, p=reject (550 5.7.1),
 # sp= for a subdomain, the organizational domain through the Public
 # Suffix List (example.co.uk); forged Authentication-Results fields with
-# this host's name removed, others kept; relaying and authenticated
+# this host's name removed, others kept, the header section ended by a
+# line that is not a field (the rest is body, kept); relaying and authenticated
 # clients not checked; control/authpolicy spffail=reject (550 5.7.23),
 # temperror=defer (451 4.7.24), dmarcreject=mark, checks=off, each read by
 # the running workers.
@@ -250,6 +251,14 @@ case_ar forged a@good.test "spf=pass dkim=none dmarc=pass"
 f=$(file_of forged)
 check "forged: the fields claiming this host removed" sh -c "[ \$(grep -ci 'mx.auth.test;' '$f') = 1 ]"
 check "forged: a field of another host kept" grep -q '^Authentication-Results: other.example; dkim=pass' "$f"
+
+# a header section ended by a line that is not a field (no empty line): that line and what
+# follows are the body, left as they are
+printf 'Authentication-Results: mx.auth.test; spf=pass\nFrom: a@good.test\nTo: alice@auth.test\nSubject: case nofield\nthis line is not a field\nAuthentication-Results: mx.auth.test; quoted in the body\n' > "$W/nofield.eml"
+case_ar nofield a@good.test "spf=pass dkim=none dmarc=pass"
+f=$(file_of nofield)
+check "nofield: the forged field of the header removed, the body's line kept" \
+  sh -c "[ \$(grep -c '^Authentication-Results: mx.auth.test; spf=pass\$' '$f') = 0 ] && grep -q '^this line is not a field\$' '$f' && grep -q '^Authentication-Results: mx.auth.test; quoted in the body\$' '$f'"
 
 # ---- clients that are not checked: relaying, authenticated
 msg relay a@fail.test
