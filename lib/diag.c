@@ -1,6 +1,7 @@
 /*
  * diag.c -- formatted diagnostics on fd 2 (see diag.h).
- * Messages longer than the buffer are cut, never split over writes.
+ * Messages longer than the buffer are cut, never split over writes; line
+ * breaks inside one are folded (diag_fold).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -11,30 +12,38 @@
 
 const char *diag_prog = "imc";
 
-static size_t put(char *buf, size_t pos, size_t cap, const char *s)
+void diag_fold(struct diag_line *l, const char *s, size_t len)
 {
-  while (*s && pos < cap) buf[pos++] = *s++;
-  return pos;
+  size_t i;
+  for (i = 0; i < len && l->pos < l->cap; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '\r' || c == '\n') { l->brk = 1; continue; }
+    if (l->brk && l->pos && l->buf[l->pos - 1] != ' ') l->buf[l->pos++] = ' ';
+    l->brk = 0;
+    if (l->pos < l->cap) l->buf[l->pos++] = (c < 32 || c == 127) ? '?' : (char)c;
+  }
 }
+
+static void puts_fold(struct diag_line *l, const char *s) { diag_fold(l, s, strlen(s)); }
 
 static void diag_va(const char *sev, int sys, va_list ap)
 {
   char buf[2048];
-  size_t cap = sizeof buf - 1, pos = 0;
+  struct diag_line l = { buf, 0, sizeof buf - 1, 0 };
   const char *s;
   int e = errno;
 
-  pos = put(buf, pos, cap, diag_prog);
-  pos = put(buf, pos, cap, ": ");
-  pos = put(buf, pos, cap, sev);
-  pos = put(buf, pos, cap, ": ");
-  while ((s = va_arg(ap, const char *)) != 0) pos = put(buf, pos, cap, s);
+  puts_fold(&l, diag_prog);
+  puts_fold(&l, ": ");
+  puts_fold(&l, sev);
+  puts_fold(&l, ": ");
+  while ((s = va_arg(ap, const char *)) != 0) puts_fold(&l, s);
   if (sys) {
-    pos = put(buf, pos, cap, ": ");
-    pos = put(buf, pos, cap, strerror(e));
+    puts_fold(&l, ": ");
+    puts_fold(&l, strerror(e));
   }
-  buf[pos++] = '\n';
-  while (write(2, buf, pos) < 0 && errno == EINTR) ;
+  buf[l.pos++] = '\n';
+  while (write(2, buf, l.pos) < 0 && errno == EINTR) ;
   errno = e;
 }
 

@@ -7,11 +7,24 @@
  *
  * The argument lists are strings ended by the macros with a null pointer.
  * The *sys forms append ": " and strerror(errno).
+ *
+ * One message is one line, whatever its text holds (a reply or a notice of
+ * several lines, bytes from the network): a run of line breaks (CR, LF)
+ * inside it is written as one space, a break at its end is dropped, and
+ * any other byte below 32, and 127, is written as '?'.  lib/log.c writes
+ * its lines through the same folding (diag_fold).
  */
 #ifndef IMC_DIAG_H
 #define IMC_DIAG_H
 
+#include <stddef.h>
+
 extern const char *diag_prog;   /* set by each main() */
+
+/* a line being built: buf[0..pos) written so far, at most cap bytes; brk: a
+   line break seen and not yet written */
+struct diag_line { char *buf; size_t pos, cap; int brk; };
+void diag_fold(struct diag_line *l, const char *s, size_t len);
 
 void diag_out(const char *sev, int sys, ...);
 void diag_exit(int ex, const char *sev, int sys, ...) __attribute__((noreturn));

@@ -32,54 +32,45 @@ int log_enabled(int cat, int level)
   return log_cfg && config_logging(log_cfg, cat, level);
 }
 
-static size_t put(char *buf, size_t pos, const char *s, size_t len)
+static void puts_fold(struct diag_line *l, const char *s) { diag_fold(l, s, str_len(s)); }
+
+static void put_head(struct diag_line *l, int cat)
 {
-  size_t i;
-  for (i = 0; i < len && pos < LOG_LINE_MAX - 1; i++) {
-    unsigned char c = (unsigned char)s[i];
-    buf[pos++] = (c < 32 || c == 127) ? '?' : (char)c;
-  }
-  return pos;
+  puts_fold(l, diag_prog);
+  puts_fold(l, ": ");
+  puts_fold(l, log_category_name(cat));
+  puts_fold(l, ": ");
 }
 
-static size_t put_head(char *buf, int cat)
-{
-  const char *n = log_category_name(cat);
-  size_t pos = put(buf, 0, diag_prog, str_len(diag_prog));
-  pos = put(buf, pos, ": ", 2);
-  pos = put(buf, pos, n, str_len(n));
-  return put(buf, pos, ": ", 2);
-}
-
-static void emit(char *buf, size_t pos)
+static void emit(struct diag_line *l)
 {
   int e = errno;
-  buf[pos++] = '\n';
-  while (write(2, buf, pos) < 0 && errno == EINTR) ;
+  l->buf[l->pos++] = '\n';
+  while (write(2, l->buf, l->pos) < 0 && errno == EINTR) ;
   errno = e;
 }
 
 void log_out(int cat, int level, ...)
 {
   char buf[LOG_LINE_MAX];
-  size_t pos;
+  struct diag_line l = { buf, 0, LOG_LINE_MAX - 1, 0 };
   const char *s;
   va_list ap;
   if (!log_enabled(cat, level)) return;
-  pos = put_head(buf, cat);
+  put_head(&l, cat);
   va_start(ap, level);
-  while ((s = va_arg(ap, const char *)) != 0) pos = put(buf, pos, s, str_len(s));
+  while ((s = va_arg(ap, const char *)) != 0) puts_fold(&l, s);
   va_end(ap);
-  emit(buf, pos);
+  emit(&l);
 }
 
 void log_outb(int cat, int level, const char *prefix, const char *b, size_t len)
 {
   char buf[LOG_LINE_MAX];
-  size_t pos;
+  struct diag_line l = { buf, 0, LOG_LINE_MAX - 1, 0 };
   if (!log_enabled(cat, level)) return;
-  pos = put_head(buf, cat);
-  pos = put(buf, pos, prefix, str_len(prefix));
-  pos = put(buf, pos, b, len);
-  emit(buf, pos);
+  put_head(&l, cat);
+  puts_fold(&l, prefix);
+  diag_fold(&l, b, len);
+  emit(&l);
 }

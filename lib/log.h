@@ -7,8 +7,10 @@
  *     imc-smtpd: smtp: 192.0.2.1 helo=client.example mail=<a@b> rcpts=1 result=queued
  * s6-log stamps each line.  One write(2) per line, so lines of concurrent
  * processes sharing the log pipe never interleave; a line longer than
- * LOG_LINE_MAX is cut.  Bytes below 32 and 127 (they may come from the
- * network) are written as '?', so no input can forge a log line.
+ * LOG_LINE_MAX is cut.  The text is folded as diag.h says: a run of line
+ * breaks becomes one space (a multi-line reply or notice stays one line),
+ * other bytes below 32 and 127 (they may come from the network) are
+ * written as '?', so no input can forge a log line.
  *
  * What each level adds, in every program: minimum says what went wrong
  * (a refusal, a deferral, a bounce) and one line per session; medium one

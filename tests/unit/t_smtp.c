@@ -18,6 +18,7 @@
 #include "base64.h"
 #include "config.h"
 #include "control.h"
+#include "diag.h"
 #include "directory.h"
 #include "log.h"
 #include "sio.h"
@@ -611,9 +612,29 @@ static void test_log(struct config *c)
   close(save);
   n = pread(fd, buf, sizeof buf - 1, 0);
   buf[n > 0 ? n : 0] = 0;
-  CHECK_STR(buf, "imc: smtp: a?b?c\nimc: protocol: p x?y?\n");
+  CHECK_STR(buf, "imc: smtp: a b?c\nimc: protocol: p x?y\n");
   close(fd);
   log_init(0);
+}
+
+/* ---- lib/diag.c: a notice of several lines is one line, line breaks folded */
+static void test_diag_fold(void)
+{
+  char path[256], buf[512];
+  int fd, save;
+  ssize_t n;
+  snprintf(path, sizeof path, "%s/diag.out", home);
+  fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  save = dup(2);
+  CHECK(fd >= 0 && save >= 0 && dup2(fd, 2) == 2);
+  warn("subject: ", "first line.\n", "second\r\n\r\nthird \n\tfourth\n");
+  info("451-one\r\n451 two\r\n");
+  dup2(save, 2);
+  close(save);
+  n = pread(fd, buf, sizeof buf - 1, 0);
+  buf[n > 0 ? n : 0] = 0;
+  CHECK_STR(buf, "imc: warning: subject: first line. second third ?fourth\nimc: info: 451-one 451 two\n");
+  close(fd);
 }
 
 int main(void)
@@ -624,6 +645,7 @@ int main(void)
   put("me", "mx.example.com\n");
   put("sitedomains", "example.com\nExample.ORG\n");
   put("directory", "mailbox alice \"Alice\"\nmailbox bob \"Bob\"\nlist team alice,bob\n");
+  test_diag_fold();
   test_cmd();
   test_paths();
   test_long_paths();
