@@ -590,16 +590,34 @@ static void test_policy_auth(struct config *c)
   CHECK(!policy_auth_sender(c, "dave@remote.example", "dave@example.com", 16));
 }
 
+/* fd 2 into a file while a test writes diagnostics: the saved fd 2 */
+static int stderr_to(const char *name, int *fd)
+{
+  char path[256];
+  int save;
+  snprintf(path, sizeof path, "%s/%s", home, name);
+  *fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  save = dup(2);
+  CHECK(*fd >= 0 && save >= 0 && dup2(*fd, 2) == 2);
+  return save;
+}
+
+/* fd 2 back; what was written, in buf */
+static void stderr_back(int fd, int save, char *buf, size_t cap)
+{
+  ssize_t n;
+  dup2(save, 2);
+  close(save);
+  n = pread(fd, buf, cap - 1, 0);
+  buf[n > 0 ? n : 0] = 0;
+  close(fd);
+}
+
 /* ---- lib/log.c: levels, one line per event, control characters made harmless */
 static void test_log(struct config *c)
 {
-  char path[256], buf[512];
-  int fd, save;
-  ssize_t n;
-  snprintf(path, sizeof path, "%s/log.out", home);
-  fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-  save = dup(2);
-  CHECK(fd >= 0 && save >= 0 && dup2(fd, 2) == 2);
+  char buf[512];
+  int fd, save = stderr_to("log.out", &fd);
   c->loglevel[LOG_SMTP] = LEVEL_MEDIUM;
   c->loglevel[LOG_PROTOCOL] = LEVEL_MINIMUM;
   log_init(c);
@@ -608,33 +626,20 @@ static void test_log(struct config *c)
   log_outb(LOG_PROTOCOL, LEVEL_MINIMUM, "p ", "x\0y\r", 4);
   log_outb(LOG_PROTOCOL, LEVEL_MEDIUM, "p ", "not logged", 10);
   CHECK(log_enabled(LOG_SMTP, LEVEL_MEDIUM) && !log_enabled(LOG_SMTP, LEVEL_MAXIMUM));
-  dup2(save, 2);
-  close(save);
-  n = pread(fd, buf, sizeof buf - 1, 0);
-  buf[n > 0 ? n : 0] = 0;
+  stderr_back(fd, save, buf, sizeof buf);
   CHECK_STR(buf, "imc: smtp: a b?c\nimc: protocol: p x?y\n");
-  close(fd);
   log_init(0);
 }
 
 /* ---- lib/diag.c: a notice of several lines is one line, line breaks folded */
 static void test_diag_fold(void)
 {
-  char path[256], buf[512];
-  int fd, save;
-  ssize_t n;
-  snprintf(path, sizeof path, "%s/diag.out", home);
-  fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-  save = dup(2);
-  CHECK(fd >= 0 && save >= 0 && dup2(fd, 2) == 2);
+  char buf[512];
+  int fd, save = stderr_to("diag.out", &fd);
   warn("subject: ", "first line.\n", "second\r\n\r\nthird \n\tfourth\n");
   info("451-one\r\n451 two\r\n");
-  dup2(save, 2);
-  close(save);
-  n = pread(fd, buf, sizeof buf - 1, 0);
-  buf[n > 0 ? n : 0] = 0;
+  stderr_back(fd, save, buf, sizeof buf);
   CHECK_STR(buf, "imc: warning: subject: first line. second third ?fourth\nimc: info: 451-one 451 two\n");
-  close(fd);
 }
 
 int main(void)
