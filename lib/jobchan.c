@@ -2,10 +2,31 @@
  * jobchan.c -- see jobchan.h.
  */
 #include <errno.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "fileio.h"
 #include "jobchan.h"
+
+static int id_char(char c)
+{
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+size_t jobchan_field_id(const char *f, size_t n, const char **id, size_t *idlen)
+{
+  const char *colon = memchr(f, ':', n);
+  size_t k, len;
+  *id = 0;
+  *idlen = 0;
+  if (!colon) return n;
+  len = n - (size_t)(colon - f) - 1;
+  if (len == 0 || len > JOBCHAN_ID_MAX) return n;
+  for (k = 0; k < len; k++) if (!id_char(colon[1 + k])) return n;
+  *id = colon + 1;
+  *idlen = len;
+  return (size_t)(colon - f);
+}
 
 int jobchan_pair(int *mine, int *theirs)
 {

@@ -17,6 +17,10 @@
  * The one-shot form stays: when fd 0 is not such a socket, it holds the job
  * lines (read to EOF, one batch) and FD fields are descriptor numbers.
  *
+ * A job line's FD field may carry the message's queue id, "FD:ID" (imc-send
+ * always writes it), so that the deliverer's log lines name the message;
+ * jobchan_field_id splits it.
+ *
  * Failure modes: a record that is not a batch (no 'B', no JOBS, more than
  * JOBCHAN_MAXFILES files) is an error; a JOBS larger than the caller's
  * limit is -2.
@@ -31,6 +35,14 @@
 #define JOBCHAN_MAXFILES (FDPASS_MAX - 1)   /* queue files in one batch */
 #define JOBCHAN_END ".\n"                    /* a deliverer's line after a batch's reports */
 #define JOBCHAN_FIRST 3                      /* the FD field of a batch's first file */
+
+#define JOBCHAN_ID_MAX 32                   /* longest queue id in an FD field */
+
+/* the FD field f (n bytes), "FD" or "FD:ID": the length of its FD part, and
+   the id in *id, *idlen (0: none).  An ID that is empty, longer than
+   JOBCHAN_ID_MAX or not all letters and digits is not split off (the FD
+   part then is no number, and the job unusable). */
+size_t jobchan_field_id(const char *f, size_t n, const char **id, size_t *idlen);
 
 /* imc-send's side */
 int jobchan_pair(int *mine, int *theirs);   /* close-on-exec both; mine may only send: 0, -1 */

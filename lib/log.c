@@ -50,18 +50,31 @@ static void emit(struct diag_line *l)
   errno = e;
 }
 
-void log_out(int cat, int level, ...)
+void log_va(int cat, va_list ap)
 {
   char buf[LOG_LINE_MAX];
   struct diag_line l = { buf, 0, LOG_LINE_MAX - 1, 0 };
   const char *s;
+  put_head(&l, cat);
+  while ((s = va_arg(ap, const char *)) != 0) puts_fold(&l, s);
+  emit(&l);
+}
+
+void log_put(int cat, ...)
+{
+  va_list ap;
+  va_start(ap, cat);
+  log_va(cat, ap);
+  va_end(ap);
+}
+
+void log_out(int cat, int level, ...)
+{
   va_list ap;
   if (!log_enabled(cat, level)) return;
-  put_head(&l, cat);
   va_start(ap, level);
-  while ((s = va_arg(ap, const char *)) != 0) puts_fold(&l, s);
+  log_va(cat, ap);
   va_end(ap);
-  emit(&l);
 }
 
 void log_outb(int cat, int level, const char *prefix, const char *b, size_t len)

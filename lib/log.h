@@ -24,6 +24,7 @@
 #ifndef IMC_LOG_H
 #define IMC_LOG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include "config.h"
 
@@ -41,5 +42,11 @@ void log_out(int cat, int level, ...);
 void log_outb(int cat, int level, const char *prefix, const char *b, size_t len);
 
 #define log_event(cat, level, ...) log_out((cat), (level), __VA_ARGS__, (const char *)0)
+
+/* the line whatever log_init was given, for a program that checks the level
+   against a configuration of its own (config_logging): imc-tcpd, imc-remote */
+void log_put(int cat, ...);
+void log_va(int cat, va_list ap);
+#define log_always(cat, ...) log_put((cat), __VA_ARGS__, (const char *)0)
 
 #endif

@@ -136,6 +136,8 @@ static void job_add(char *line, const struct rjob *j, size_t first)
   m->first = first;
   line[j->sender - line + j->slen] = 0;
   m->sender = j->sender;
+  m->id = "";
+  if (j->idlen) { line[j->id - line + j->idlen] = 0; m->id = j->id; }
   if (job_rcpts(line, j, m) < 0) { for (i = 0; i < j->nrcpt; i++) rep_set(first + i, 'Z', "4.3.0 out of memory"); return; }
   for (i = 0; i < m->nrcpt; i++)
     if (!rjob_addr_ok(m->rcpt[i], strlen(m->rcpt[i]))) rep_set(first + i, 'Z', "4.3.0 malformed recipient in job line");
@@ -201,15 +203,17 @@ static size_t next_pending(size_t i)
   return i;
 }
 
+/* every recipient of m without a result gets kind and text; one line at medium */
 static void fail_msg(const struct rmsg *m, char kind, const char *text)
 {
   size_t i;
+  if (!msg_pending(m)) return;
+  rlog(&cfg, LEVEL_MEDIUM, m->id, m->id[0] ? " " : "", kind == 'D' ? "failed: " : "deferred: ", text, (const char *)0);
   for (i = 0; i < m->nrcpt; i++) rep_set(m->first + i, kind, text);
 }
 
 static void fail_from(size_t i, char kind, const char *text)
 {
-  rlog(&cfg, LEVEL_MINIMUM, kind == 'D' ? "failed: " : "deferred: ", text, (const char *)0);
   for (; i < nmsgs; i++) fail_msg(&msgs[i], kind, text);
 }
 
@@ -262,7 +266,7 @@ static int run_connection(size_t *next, int reused)
   while ((*next = next_pending(*next)) < nmsgs) {
     if (cfg.msgsperconn && sess.msgs >= cfg.msgsperconn) { sess_close(&sess); return 0; }
     if (xfer_message(&sess, &msgs[*next], &started) == SESS_LOST) {
-      rlog(&cfg, LEVEL_MINIMUM, sess.why.s, reused && !started ? " (a cached connection: connecting again)" : "",
+      rlog(&cfg, LEVEL_MEDIUM, sess.why.s, reused && !started ? " (a cached connection: connecting again)" : "",
            (const char *)0);
       if (started) { fail_msg(&msgs[*next], 'Z', sess.why.s); rmsg_release(&msgs[*next]); (*next)++; }
       sess_abort(&sess);

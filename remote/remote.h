@@ -128,13 +128,14 @@ void sess_lost(struct session *s, const char *what);  /* why = "desc: 4.4.2 conn
 int sess_why(struct session *s, const char *code_text);  /* why = "desc: " code_text */
 int sess_why_reply(struct session *s, const char *prefix);  /* why = "desc: " prefix reply */
 unsigned long sess_now(void);
-void rlog(const struct config *c, int level, ...);   /* info line at transfer LEVEL; end with 0 */
+void rlog(const struct config *c, int level, ...);   /* a transfer line at LEVEL; end with 0 */
 
 /* ---- transfer.c */
 struct rmsg {
   int fd;
   unsigned long long len;
   int prio;
+  const char *id;                  /* the queue id for the log, NUL-terminated, "" when the job gave none */
   const char *sender;              /* NUL-terminated, "" for <> */
   const char **rcpt;               /* NUL-terminated */
   size_t nrcpt;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "addr.h"
 #include "config.h"
+#include "jobchan.h"
 #include "rjob.h"
 
 static const char *const prio_names[PRIO_N] = { "urgent", "normal", "nonurgent" };
@@ -52,7 +53,8 @@ static size_t count_fields(const char *s, size_t len)
 static const char *parse_head(const char *f[4], const size_t n[4], struct rjob *j)
 {
   unsigned long long v;
-  if (!scan_num(f[0], n[0], 1U << 30, &v)) return "bad fd";
+  size_t fdlen = jobchan_field_id(f[0], n[0], &j->id, &j->idlen);
+  if (!scan_num(f[0], fdlen, 1U << 30, &v)) return "bad fd";
   j->fd = (int)v;
   if (!scan_num(f[1], n[1], ~0ULL >> 1, &j->msglen)) return "bad message length";
   if ((j->prio = scan_prio(f[2], n[2])) < 0) return "bad priority";

@@ -1,6 +1,6 @@
 /*
  * rjob.h -- imc-remote's job lines (docs/INTERNALS.md section 8):
- *     FD TAB MSGLEN TAB PRIORITY TAB SENDER TAB RECIPIENT [TAB RECIPIENT ...]
+ *     FD[:ID] TAB MSGLEN TAB PRIORITY TAB SENDER TAB RECIPIENT [TAB RECIPIENT ...]
  * rjob_parse tells three cases apart: a blank line (no recipient: skipped);
  * a line whose FD, MSGLEN, PRIORITY or SENDER is unusable (each recipient
  * it names fails); a line without any recipient field (it counts as one
@@ -16,6 +16,8 @@
 
 struct rjob {
   int fd;                       /* the open queue file */
+  const char *id;               /* the queue id, into the line (idlen 0: none) */
+  size_t idlen;
   unsigned long long msglen;    /* the message is its first msglen bytes */
   int prio;                     /* PRIO_* of config.h */
   const char *sender;           /* into the line, not NUL-terminated; empty: <> */

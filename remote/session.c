@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "diag.h"
+#include "log.h"
 #include "remote.h"
 #include "rules.h"
 #include "tls.h"
@@ -37,22 +38,16 @@ unsigned long sess_now(void)
   return (unsigned long)ts.tv_sec;
 }
 
-/* minimum: what failed; medium: connections, TLS, AUTH, each delivery; maximum:
-   the addresses found for the destination */
+/* a line of category transfer at LEVEL (log.h folds and escapes the text).
+   minimum: nothing but errors; medium: connections, TLS, AUTH, each
+   recipient's result; maximum: the addresses found for the destination */
 void rlog(const struct config *c, int level, ...)
 {
-  char buf[1500];
-  size_t pos = 0;
-  const char *p;
   va_list ap;
   if (!config_logging(c, LOG_TRANSFER, level)) return;
   va_start(ap, level);
-  while ((p = va_arg(ap, const char *)) != 0)
-    for (; *p && pos < sizeof buf - 1; p++)
-      buf[pos++] = (unsigned char)*p < 32 || *p == 127 ? '?' : *p;
+  log_va(LOG_TRANSFER, ap);
   va_end(ap);
-  buf[pos] = 0;
-  info(buf);
 }
 
 /* the transcript at loglevel protocol maximum; control characters as '?' */
@@ -64,7 +59,7 @@ static void log_proto(const struct session *s, const char *dir, const char *b, s
   if (len > REPLY_LINE_MAX) len = REPLY_LINE_MAX;
   for (i = 0; i < len; i++) buf[i] = (unsigned char)b[i] < 32 || b[i] == 127 ? '?' : b[i];
   buf[len] = 0;
-  info(s->desc, dir, buf);
+  log_always(LOG_PROTOCOL, s->desc, dir, buf);
 }
 
 /* ---- the reasons given in the reports */

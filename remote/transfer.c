@@ -74,7 +74,8 @@ static void result(struct session *s, const struct rmsg *m, size_t i, char kind,
 {
   static const char *const word[] = { "delivered to <", "deferred <", "failed <" };
   rep_set(m->first + i, kind, t);
-  rlog(s->cfg, kind == 'K' ? LEVEL_MEDIUM : LEVEL_MINIMUM, word[kind == 'K' ? 0 : kind == 'Z' ? 1 : 2], m->rcpt[i], ">: ", t, (const char *)0);
+  rlog(s->cfg, LEVEL_MEDIUM, m->id, m->id[0] ? " " : "", word[kind == 'K' ? 0 : kind == 'Z' ? 1 : 2], m->rcpt[i], ">: ", t,
+       (const char *)0);
 }
 
 static int open_rcpt(const struct rmsg *m, size_t i) { return !rep_done(m->first + i); }

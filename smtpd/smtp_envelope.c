@@ -77,6 +77,7 @@ void smtpd_mail(struct session *s, const struct smtp_cmd *c)
   s->mail_seen = 1;
   byte_copy(s->last_mail, s->sender.len + 1, s->sender.addr);
   s->last_rcpts = 0;
+  s->last_id[0] = 0;
   smtpd_reply(s, "250 2.1.0 ok");
 }
 

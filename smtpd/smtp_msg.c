@@ -202,6 +202,7 @@ static void text_finish(struct session *s, const struct smtp_data *d)
   code = qconn_end_top(&queue, &top, &env, id);
   if (code == QX_OK) {
     s->msgs++;
+    byte_copy(s->last_id, sizeof s->last_id, id);
     log_message(s, id, d, "queued");
     smtpd_reply(s, "250 2.0.0 ok: queued as ", id);
     return;

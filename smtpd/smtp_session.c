@@ -114,7 +114,7 @@ void smtpd_end(struct session *s, const char *result)
   n1[fmt_ulong(n1, s->last_rcpts)] = 0;
   n2[fmt_ulong(n2, s->msgs)] = 0;
   log_event(LOG_SMTP, LEVEL_MINIMUM, s->remoteip, " helo=", s->helo[0] ? s->helo : "-",
-            " mail=<", s->last_mail, "> rcpts=", n1, " msgs=", n2, s->tls ? " tls" : "",
+            " mail=<", s->last_mail, ">", s->last_id[0] ? " id=" : "", s->last_id, " rcpts=", n1, " msgs=", n2, s->tls ? " tls" : "",
             s->authed ? " auth=" : "", s->authed ? s->auth_user : "", " result=", result);
   if (!s->dead) {
     sio_flush(&s->sio);

@@ -30,6 +30,7 @@
 #include <setjmp.h>
 #include "config.h"
 #include "directory.h"
+#include "queue.h"
 #include "sio.h"
 #include "smtp_auth.h"
 #include "smtp_cmd.h"
@@ -92,6 +93,7 @@ struct session {
   /* for the log line at the end */
   unsigned long msgs, last_rcpts;
   char last_mail[SMTP_ADDR_MAX + 1];
+  char last_id[QID_LEN + 1];        /* the queue id of that transaction's message, "" when none was queued */
   stralloc line;                    /* the command line being handled */
   char tag[24];                     /* "[pid]" at the head of protocol log lines */
   struct session_limits lim;

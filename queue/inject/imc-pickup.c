@@ -27,7 +27,9 @@
  * scan at start and every SCAN_INTERVAL seconds.  Readiness: "\n" on the
  * READY-FD after the watch is set and the first scan is done.  Signals
  * arrive through a self-pipe: SIGTERM finishes the current file and exits
- * 0, SIGHUP rereads control/.  No stdio.
+ * 0, SIGHUP rereads control/me.  Lines "imc-pickup: init: started" (when
+ * ready) and "imc-pickup: init: stopped" at loglevel init minimum
+ * (control/loglevel is read at start).  No stdio.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -47,6 +49,7 @@
 #include "diag.h"
 #include "exitcodes.h"
 #include "fileio.h"
+#include "log.h"
 #include "qclient.h"
 #include "message.h"
 #include "queue.h"
@@ -67,6 +70,8 @@ static struct msghead head;
 #define nomem() fatal(EX_TEMP, "out of memory")
 
 /* ---- signals, through the self-pipe */
+
+static struct config logcfg;         /* control/loglevel, read at start */
 
 static void load_me(void)
 {
@@ -444,6 +449,7 @@ int main(int argc, char **argv)
   diag_prog = "imc-pickup";
   rfd = ready_fd(argc, argv);
   setup_signals();
+  log_load(&logcfg);
   load_me();
   if (!me.len) fatal(EX_TEMP, "control/me is empty or unreadable");
   if (imc_path(&dir, "pickup") < 0) nomem();
@@ -453,6 +459,8 @@ int main(int argc, char **argv)
     fatalsys(EX_TEMP, "unable to watch ", dir.s);
   scan();
   ready_signal(rfd);
+  log_event(LOG_INIT, LEVEL_MINIMUM, "started");
   wait_loop(ino);
+  log_event(LOG_INIT, LEVEL_MINIMUM, "stopped");
   return 0;
 }

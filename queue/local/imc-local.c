@@ -4,7 +4,7 @@
  *     imc-local              (jobs on fd 0, reports on fd 1; IMC_HOME set)
  *
  * Inputs: batches of job lines on fd 0, each read whole before any delivery:
- *     FD TAB MSGLEN TAB SENDER TAB MAILBOX TAB RECIPIENT [TAB MAILBOX TAB RECIPIENT ...]
+ *     FD[:ID] TAB MSGLEN TAB SENDER TAB MAILBOX TAB RECIPIENT [TAB MAILBOX TAB RECIPIENT ...]
  * Two forms (lib/jobchan.h): fd 0 a job channel from imc-send (a
  * SOCK_SEQPACKET socket; each batch one record with its queue files
  * passed along, FD the file's place in the record; imc-local serves batch
@@ -37,10 +37,12 @@
  * is not a batch, fd 1 unwritable): imc-send
  * counts a pair without report as a temporary failure.
  *
- * Log lines on fd 2 by control/loglevel transfer (log.h): at minimum each
- * pair deferred or failed, at medium each pair delivered too, at maximum
- * one more line per job (its size, sender and number of pairs).  Errors
- * are written at every level.
+ * Log lines on fd 2 by control/loglevel transfer (log.h), each starting
+ * with the job's queue id when its FD field carries one (FD:ID, as
+ * imc-send writes it): at medium each pair's result ("ID delivered
+ * <RCPT>: TEXT", deferred, failed; at minimum imc-send logs the results),
+ * at maximum one more line per job (its size, sender and number of
+ * pairs).  Errors are written at every level.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -85,6 +87,7 @@ struct report {
   int mbox;                  /* index into mboxes for K, else -1 */
   size_t off, len;           /* text in reptext (without the kind) */
   size_t roff, rlen;         /* the recipient in reptext, for the log (rlen 0: none) */
+  size_t ioff, ilen;         /* the queue id in reptext, for the log (ilen 0: none) */
 };
 
 struct msg {                 /* the message of the current job */
@@ -110,6 +113,7 @@ static char msgbuf[JOB_HDR_MAX + LOOP_SCAN_MAX];
 static char copybuf[65536];
 static const char *cur_rcpt;              /* the pair being delivered, for the log */
 static size_t cur_rlen;
+static char cur_id[JOBCHAN_ID_MAX + 1];   /* the queue id of the job, "" when its line gave none */
 static struct config cfg;                 /* for control/loglevel only */
 static struct jobsrc src;
 
@@ -135,6 +139,8 @@ static void report_va(char kind, int mbox, va_list ap)
   r->len = reptext.len - r->off;
   r->roff = reptext.len;
   r->rlen = cur_rlen && stralloc_catb(&reptext, cur_rcpt, cur_rlen) ? cur_rlen : 0;
+  r->ioff = reptext.len;
+  r->ilen = cur_id[0] && stralloc_cats(&reptext, cur_id) ? strlen(cur_id) : 0;
 }
 
 static void report(char kind, int mbox, ...)
@@ -200,22 +206,23 @@ static void out_report(const struct report *r)
   out_put("\n", 1);
 }
 
-/* the report as written to fd 1: at transfer medium when delivered, minimum when not */
+/* the report as written to fd 1, at transfer medium (at minimum imc-send logs
+   each result): "ID delivered <RCPT>: TEXT", deferred, failed */
 static void log_report(const struct report *r)
 {
   static stralloc pre;
   const struct mbox *mb = r->mbox >= 0 ? &mboxes[r->mbox] : 0;
   int unsynced = r->kind == 'K' && mb && mb->sync_errno;
   char kind = unsynced ? 'Z' : r->kind;
-  int level = kind == 'K' ? LEVEL_MEDIUM : LEVEL_MINIMUM;
-  if (!log_enabled(LOG_TRANSFER, level)) return;
-  if (!stralloc_copys(&pre, kind == 'K' ? "delivered <" : kind == 'Z' ? "deferred <" : "failed <")
+  if (!log_enabled(LOG_TRANSFER, LEVEL_MEDIUM)) return;
+  if (!stralloc_copyb(&pre, reptext.s + r->ioff, r->ilen) || (r->ilen && !stralloc_append(&pre, " "))
+      || !stralloc_cats(&pre, kind == 'K' ? "delivered <" : kind == 'Z' ? "deferred <" : "failed <")
       || !stralloc_catb(&pre, reptext.s + r->roff, r->rlen) || !stralloc_cats(&pre, ">: ")
       || !stralloc_0(&pre)) return;
   if (unsynced)
-    log_event(LOG_TRANSFER, level, pre.s, "4.3.0 unable to sync mailbox ", mb->name, ": ", strerror(mb->sync_errno));
-  else if (r->len) log_outb(LOG_TRANSFER, level, pre.s, reptext.s + r->off, r->len);
-  else log_event(LOG_TRANSFER, level, pre.s, fallback_text(r->kind));
+    log_event(LOG_TRANSFER, LEVEL_MEDIUM, pre.s, "4.3.0 unable to sync mailbox ", mb->name, ": ", strerror(mb->sync_errno));
+  else if (r->len) log_outb(LOG_TRANSFER, LEVEL_MEDIUM, pre.s, reptext.s + r->off, r->len);
+  else log_event(LOG_TRANSFER, LEVEL_MEDIUM, pre.s, fallback_text(r->kind));
 }
 
 static int write_reports(void)
@@ -470,11 +477,11 @@ static void fail_pairs(size_t n, const char *why, const char *detail)
 {
   char num[FMT_ULONG];
   num[fmt_ulong(num, njobs)] = 0;
-  warn("job ", num, ": ", why, ": ", detail);
+  warn("job ", num, cur_id[0] ? " (" : "", cur_id, cur_id[0] ? ")" : "", ": ", why, ": ", detail);
   while (n--) REPORT('Z', -1, "4.3.0 ", why, ": ", detail);
 }
 
-/* at transfer maximum: "message of N bytes from <SENDER>: P deliveries" */
+/* at transfer maximum: "ID message of N bytes from <SENDER>: P deliveries" */
 static void log_job(const struct job *j)
 {
   static stralloc line;
@@ -483,7 +490,7 @@ static void log_job(const struct job *j)
   size[fmt_ulong(size, j->msglen)] = 0;
   pairs[fmt_ulong(pairs, j->npairs)] = 0;
   if (!stralloc_copyb(&line, j->sender, j->slen) || !stralloc_0(&line)) return;
-  log_event(LOG_TRANSFER, LEVEL_MAXIMUM, "message of ", size, " bytes from <", line.s, ">: ", pairs,
+  log_event(LOG_TRANSFER, LEVEL_MAXIMUM, cur_id, cur_id[0] ? " " : "", "message of ", size, " bytes from <", line.s, ">: ", pairs,
             j->npairs == 1 ? " delivery" : " deliveries");
 }
 
@@ -506,6 +513,8 @@ static void do_line(const char *line, size_t len, int terminated)
 {
   struct job j;
   size_t n = job_parse(line, len, &j);
+  memcpy(cur_id, j.id ? j.id : "", j.idlen);
+  cur_id[j.idlen] = 0;
   if (!terminated && n) { n = 1; j.err = "job line without newline"; }
   if (!n) return;
   njobs++;

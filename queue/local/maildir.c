@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <string.h>
 #include "owfat.h"
+#include "jobchan.h"
 #include "maildir.h"
 
 #define JOB_FD_DIGITS 9          /* fds below 10^9 */
@@ -63,6 +64,7 @@ static const char *job_head(const char *line, size_t len, size_t *pos, struct jo
   unsigned long long v;
   const char *f;
   size_t n = next_field(line, len, pos, &f);
+  n = jobchan_field_id(f, n, &j->id, &j->idlen);
   if (!scan_decimal(f, n, JOB_FD_DIGITS, &v) || v < 3 || v > INT_MAX) return "bad file descriptor";
   j->fd = (int)v;
   n = next_field(line, len, pos, &f);

@@ -6,7 +6,7 @@
  * and fuzzed on its own.
  *
  * A job line (without its LF) is
- *     FD TAB MSGLEN TAB SENDER TAB MAILBOX TAB RECIPIENT [TAB MAILBOX TAB RECIPIENT ...]
+ *     FD[:ID] TAB MSGLEN TAB SENDER TAB MAILBOX TAB RECIPIENT [TAB MAILBOX TAB RECIPIENT ...]
  * job_parse tells three cases apart: a blank line (no pair: skipped); a line
  * whose fields make pairs but whose FD, MSGLEN or SENDER is unusable (every
  * pair it claims fails); a line whose fields do not make pairs at all (it
@@ -25,6 +25,8 @@
 
 struct job {
   int fd;                       /* the open queue file */
+  const char *id;               /* the queue id, into the line (idlen 0: none) */
+  size_t idlen;
   unsigned long long msglen;    /* the message is its first msglen bytes */
   const char *sender;           /* not NUL-terminated; empty: the null sender */
   size_t slen;

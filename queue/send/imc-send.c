@@ -65,7 +65,7 @@ static void config_reload(void)
     cfg = fresh;
     track_enable(cfg.tracking);
     log_init(&cfg);
-    if (config_logging(&cfg, LOG_INIT, LEVEL_MINIMUM)) info("reread the control files");
+    log_event(LOG_INIT, LEVEL_MINIMUM, "reread the control files");
   }
   if (directory_refresh(&dir) < 0) warnsys("unable to reopen control/directory.cdb");
   {
@@ -188,6 +188,7 @@ int main(void)
   ctl_scan(now);
   faults_check(now);
   ready_signal(ready_parse(getenv("IMC_READY_FD")));
+  log_event(LOG_INIT, LEVEL_MINIMUM, "started");
   for (;;) {
     unsigned n = 2;
     now = (unsigned long)time(0);
@@ -212,6 +213,6 @@ int main(void)
     }
     if (now >= debris) { queue_debris(now); debris = now + DEBRIS_EVERY; }
   }
-  if (config_logging(&cfg, LOG_INIT, LEVEL_MINIMUM)) info("stopped");
+  log_event(LOG_INIT, LEVEL_MINIMUM, "stopped");
   return EX_OK;
 }

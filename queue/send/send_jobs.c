@@ -127,7 +127,8 @@ int job_line_head(stralloc *in, const struct job *jobs, unsigned long k, unsigne
   if (k && jobs_same_file(&jobs[k - 1], &jobs[k])) return 0;
   if (job_file(&jobs[k], &fd, &len) < 0) return -1;
   if (k && !stralloc_append(in, "\n")) return -1;
-  return stralloc_catulong(in, JOBCHAN_FIRST + (*line)++) && stralloc_append(in, "\t")
+  return stralloc_catulong(in, JOBCHAN_FIRST + (*line)++) && stralloc_append(in, ":")
+         && stralloc_cats(in, jobs[k].m->id) && stralloc_append(in, "\t")
          && stralloc_catulong(in, (unsigned long)len) ? 1 : -1;
 }
 

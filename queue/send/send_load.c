@@ -118,7 +118,7 @@ static int resolved(void *vctx, char kind, const char *target, size_t tlen, cons
     stralloc t = {0};
     if (stralloc_copyb(&t, addr, alen) && stralloc_cats(&t, kind == QI_LOCAL ? " local " : " remote ")
         && stralloc_catb(&t, target, tlen) && stralloc_0(&t))
-      log_event(LOG_ADDRESSING, LEVEL_MAXIMUM, "addressing: ", c->m->id, " <", c->original, "> is ", t.s);
+      log_event(LOG_ADDRESSING, LEVEL_MAXIMUM, c->m->id, " <", c->original, "> is ", t.s);
     stralloc_free(&t);
   }
   if (kind == QI_REMOTE && !config_sender_out(&cfg, c->m->sender.s, c->m->sender.len)) {
@@ -228,7 +228,7 @@ static int keep_copy(const struct msg *m, const char *sub)
 static void archive_link(const struct msg *m, const char *sub)
 {
   if (keep_copy(m, sub) < 0) warnsys("unable to archive ", m->id, " in ", sub);
-  else log_event(LOG_ARCHIVAL, LEVEL_MEDIUM, "archival: ", m->id, " in ", sub);
+  else log_event(LOG_ARCHIVAL, LEVEL_MEDIUM, m->id, " in ", sub);
 }
 
 /* control/filter matched the sender at SMTP time: drop, or keep a copy in archive/turf */
@@ -278,7 +278,7 @@ static int load_state(struct msg *m, const stralloc *rcpts, unsigned long now)
   if (log_enabled(LOG_ADDRESSING, LEVEL_MEDIUM)) {
     char n[FMT_ULONG];
     n[fmt_ulong(n, m->q.n)] = 0;
-    log_event(LOG_ADDRESSING, LEVEL_MEDIUM, "addressing: ", m->id, " from <", m->sender.s, "> to ", n, " recipients");
+    log_event(LOG_ADDRESSING, LEVEL_MEDIUM, m->id, " from <", m->sender.s, "> to ", n, " recipients");
   }
   m->dirty = 1;
   if (m->area == AREA_NEW) track_received(m, rcpts);

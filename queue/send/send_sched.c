@@ -14,6 +14,7 @@
  */
 #include <string.h>
 #include <unistd.h>
+#include "log.h"
 #include "send.h"
 
 #define BOUNCE_RETRY 60          /* seconds before a bounce that could not be queued is tried again */
@@ -39,6 +40,8 @@ static int set_reply(struct qinfo_rcpt *r, const char *text)
 void rcpt_result(struct msg *m, unsigned long i, char code, const char *text, unsigned long now)
 {
   struct qinfo_rcpt *r = &m->q.r[i];
+  log_event(LOG_TRANSFER, LEVEL_MINIMUM, m->id, code == 'K' ? " delivered <" : code == 'D' ? " failed <" : " deferred <",
+            r->address.s, ">: ", text);
   r->attempts++;
   r->last = now;
   set_reply(r, text);

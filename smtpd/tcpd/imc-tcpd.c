@@ -64,6 +64,7 @@
 #include "diag.h"
 #include "exitcodes.h"
 #include "fileio.h"
+#include "log.h"
 #include "rules.h"
 #include "ready.h"
 #include "selfpipe.h"
@@ -108,15 +109,20 @@ static void settings_free(struct settings *s)
   rules_free(&s->rules);
 }
 
-/* an info line when loglevel init is at minimum or more: starting, stopping, rereading */
-#define tcpd_note(...) do { if (config_logging(&set.cfg, LOG_INIT, LEVEL_MINIMUM)) info(__VA_ARGS__); } while (0)
+/* an init line when loglevel init is at minimum or more: starting, stopping, rereading */
+#define tcpd_note(...) do { if (config_logging(&set.cfg, LOG_INIT, LEVEL_MINIMUM)) log_always(LOG_INIT, __VA_ARGS__); } while (0)
+
+/* the control files imc-tcpd reads (besides rules and transfermode): an error
+   in another one (retry, routes) is not its business and never stops it */
+static const char *const tcpd_files[] = { "me", "loglevel", "maxinbound", "maxperip", "ipv6prefix",
+                                          "smtpdmaxuse", "smtpdidle", 0 };
 
 /* 0 ok, -1 (a diagnostic was written) */
 static int settings_load(struct settings *s)
 {
   int r;
   memset(s, 0, sizeof *s);
-  r = config_load(&s->cfg, config_error);
+  r = config_load_only(&s->cfg, tcpd_files, config_error);
   if (r < 0) { warnsys("unable to read the control files"); return -1; }
   if (r > 0) { config_free(&s->cfg); return -1; }
   r = rules_load(&s->rules, config_error);
@@ -326,7 +332,7 @@ static void log_conn(int level, const char *what, const struct tcpd_conn *c, con
   if (!config_logging(&set.cfg, LOG_SMTP, level)) return;
   ip_format(ip, c->rip);
   port[fmt_ulong(port, c->rport)] = 0;
-  info(what, " ", ip, " port ", port, extra);
+  log_always(LOG_SMTP, what, " ", ip, " port ", port, extra);
 }
 
 /* 1 when over a limit */

@@ -53,7 +53,7 @@ check "idle close: the server closed the kept connection" grep -q 'idle for 1s: 
 send idle2 b@far.test
 check "idle close: the second message arrives over a new connection" t_wait 20 delivered_is idle 2
 check "idle close: two connections" [ "$(conns idle)" = 2 ]
-check "idle close: imc-remote noticed it" t_wait 5 grep -q 'imc-remote: info: .*the server closed the kept connection' "$I/log/send/current"
+check "idle close: imc-remote noticed it" t_wait 5 grep -q 'imc-remote: transfer: .*the server closed the kept connection' "$I/log/send/current"
 check "idle close: nothing deferred" no_deferral
 
 # a server that drops the kept connection when it is used again

@@ -66,6 +66,6 @@ check "new site domain delivers" t_wait 10 t_count_is "$M/ann" 3
 # TERM: a clean stop
 s6-svc -d "$I/service/send"
 check "stops on TERM" s6-svwait -D -t 10000 "$I/service/send"
-check "says it stopped" t_wait 5 grep -q 'imc-send: info: stopped' "$I/log/send/current"
+check "says it stopped" t_wait 5 grep -q 'imc-send: init: stopped' "$I/log/send/current"
 check "exit code 0" sh -c "s6-svstat -e '$I/service/send' | grep -q '^0$'"
 t_done

@@ -8,7 +8,8 @@
 
 H=$T_TMP/home
 M=$H/mail
-mkdir -p "$M"
+mkdir -p "$M" "$H/control"
+echo 'transfer medium' > "$H/control/loglevel"     # every pair's result logged
 IMC_HOME=$H
 export IMC_HOME
 W=$T_TMP/work
@@ -61,7 +62,7 @@ exec 3< "$W/q1" 4< "$W/q2" 5< "$W/q0" 6< "$W/qbig" 7< "$W/qloop"
 read -r _ <&6                      # moves fd 6's shared position: imc-local must not use it
 {
   printf '3\t%s\t%s\tbob\t%s\tcarol\t%s\n' "$(size "$W/m1")" alice@example.com bob@example.org carol@example.org
-  printf '4\t%s\t\tbob2\tbob@example.org\tbad/name\tx@example.org\n' "$(size "$W/m2")"
+  printf '4:6b0a42108275300043b\t%s\t\tbob2\tbob@example.org\tbad/name\tx@example.org\n' "$(size "$W/m2")"
   printf '5\t0\tzero@example.com\tdave\tdave@example.org\n'
   printf '6\t%s\tbig@example.com\terin\terin@example.org\n' "$(size "$W/mbig")"
   printf '7\t%s\tl@example.com\tloop\tloop@example.org\tother\tother@example.org\n' "$(size "$W/mloop")"
@@ -93,7 +94,12 @@ check "file mode 0600" [ "$(stat -c %a "$(onefile bob)")" = 600 ]
 n=$(basename "$(onefile bob)")
 check "Maildir name SECONDS.MusecPpidQn.HOST" sh -c "echo '$n' | grep -Eq '^[0-9]+\.M[0-9]+P[0-9]+Q[0-9]+\..+$'"
 check "no warnings for a good run but the blocked one" [ "$(grep -v '^imc-local: transfer: ' "$W/err1" | grep -vc blocked)" = 0 ]
-check "failed and deferred pairs logged (loglevel transfer minimum)" [ "$(grep -c '^imc-local: transfer: \(failed\|deferred\) <' "$W/err1")" = 3 ]
+check "failed and deferred pairs logged (loglevel transfer medium)" \
+  [ "$(grep -c '^imc-local: transfer: \([0-9a-f]* \)\?\(failed\|deferred\) <' "$W/err1")" = 3 ]
+check "the queue id of an FD:ID field heads its lines" \
+  grep -q '^imc-local: transfer: 6b0a42108275300043b failed <x@example.org>: 5.1.3 ' "$W/err1"
+check "every line of that job carries it" [ "$(grep -c '<bob@example.org>: .*bob2\|<x@example.org>' "$W/err1")" = \
+  "$(grep -c '^imc-local: transfer: 6b0a42108275300043b ' "$W/err1")" ]
 
 # ---- 2. a second run into existing Maildirs: names unique, nothing lost
 exec 3< "$W/q1"

@@ -110,8 +110,8 @@ check "MX: envelope" grep -q '^X-Sink-From: <alice@imc.test>$' "$(onemsg mx2)"
 check "MX: both recipients in one transaction" grep -q '^X-Sink-To: <bob@mx.test>, <carol@mx.test>$' "$(onemsg mx2)"
 check "MX: message byte-exact (dot-stuffing undone)" body "$(onemsg mx2)" "$W/m1"
 check "MX: the dead host was tried first" grep -q "connection refused\|Connection refused" "$W/c1.err"
-check "MX: info lines at transfer medium" grep -q '^imc-remote: info: delivered to <bob@mx.test>' "$W/c1.err"
-check "MX: transcript at protocol maximum" grep -q '^imc-remote: info: mx2.mx.test .* > MAIL FROM:<alice@imc.test>' "$W/c1.err"
+check "MX: info lines at transfer medium" grep -q '^imc-remote: transfer: delivered to <bob@mx.test>' "$W/c1.err"
+check "MX: transcript at protocol maximum" grep -q '^imc-remote: protocol: mx2.mx.test .* > MAIL FROM:<alice@imc.test>' "$W/c1.err"
 
 # ---- 2. null MX
 job 3 m1 alice@imc.test u@nullmx.test > "$W/c2.jobs"
@@ -292,7 +292,7 @@ remote c15 may.test
 check "tls=may: K" [ "$(kinds c15)" = K ]
 check "tls=may: the sink saw TLS" grep -q '^X-Sink-TLS: yes$' "$(onemsg tls)"
 check "tls=may: EHLO again after STARTTLS" [ "$(grep -c '< EHLO' "$W/tls.log")" = 2 ]
-check "tls=may: logged" grep -q '^imc-remote: info: TLS with tls.test .*TLSv1.2' "$W/c15.err"
+check "tls=may: logged" grep -q '^imc-remote: transfer: TLS with tls.test .*TLSv1.2' "$W/c15.err"
 job 3 m1 alice@imc.test a@verify.test > "$W/c15b.jobs"
 remote c15b verify.test
 check "tls=verify, unknown CA: Z 4.7.5" grep -q "^Ztls.test \[$(hip 10)\]: 4.7.5 " "$W/c15b.rep"

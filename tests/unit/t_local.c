@@ -48,6 +48,10 @@ static void test_job_bad(void)
   CHECK(job_parse(S("3\t10\ts\tbob\tb@x\tcarol"), &j) == 1 && j.err); /* odd fields */
   CHECK(job_parse(S("garbage"), &j) == 1 && j.err);
   CHECK(job_parse(S("x\t10\ts\tbob\tb@x\tc\tc@x"), &j) == 2 && j.err); /* fd not a number */
+  CHECK(job_parse(S("3:\t10\ts\tbob\tb@x"), &j) == 1 && j.err);       /* FD: with no id */
+  CHECK(job_parse(S("3:0123456789abcdef0123456789abcdef0\t10\ts\tbob\tb@x"), &j) == 1 && j.err);  /* id too long */
+  CHECK(job_parse(S("3:6b0a42108275300043b\t10\ts\tbob\tb@x"), &j) == 1 && !j.err && j.fd == 3);
+  CHECK_MEM(j.id, j.idlen, "6b0a42108275300043b");
   CHECK(job_parse(S("2\t10\ts\tbob\tb@x"), &j) == 1 && j.err);        /* stdin..stderr */
   CHECK(job_parse(S("-3\t10\ts\tbob\tb@x"), &j) == 1 && j.err);
   CHECK(job_parse(S("+3\t10\ts\tbob\tb@x"), &j) == 1 && j.err);

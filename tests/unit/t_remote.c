@@ -568,6 +568,11 @@ static void test_rjob(void)
   CHECK(rjob_parse("garbage", 7, &j) == 1 && j.err);
   CHECK(rjob_parse("3\t1\tnonurgent\ts@x\t", 18, &j) == 1 && !j.err && j.prio == PRIO_NONURGENT);
   CHECK(rjob_parse("3\t1\tnormal\ts x@y\ta@b", 19, &j) == 1 && j.err);   /* bad sender */
+  CHECK(!j.idlen && !j.id);                                                 /* FD without :ID */
+  CHECK(rjob_parse("5:6b0a42108275300043b\t1\tnormal\ts@x\ta@b", 38, &j) == 1 && !j.err && j.fd == 5);
+  CHECK_MEM(j.id, j.idlen, "6b0a42108275300043b");
+  CHECK(rjob_parse("5:\t1\tnormal\ts@x\ta@b", 19, &j) == 1 && j.err && !j.idlen);    /* empty id */
+  CHECK(rjob_parse("5:a-b\t1\tnormal\ts@x\ta@b", 22, &j) == 1 && j.err && !j.idlen); /* not letters and digits */
   CHECK(rjob_addr_ok("a@b", 3));
   CHECK(rjob_addr_ok("\"a b\"@c", 7));
   CHECK(!rjob_addr_ok("a b@c", 5));
