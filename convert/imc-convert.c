@@ -2,7 +2,7 @@
  * imc-convert -- the content converter: one message in, one message out,
  * for a content profile.
  *
- *     imc-convert [-8] [-l LEN] PROFILE  < message  > converted
+ *     imc-convert [-8] [-l LEN] [-i ID] PROFILE  < message  > converted
  *
  * PROFILE is `inbound` (uuencoded blocks in text become MIME attachments,
  * nothing else changes), `keep` (nothing changes: with -8, imc-remote's
@@ -12,7 +12,9 @@
  * (RFC 6152) for a next hop without 8BITMIME.  fd 0 is a file or a pipe
  * with LF line ends, as the queue stores messages; with -l only its first
  * LEN bytes are the message (imc-send passes the queue file itself, whose
- * envelope follows the message).  fd 1 gets the result.
+ * envelope follows the message).  fd 1 gets the result.  -i names the
+ * message's queue id, with which every line it writes on fd 2 then starts
+ * (imc-send passes it).
  * It reads control/domains and control/mimetypes under $IMC_HOME and
  * nothing else but its input; it writes nothing but its output.
  *
@@ -30,6 +32,7 @@
 #include "convert/convert.h"
 #include "diag.h"
 #include "exitcodes.h"
+#include "queue.h"
 
 static int profile_name_ok(const char *s)
 {
@@ -49,10 +52,11 @@ int main(int argc, char **argv)
     if (!strcmp(argv[i], "-8")) eightbit = 1;
     else if (!strcmp(argv[i], "-l") && i + 1 < argc && argv[i + 1][scan_ulonglong(argv[i + 1], &n)] == 0
              && argv[i + 1][0] && n < (1ULL << 62)) len = (long long)n, i++;
+    else if (!strcmp(argv[i], "-i") && i + 1 < argc && qid_valid(argv[i + 1], strlen(argv[i + 1]))) diag_subject = argv[++i];
     else if (!strcmp(argv[i], "--")) { i++; break; }
     else break;
   }
-  if (argc - i != 1 || !profile_name_ok(argv[i])) usage("[-8] [-l LEN] inbound|keep|DOMAIN|-");
+  if (argc - i != 1 || !profile_name_ok(argv[i])) usage("[-8] [-l LEN] [-i ID] inbound|keep|DOMAIN|-");
   rc = profile_load(&p, argv[i], eightbit, config_warn);
   if (rc < 0) fatalsys(EX_TEMP, "unable to read control/domains or control/mimetypes");
   if (rc > 0) fatal(EX_TEMP, "errors in control/domains or control/mimetypes");

@@ -11,6 +11,7 @@
 #include "diag.h"
 
 const char *diag_prog = "imc";
+const char *diag_subject;
 
 void diag_fold(struct diag_line *l, const char *s, size_t len)
 {
@@ -37,6 +38,7 @@ static void diag_va(const char *sev, int sys, va_list ap)
   puts_fold(&l, ": ");
   puts_fold(&l, sev);
   puts_fold(&l, ": ");
+  if (diag_subject && *diag_subject) { puts_fold(&l, diag_subject); puts_fold(&l, " "); }
   while ((s = va_arg(ap, const char *)) != 0) puts_fold(&l, s);
   if (sys) {
     puts_fold(&l, ": ");

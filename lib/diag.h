@@ -20,6 +20,9 @@
 #include <stddef.h>
 
 extern const char *diag_prog;   /* set by each main() */
+/* a program working on one message for its whole run (imc-convert -i ID) sets
+   its queue id here: every diagnostic's text then starts with "ID " */
+extern const char *diag_subject;
 
 /* a line being built: buf[0..pos) written so far, at most cap bytes; brk: a
    line break seen and not yet written */

@@ -8,21 +8,15 @@
 #include "fileio.h"
 #include "jobchan.h"
 
-static int id_char(char c)
-{
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
 size_t jobchan_field_id(const char *f, size_t n, const char **id, size_t *idlen)
 {
   const char *colon = memchr(f, ':', n);
-  size_t k, len;
+  size_t len;
   *id = 0;
   *idlen = 0;
   if (!colon) return n;
   len = n - (size_t)(colon - f) - 1;
-  if (len == 0 || len > JOBCHAN_ID_MAX) return n;
-  for (k = 0; k < len; k++) if (!id_char(colon[1 + k])) return n;
+  if (!qid_valid(colon + 1, len)) return n;
   *id = colon + 1;
   *idlen = len;
   return (size_t)(colon - f);

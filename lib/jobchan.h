@@ -31,17 +31,18 @@
 #include <stddef.h>
 #include "fdpass.h"
 #include "owfat.h"
+#include "queue.h"
 
 #define JOBCHAN_MAXFILES (FDPASS_MAX - 1)   /* queue files in one batch */
 #define JOBCHAN_END ".\n"                    /* a deliverer's line after a batch's reports */
 #define JOBCHAN_FIRST 3                      /* the FD field of a batch's first file */
 
-#define JOBCHAN_ID_MAX 32                   /* longest queue id in an FD field */
+#define JOBCHAN_ID_MAX QID_LEN              /* a queue id's length */
 
 /* the FD field f (n bytes), "FD" or "FD:ID": the length of its FD part, and
-   the id in *id, *idlen (0: none).  An ID that is empty, longer than
-   JOBCHAN_ID_MAX or not all letters and digits is not split off (the FD
-   part then is no number, and the job unusable). */
+   the id in *id, *idlen (0: none).  An ID that is not a queue id
+   (qid_valid) is not split off: the FD part then is no number, and the job
+   unusable. */
 size_t jobchan_field_id(const char *f, size_t n, const char **id, size_t *idlen);
 
 /* imc-send's side */

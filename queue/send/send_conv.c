@@ -60,7 +60,7 @@ static int conv_start(struct msg *m, unsigned cvi)
 {
   stralloc tmp = {0};
   char len[FMT_ULONG];
-  char *argv[] = { "imc-convert", "-l", len, m->cv[cvi].profile.s, 0 };
+  char *argv[] = { "imc-convert", "-l", len, "-i", m->id, m->cv[cvi].profile.s, 0 };
   int out = -1, r = -1;
   len[fmt_ulonglong(len, m->msglen)] = 0;
   if (msg_open(m) < 0 || conv_path(&tmp, m, cvi, 1) < 0) goto done;

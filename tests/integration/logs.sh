@@ -7,7 +7,9 @@
 # each daemon writes a start and a stop line (stopped with s6-svc -d); the
 # multi-line reply is folded into one line; and after a HUP with errors in
 # control/retry and control/rules, imc-tcpd's warning names control/rules
-# and its line, the file it uses, and not control/retry.
+# and its line, the file it uses, and not control/retry.  Then, with every
+# category at maximum, the lines of imc-local, imc-remote and imc-convert
+# (an automatic reply suppressed) carry the id too.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/netlib.sh"
 
@@ -184,6 +186,15 @@ for m in $MORE; do
   if name_carries_id "$n" "${m#*:}"; then pass "$n at maximum: all $(wc -l < "$W/$n.lines") lines naming it carry its id"
   else fail "$n at maximum: lines without its id" "$(head -3 "$W/$n.bad")"; fi
 done
+# an automatic reply to a domain whose profile does not send them
+# (control/domains default autoreplies=no): imc-convert suppresses it with a
+# line, which names the message
+swaks --server 127.0.0.1 --port "$T_PORT" --from conv@client.test --to x3@sink.test \
+  --header "Subject: logs conv" --add-header 'Auto-Submitted: auto-replied' --body "away" > "$W/conv.swaks" 2>&1
+sed -n 's/.*<[-~]  *250 2.0.0 ok: queued as \([0-9a-f]*\).*/\1/p' "$W/conv.swaks" | tail -1 > "$W/conv.id"
+check "imc-convert's lines carry the id" t_wait 20 grep -q " imc-convert: [a-z]*: $(id conv) " "$I/log/send/current"
+grep ' imc-convert: ' "$I/log/send/current" > "$W/convert.lines"
+check "every imc-convert line starts with a queue id" t_lacks "$W/convert.lines" -v ' imc-convert: [a-z]*: [0-9a-f]\{19\} '
 check "imc-local's delivery line carries the id" grep -q " imc-local: transfer: $(id local2) delivered <carol@site.test>: " "$I/log/send/current"
 check "imc-local's job line carries the id" grep -q " imc-local: transfer: $(id local2) message of " "$I/log/send/current"
 check "imc-remote's delivery line carries the id" grep -q " imc-remote: transfer: $(id relay2) delivered to <x2@sink.test>: " "$I/log/send/current"

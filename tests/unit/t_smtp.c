@@ -631,15 +631,20 @@ static void test_log(struct config *c)
   log_init(0);
 }
 
-/* ---- lib/diag.c: a notice of several lines is one line, line breaks folded */
+/* ---- lib/diag.c: a notice of several lines is one line, line breaks folded;
+   diag_subject heads the text */
 static void test_diag_fold(void)
 {
   char buf[512];
   int fd, save = stderr_to("diag.out", &fd);
   warn("subject: ", "first line.\n", "second\r\n\r\nthird \n\tfourth\n");
   info("451-one\r\n451 two\r\n");
+  diag_subject = "6b0a42108275300043b";
+  warn("part 2: ", "no boundary");
+  diag_subject = 0;
   stderr_back(fd, save, buf, sizeof buf);
-  CHECK_STR(buf, "imc: warning: subject: first line. second third ?fourth\nimc: info: 451-one 451 two\n");
+  CHECK_STR(buf, "imc: warning: subject: first line. second third ?fourth\nimc: info: 451-one 451 two\n"
+                 "imc: warning: 6b0a42108275300043b part 2: no boundary\n");
 }
 
 int main(void)
