@@ -157,6 +157,10 @@ check "HUP: imc-tcpd keeps its old settings" \
 check "HUP: imc-send names control/retry:2" \
   t_wait 10 grep -q ' imc-send: warning: control/retry:2: ' "$I/log/send/current"
 check "HUP: imc-tcpd does not name control/retry" t_lacks "$I/log/smtpd/current" 'imc-tcpd: .*control/retry'
+# the connector fault notice for the postmaster is two lines of text: one log line
+check "HUP: imc-send's fault notice is one line" t_wait 10 grep -q \
+  ' imc-send: warning: Connector fault: bad control file: .*control/retry:2: .* imc keeps the settings it had; ' "$I/log/send/current"
+check "HUP: no line of the notice stands alone" t_lacks "$I/log/send/current" '^@[0-9a-f]* imc keeps'
 rm -f "$I/control/retry"
 cp "$W/rules.good" "$I/control/rules"
 [ -s "$I/control/rules" ] || rm -f "$I/control/rules"
