@@ -5,8 +5,8 @@
  *
  * Inputs: batches of job lines on fd 0, each read whole before it is
  * delivered:
- *     FD TAB MSGLEN TAB PRIORITY TAB SENDER TAB RECIPIENT [TAB RECIPIENT ...]
- * Two forms (lib/jobchan.h): fd 0 a job channel from imc-send (a
+ *     FD[:ID] TAB MSGLEN TAB PRIORITY TAB SENDER TAB RECIPIENT [TAB RECIPIENT ...]
+ * (ID the message's queue id, for the log lines).  Two forms (lib/jobchan.h): fd 0 a job channel from imc-send (a
  * SOCK_SEQPACKET socket; each batch one record with its queue files
  * passed along, FD the file's place in the record), or anything else
  * read to EOF as one batch (FD a descriptor number).  The message is the
@@ -38,11 +38,12 @@
  * Outputs: one report per recipient on fd 1, in input order (report.c):
  * K delivered, Z temporary failure, D permanent failure; the text starts
  * with "host [address]: " when a host was reached.  Diagnostics on fd 2:
- * errors always; `imc-remote: info: ...` lines by loglevel transfer: at
- * minimum each recipient deferred or failed and each connection lost, at
- * medium also each connection, TLS, AUTH, host tried in vain and delivery,
- * at maximum also the addresses found; the SMTP transcript at protocol
- * maximum.
+ * errors always; `imc-remote: transfer: ...` lines by loglevel transfer:
+ * at minimum none (imc-send logs each result), at medium each recipient's
+ * result ("ID delivered to <RCPT>: TEXT", deferred, failed; "ID deferred:
+ * TEXT" for a message no host took), each connection, connection lost,
+ * TLS, AUTH and host tried in vain, at maximum also the addresses found;
+ * the SMTP transcript (`imc-remote: protocol: ...`) at protocol maximum.
  *
  * Mail loops: the addresses of this gateway (its listener and
  * control/localips, ownaddr.c) are dropped from the destination with the
