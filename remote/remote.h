@@ -45,11 +45,15 @@ struct target {
   int literal;
   char ip[16];                     /* IPv4 as v4-mapped */
   unsigned port;
-  unsigned pref;                   /* MX preference, or the place in a route's list */
+  unsigned pref;                   /* rank: the way's place by cost << 16, plus the MX
+                                      preference or the route host's /PREF or place */
+  int tls;                         /* the way's ROUTE_TLS_*, AUTH credentials, insecureauth */
+  const char *user, *passfile;
+  int insecureauth;
 };
 
 struct dest {
-  int tls;                         /* ROUTE_TLS_* */
+  int tls;                         /* ROUTE_TLS_* of the target in use (dest_select) */
   const char *user, *passfile;     /* AUTH credentials, or 0 */
   int insecureauth;                /* AUTH also without a verified certificate */
   struct target t[DEST_MAX];
@@ -57,7 +61,9 @@ struct dest {
 };
 
 /* the addresses for domain: 0 ok (d->n > 0); 'D' or 'Z' with the reason in why */
-int dest_find(struct dest *d, const char *domain, const struct routes *r, stralloc *why);
+int dest_find(struct dest *d, const char *domain, const struct routes *r, const struct config *c, stralloc *why);
+/* target i's TLS mode and credentials made the destination's (before connecting to it) */
+void dest_select(struct dest *d, size_t i);
 int dest_loopback(const char ip[16]);
 void dest_random_init(void);                       /* seeds libowfat's DNS ids and MX ties */
 
