@@ -78,7 +78,7 @@ static int parse_pref(char *w, unsigned *pref)
 }
 
 /* HOST[:PORT] in place */
-static const char *parse_host(char *w, struct route_host *h)
+const char *route_host_parse(char *w, struct route_host *h)
 {
   char ip[16], *colon;
   h->port = 25;
@@ -114,7 +114,7 @@ static const char *parse_hosts(char *list, struct route *rt)
     h->pref = rt->nhosts;
     if ((k = parse_pref(list, &h->pref)) < 0) return "bad /PREF (0 to 65535)";
     prefs += (unsigned)k;
-    if ((e = parse_host(list, h)) != 0) return e;
+    if ((e = route_host_parse(list, h)) != 0) return e;
     rt->nhosts++;
     if (!comma) return prefs && prefs != rt->nhosts ? "give every host a /PREF or none" : 0;
     list = comma + 1;

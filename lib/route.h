@@ -100,6 +100,10 @@ int routes_warn(config_errfn warnfn);
 /* parse text as control/routes (smarthost 0) or control/smarthost (1) into r */
 int route_parse_text(struct routes *r, int smarthost, const char *text, size_t len, config_errfn err);
 
+/* HOST[:PORT] (a host name, lower-cased, or an address literal) parsed in place
+   into h (port 25 when none is given): 0, or what is wrong with it */
+const char *route_host_parse(char *w, struct route_host *h);
+
 const struct route *route_find(const struct routes *r, const char *domain);
 /* the lines with first's pattern, in file order, into out (at most max): their count */
 size_t route_alternatives(const struct routes *r, const struct route *first, const struct route **out, size_t max);

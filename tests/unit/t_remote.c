@@ -13,7 +13,7 @@
 #include "mx.h"
 #include "../../remote/rjob.h"
 #include "../../remote/data_out.h"
-#include "../../remote/smtp_reply.h"
+#include "smtp_reply.h"
 #include "../../remote/remote.h"
 
 /* ---- replies */
