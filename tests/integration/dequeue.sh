@@ -9,8 +9,9 @@
 # 250 and delivers its held message to O; P2's message stays held (its time
 # has not come) until `imc-qctl dequeue [127.0.0.1]:P2` asks for it, then it
 # arrives too; the messages came in over SMTP from the providers; imc-qctl
-# refuses a malformed host; imc-ctl check reports bad control/dequeue lines
-# as control/dequeue:LINE: reason.  Each provider accepts one ETRN a minute
+# refuses a malformed host and fails while imc-dequeue is down; imc-ctl
+# check and set report bad control/dequeue lines as control/dequeue:LINE:
+# reason.  Each provider accepts one ETRN a minute
 # from a client, hence two providers rather than one.
 . "$(dirname "$0")/../lib.sh"
 
@@ -79,6 +80,17 @@ check "provider 2's queue is empty" t_wait 10 t_queue_empty "$P2"
 
 IMC_HOME=$O imc-qctl dequeue 'bad host!' > "$T_TMP/bad.out" 2>&1
 check "imc-qctl dequeue refuses a malformed host (exit 100)" test $? = 100
+s6-svc -d "$O/service/dequeue"
+s6-svwait -D -t 10000 "$O/service/dequeue" 2> /dev/null
+IMC_HOME=$O imc-qctl dequeue > "$T_TMP/down.out" 2>&1
+check "imc-qctl dequeue with imc-dequeue down fails (exit 111)" test $? = 111
+check "and says imc-dequeue is not running" grep -q 'imc-dequeue is not running' "$T_TMP/down.out"
+
+IMC_HOME=$O imc-ctl set dequeue 'mx.provider.test every=0' > "$T_TMP/set.out" 2>&1
+check "imc-ctl set refuses a bad dequeue line" test $? = 100
+check "with its reason" grep -q 'control/dequeue:1: every= takes a time' "$T_TMP/set.out"
+IMC_HOME=$O imc-ctl set dequeue 'mx.provider.test every=30m etrn=our.test' > "$T_TMP/set.out" 2>&1
+check "imc-ctl set writes a good dequeue line" grep -qx 'mx.provider.test every=30m etrn=our.test' "$O/control/dequeue"
 
 printf '[127.0.0.1]:%s every=0\nhost.test at=25:00\nhost2.test every=5m etrn=-bad-\nhost3.test\n[127.0.0.1]:%s at=01:00\n' "$PP1" "$PP1" > "$O/control/dequeue"
 IMC_HOME=$O imc-ctl check > "$T_TMP/check.out" 2>&1
