@@ -429,6 +429,47 @@ static void test_route_costs(void)
   route_free(&r);
 }
 
+/* dest_find over ways with costs (address literals only, so no DNS; no
+   control/addressspace line matches, so DNS is no way): the two cost-10
+   lines come first in either order over many runs, the cost-20 line last;
+   ranks grow along the list; each target has its own line's tls= */
+static void test_dest_ways(void)
+{
+  static const char text[] =
+    "w.example [192.0.2.1]:2525 tls=none cost=10\n"
+    "w.example [192.0.2.2]:2525/1,[192.0.2.3]:2525/1 tls=require cost=10\n"
+    "w.example [192.0.2.9] cost=20\n";
+  struct routes r;
+  struct config c;
+  static struct dest d;
+  static stralloc why;
+  int first1 = 0, first2 = 0, first3 = 0, order_ok = 1, i;
+  size_t k;
+  memset(&r, 0, sizeof r);
+  memset(&c, 0, sizeof c);
+  CHECK(route_parse_text(&r, 0, text, sizeof text - 1, collect) == 0);
+  dest_random_init();
+  for (i = 0; i < 200; i++) {
+    if (dest_find(&d, "w.example", &r, &c, &why) != 0 || d.n != 4) { order_ok = 0; break; }
+    first1 += d.t[0].ip[15] == 1;
+    first2 += d.t[0].ip[15] == 2;
+    first3 += d.t[0].ip[15] == 3;
+    if (d.t[3].ip[15] != 9 || d.t[3].port != 25 || d.t[3].tls != ROUTE_TLS_MAY) order_ok = 0;
+    for (k = 0; k < d.n; k++) {
+      if (k && d.t[k].pref < d.t[k - 1].pref) order_ok = 0;
+      if (d.t[k].ip[15] == 1 && d.t[k].tls != ROUTE_TLS_NONE) order_ok = 0;
+      if ((d.t[k].ip[15] == 2 || d.t[k].ip[15] == 3) && d.t[k].tls != ROUTE_TLS_REQUIRE) order_ok = 0;
+    }
+    dest_select(&d, 0);
+    if (d.tls != d.t[0].tls) order_ok = 0;
+  }
+  CHECK(order_ok);
+  CHECK(first1 >= 50 && first2 + first3 >= 50);     /* equal costs: each way first about half the time */
+  CHECK(first2 >= 15 && first3 >= 15);              /* equal /PREF inside a way: shared too */
+  route_free(&r);
+  stralloc_free(&why);
+}
+
 static void test_literal(void)
 {
   char ip[16];
@@ -637,6 +678,7 @@ int main(void)
   test_own();
   test_route_errors();
   test_route_costs();
+  test_dest_ways();
   test_literal();
   test_mx();
   test_mx_many();
