@@ -30,7 +30,7 @@ SANFLAGS  = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 PREFIX    = /usr/local
 
 DIRS     = lib lib/convert control queue queue/send queue/local queue/inject queue/admin \
-           smtpd smtpd/tcpd remote convert
+           smtpd smtpd/tcpd remote remote/dequeue convert
 MAINS    = $(wildcard $(addsuffix /imc-*.c,$(DIRS)))
 MODULES  = $(filter-out $(MAINS),$(wildcard $(addsuffix /*.c,$(DIRS))))
 PROGS    = $(patsubst %.c,bin/%,$(notdir $(MAINS)))

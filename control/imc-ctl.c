@@ -44,6 +44,7 @@
 #include "fileio.h"
 #include "domains.h"
 #include "mimetypes.h"
+#include "dequeue.h"
 #include "route.h"
 #include "rules.h"
 #include "stdout.h"
@@ -105,6 +106,7 @@ static int do_check(void)
   if (routes_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/routes or control/smarthost");
   routes_warn(config_warn);            /* AUTH settings that leak or never send the password */
   if (localips_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/localips");
+  if (dequeue_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/dequeue");
   if (domains_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/domains");
   if (mimetypes_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/mimetypes");
   if (directory_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/directory");
@@ -232,7 +234,7 @@ static int known_file(const char *file)
 {
   size_t i;
   if (!strcmp(file, "rules") || !strcmp(file, "transfermode")) return 1;
-  if (!strcmp(file, "routes") || !strcmp(file, "smarthost")) return 1;
+  if (!strcmp(file, "routes") || !strcmp(file, "smarthost") || !strcmp(file, "dequeue")) return 1;
   for (i = 0; config_file(i); i++) if (!strcmp(config_file(i), file)) return 1;
   return 0;
 }
@@ -248,6 +250,12 @@ static int check_text(const char *file, const char *text, size_t len)
     memset(&r, 0, sizeof r);
     n = route_parse_text(&r, !strcmp(file, "smarthost"), text, len, report);
     route_free(&r);
+    return n;
+  }
+  if (!strcmp(file, "dequeue")) {
+    static struct dequeues d;
+    int n = dequeue_parse_text(&d, text, len, report);
+    dequeue_free(&d);
     return n;
   }
   return config_check_text(file, text, len, report);

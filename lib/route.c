@@ -65,8 +65,20 @@ static const char *parse_port(const char *s, unsigned *port)
   return 0;
 }
 
+/* the /PREF at the end of w cut off: 1 and *pref, 0 when there is none, -1 bad */
+static int parse_pref(char *w, unsigned *pref)
+{
+  char *slash = strrchr(w, '/');
+  unsigned long v;
+  if (!slash) return 0;
+  *slash = 0;
+  if (!ctl_scan_ulong(slash + 1, &v) || v > ROUTE_PREF_MAX) return -1;
+  *pref = (unsigned)v;
+  return 1;
+}
+
 /* HOST[:PORT] in place */
-static const char *parse_host(char *w, struct route_host *h)
+const char *route_host_parse(char *w, struct route_host *h)
 {
   char ip[16], *colon;
   h->port = 25;
@@ -87,20 +99,35 @@ static const char *parse_host(char *w, struct route_host *h)
   return colon ? parse_port(colon + 1, &h->port) : 0;
 }
 
-/* HOST[:PORT][,HOST[:PORT]...] in place */
+/* HOST[:PORT][/PREF][,...] in place; without /PREF a host's preference is its place */
 static const char *parse_hosts(char *list, struct route *rt)
 {
   const char *e;
+  unsigned prefs = 0;
   for (;;) {
     char *comma = strchr(list, ',');
+    struct route_host *h = &rt->host[rt->nhosts];
+    int k;
     if (comma) *comma = 0;
     if (!*list) return "empty host in the list";
     if (rt->nhosts == ROUTE_MAXHOSTS) return "too many hosts (at most 16)";
-    if ((e = parse_host(list, &rt->host[rt->nhosts])) != 0) return e;
+    h->pref = rt->nhosts;
+    if ((k = parse_pref(list, &h->pref)) < 0) return "bad /PREF (0 to 65535)";
+    prefs += (unsigned)k;
+    if ((e = route_host_parse(list, h)) != 0) return e;
     rt->nhosts++;
-    if (!comma) return 0;
+    if (!comma) return prefs && prefs != rt->nhosts ? "give every host a /PREF or none" : 0;
     list = comma + 1;
   }
+}
+
+static const char *parse_cost(const char *v, struct route *rt)
+{
+  unsigned long c;
+  if (rt->cost) return "cost= given twice";
+  if (!ctl_scan_ulong(v, &c) || c < 1 || c > ROUTE_COST_MAX) return "cost= must be a number from 1 to 100";
+  rt->cost = (unsigned)c;
+  return 0;
 }
 
 static const char *parse_option(char *w, struct route *rt, int *seen_tls)
@@ -125,7 +152,8 @@ static const char *parse_option(char *w, struct route *rt, int *seen_tls)
     if (rt->insecureauth++) return "insecureauth given twice";
     return 0;
   }
-  return "unknown option (tls=, auth=, insecureauth)";
+  if (!strncmp(w, "cost=", 5)) return parse_cost(w + 5, rt);
+  return "unknown option (tls=, auth=, insecureauth, cost=)";
 }
 
 static const char *parse_pattern(char *w)
@@ -155,6 +183,7 @@ static const char *parse_route(struct route *rt, int smarthost)
   while ((w = ctl_word(&p)) != 0)
     if ((e = parse_option(w, rt, &seen_tls)) != 0) return e;
   if (rt->insecureauth && !rt->user) return "insecureauth without auth=";
+  if (smarthost && rt->cost) return "cost= is for control/routes lines";
   if (rt->user && !seen_tls) rt->tls = ROUTE_TLS_VERIFY;   /* a password goes only to a verified host */
   return 0;
 }
@@ -210,7 +239,8 @@ static const char *route_keep(struct routes *r, struct route *rt, int smarthost)
     r->smarthost = rt;
     return 0;
   }
-  if ((old = find_exact(r, rt->pattern)) != 0) return "pattern listed twice";
+  if ((old = find_exact(r, rt->pattern)) != 0 && (!old->cost || !rt->cost))
+    return "pattern listed twice (several lines of one pattern need cost= on each)";
   return routes_add(r, rt) < 0 ? "out of memory" : 0;
 }
 
@@ -365,7 +395,7 @@ const struct route *route_find(const struct routes *r, const char *domain)
   for (i = 0; i < r->n; i++) {
     const char *p = r->r[i]->pattern;
     if (!strcasecmp(p, domain)) return r->r[i];
-    if (!strcmp(p, "*")) star = r->r[i];
+    if (!strcmp(p, "*")) { if (!star) star = r->r[i]; }
     else if (p[0] == '.' && !literal && strlen(p) > bestlen && suffix_match(domain, dlen, p)) {
       best = r->r[i];
       bestlen = strlen(p);
@@ -373,6 +403,15 @@ const struct route *route_find(const struct routes *r, const char *domain)
   }
   if (best) return best;
   return star ? star : r->smarthost;
+}
+
+size_t route_alternatives(const struct routes *r, const struct route *first, const struct route **out, size_t max)
+{
+  size_t i, n = 0;
+  if (!first->pattern) { if (max) out[n++] = first; return n; }     /* the smart host */
+  for (i = 0; i < r->n && n < max; i++)
+    if (r->r[i] == first || (first->cost && !strcasecmp(r->r[i]->pattern, first->pattern))) out[n++] = r->r[i];
+  return n;
 }
 
 int route_key(const struct routes *r, const char *domain, stralloc *key)

@@ -2,18 +2,28 @@
  * route.h -- where outbound mail goes: control/routes and control/smarthost.
  *
  *   control/routes, one route per line:
- *       PATTERN HOST[:PORT][,HOST[:PORT]...] [tls=none|may|require|verify]
- *               [auth=USER:PASSFILE [insecureauth]]
+ *       PATTERN HOST[:PORT][/PREF][,HOST[:PORT][/PREF]...] [tls=none|may|require|verify]
+ *               [auth=USER:PASSFILE [insecureauth]] [cost=N]
  *   PATTERN is a domain (`example.com`), `.example.com` (every subdomain of
  *   example.com, not example.com itself), `*` (every domain), or an address
  *   literal (`[192.0.2.1]`).  HOST is a host name or an address literal
  *   (`[192.0.2.1]`, `[IPv6:2001:db8::1]`); the hosts are tried in order,
- *   like MX preferences.  PORT defaults to 25, tls= to may, and to verify
+ *   like MX preferences, or by /PREF (0..65535, given on every host of the
+ *   line or on none; equal preferences in random order, sharing the load).
+ *   PORT defaults to 25, tls= to may, and to verify
  *   when auth= is given.  PASSFILE holds the password on its first line; a
  *   relative path is under control/.  AUTH is sent only over TLS with a
  *   verified certificate (tls=verify), unless `insecureauth` allows it over
  *   any TLS (tls=may, require) or in plain text (tls=none, or may without
  *   STARTTLS).
+ *
+ *   cost=N (1..100) makes the line one of several ways to the pattern's
+ *   domains: a pattern may have several lines when every one has a cost.
+ *   imc-remote tries them by cost, equal costs in random order (sharing the
+ *   load), a higher cost when every host of the lower ones failed; direct
+ *   delivery through DNS joins them at the cost of the domain's
+ *   control/addressspace line, when there is one.  A line without cost=
+ *   is the only way to its domains (DNS is never tried).
  *
  *   control/smarthost, one line: HOST[:PORT][,HOST[:PORT]...] [tls=...] [auth=...]
  *
@@ -23,7 +33,8 @@
  * address literal itself).  `.suffix` patterns never match an address
  * literal; an exact `[...]` pattern, `*` and the smart host do.
  *
- * route_key gives imc-send the grouping key of a domain: "route:LINE" for
+ * route_alternatives lists every line of the pattern route_find chose (one,
+ * unless the lines have costs).  route_key gives imc-send the grouping key of a domain: "route:LINE" for
  * a route, "smarthost" for the smart host, else the domain in lower case.
  * Recipients with equal keys can share one imc-remote run (section 8 of
  * docs/INTERNALS.md).
@@ -47,12 +58,16 @@
                                  (the default with auth=) */
 
 #define ROUTE_MAXHOSTS 16
+#define ROUTE_COST_MAX 100
+#define ROUTE_PREF_MAX 65535
+#define ROUTE_ALT_MAX 16      /* lines of one pattern that imc-remote tries */
 #define ROUTE_NAME_MAX 255    /* longest host name or pattern */
 
 struct route_host {
   const char *name;       /* host name (lower case), or the literal with its brackets */
   unsigned port;
   int literal;            /* name is an address literal */
+  unsigned pref;          /* /PREF, or the place in the list */
 };
 
 struct route {
@@ -62,6 +77,7 @@ struct route {
   const char *user;       /* 0: no auth= */
   const char *passfile;   /* as written (relative: under control/) */
   int insecureauth;       /* AUTH also without a verified certificate */
+  unsigned cost;          /* cost=N; 0: none, the only way to its domains */
   unsigned nhosts;
   struct route_host host[ROUTE_MAXHOSTS];
   char *text;             /* storage for the strings above */
@@ -84,7 +100,13 @@ int routes_warn(config_errfn warnfn);
 /* parse text as control/routes (smarthost 0) or control/smarthost (1) into r */
 int route_parse_text(struct routes *r, int smarthost, const char *text, size_t len, config_errfn err);
 
+/* HOST[:PORT] (a host name, lower-cased, or an address literal) parsed in place
+   into h (port 25 when none is given): 0, or what is wrong with it */
+const char *route_host_parse(char *w, struct route_host *h);
+
 const struct route *route_find(const struct routes *r, const char *domain);
+/* the lines with first's pattern, in file order, into out (at most max): their count */
+size_t route_alternatives(const struct routes *r, const struct route *first, const struct route **out, size_t max);
 int route_key(const struct routes *r, const char *domain, stralloc *key);  /* 0; -1 ENOMEM.
                                                    key->s NUL-terminated, len without the NUL */
 const char *route_tls_name(int tls);

@@ -239,6 +239,7 @@ static int open_any(stralloc *last)
   int reached = 0, all_refused = 1, rc = SESS_NOCONN;
   size_t i;
   for (i = 0; i < dest.n; i++) {
+    dest_select(&dest, i);
     rc = sess_open(&sess, &dest.t[i], 0);
     if (rc == SESS_TLSFAIL) {
       rlog(&cfg, LEVEL_MEDIUM, sess.why.s, "; trying again without TLS", (const char *)0);
@@ -311,7 +312,7 @@ static void config_err(const char *file, unsigned line, const char *msg)
 
 /* the settings imc-remote reads: an error in any other control file is not its concern */
 static const char *const settings_used[] = { "me", "msgsperconn", "timeoutconnect", "timeoutremote",
-                                             "transfertimeout", "loglevel", "connectioncache", 0 };
+                                             "transfertimeout", "loglevel", "connectioncache", "addressspace", 0 };
 
 /* control/dkim as it was when last read (inode, size, change time; all 0: missing) */
 static struct stat dkim_seen;
@@ -413,7 +414,7 @@ static void run(void)
   if (bad_domain) { fail_from(0, 'Z', "4.3.0 imc-remote was given a bad destination domain"); return; }
   if (sess.fd < 0) {
     if (load_settings() < 0) return;
-    rc = dest_find(&dest, domain, &routes, &why);
+    rc = dest_find(&dest, domain, &routes, &cfg, &why);
     if (rc) { fail_from(0, (char)rc, why.len ? why.s : "4.3.0 out of memory"); return; }
     if (drop_own() < 0) return;
     log_dest();

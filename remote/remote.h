@@ -5,7 +5,6 @@
  *   dest.c      the addresses to try for a destination: a route or the
  *               smart host (their hosts by A/AAAA), an address literal, or
  *               MX records (sorted, the implicit MX, null MX), via libowfat DNS
- *   tcpconn.c   a TCP connection with a timeout, IPv4 or IPv6
  *   session.c   one SMTP session up to MAIL: greeting, EHLO/HELO, RSET,
  *               QUIT; the protocol transcript
  *   sess_tls.c  STARTTLS by the tls= mode, AUTH PLAIN/LOGIN
@@ -17,8 +16,10 @@
  *   callenv.c   what the setuid imc-remote takes from its caller's environment
  *
  * The parts without I/O have their own headers, for the unit tests and
- * fuzz targets: rjob.h (job lines), smtp_reply.h (replies, EHLO), mx.h
- * (MX order, null MX), data_out.h (dot-stuffing, SIZE and 8-bit scan).
+ * fuzz targets: rjob.h (job lines), mx.h (MX order, null MX), data_out.h
+ * (dot-stuffing, SIZE and 8-bit scan); lib/ has the SMTP reply parser
+ * (smtp_reply.h, replies and EHLO) and the TCP connect (tcpconn.h), which
+ * imc-dequeue shares.
  *
  * Failure modes are returned as the SESS_* codes below, with a text for the
  * reports in the session's `why`.
@@ -33,6 +34,7 @@
 #include "sio.h"
 #include "data_out.h"
 #include "smtp_reply.h"
+#include "tcpconn.h"
 
 #define DEST_MAX 64                /* addresses tried per destination */
 #define HOST_MAX 255
@@ -45,11 +47,15 @@ struct target {
   int literal;
   char ip[16];                     /* IPv4 as v4-mapped */
   unsigned port;
-  unsigned pref;                   /* MX preference, or the place in a route's list */
+  unsigned pref;                   /* rank: the way's place by cost << 16, plus the MX
+                                      preference or the route host's /PREF or place */
+  int tls;                         /* the way's ROUTE_TLS_*, AUTH credentials, insecureauth */
+  const char *user, *passfile;
+  int insecureauth;
 };
 
 struct dest {
-  int tls;                         /* ROUTE_TLS_* */
+  int tls;                         /* ROUTE_TLS_* of the target in use (dest_select) */
   const char *user, *passfile;     /* AUTH credentials, or 0 */
   int insecureauth;                /* AUTH also without a verified certificate */
   struct target t[DEST_MAX];
@@ -57,7 +63,9 @@ struct dest {
 };
 
 /* the addresses for domain: 0 ok (d->n > 0); 'D' or 'Z' with the reason in why */
-int dest_find(struct dest *d, const char *domain, const struct routes *r, stralloc *why);
+int dest_find(struct dest *d, const char *domain, const struct routes *r, const struct config *c, stralloc *why);
+/* target i's TLS mode and credentials made the destination's (before connecting to it) */
+void dest_select(struct dest *d, size_t i);
 int dest_loopback(const char ip[16]);
 void dest_random_init(void);                       /* seeds libowfat's DNS ids and MX ties */
 
@@ -81,9 +89,6 @@ void own_add_listen(struct own *o, const char *addr, size_t len, unsigned port);
 int own_match(const struct own *o, const char ip[16], unsigned port);    /* 1 ours */
 /* drop our targets and those no more preferred: 1 when none is left (a loop) */
 int own_truncate(struct dest *d, const struct own *o);
-
-/* ---- tcpconn.c: a non-blocking connected socket (close-on-exec), or -1 with errno */
-int tcp_connect(const char ip[16], unsigned port, unsigned timeout);
 
 /* ---- session.c */
 enum { SESS_OK, SESS_NOCONN, SESS_HOST, SESS_TLSFAIL, SESS_LOST, SESS_PERM, SESS_LOOP };

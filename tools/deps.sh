@@ -6,14 +6,15 @@
 #   build: what compiles imc and links it
 #   run:   what an instance needs at run time (s6 supervises it)
 #   test:  the test peers and tools of make check: SMTP clients and sinks,
-#          dnsmasq, clang and libFuzzer, the clock faker, man page rendering
+#          dnsmasq, clang and libFuzzer, the clock faker, man page rendering,
+#          strace (the order of the durability calls: durability.sh)
 # `make deps` installs all three; `make run` build and run; the test targets
 # all three; `make` and `make install` install nothing.
 set -e
 BUILD="gcc make libc6-dev libowfat-dev libbearssl-dev libcrypt-dev nettle-dev libgmp-dev"
 RUN="s6 execline publicsuffix"
 TEST="swaks dnsmasq sharutils faketime python3 python3-aiosmtpd postfix
-      python3-dkim python3-spf python3-authres
+      python3-dkim python3-spf python3-authres strace
       clang libclang-rt-14-dev openssl iproute2 procps util-linux man-db groff-base"
 [ $# -gt 0 ] || set -- build run test
 want=

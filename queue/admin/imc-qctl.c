@@ -9,6 +9,7 @@
  *     imc-qctl [-w SECONDS] requeue ID...|all
  *     imc-qctl check
  *     imc-qctl [-w SECONDS] repair
+ *     imc-qctl dequeue [HOST[:PORT]...]
  *
  * imc-qctl never changes a queue file: it asks imc-send (docs/INTERNALS.md
  * sections 9 and 13).  retry, while imc-send runs, is an R line on the
@@ -28,19 +29,27 @@
  * files in new/ that imc-send should quarantine -- and lists the rest as
  * `cannot repair: PATH: what; what to do`.
  *
+ * dequeue asks imc-dequeue (not imc-send) to run the control/dequeue lines
+ * of the HOSTs now, every line without a HOST: one line `HOST[:PORT]` or
+ * `*` each, written to its FIFO dequeue/trigger (docs/INTERNALS.md section
+ * 20).  It does not wait for the runs; imc-dequeue's log has their replies.
+ *
  * Exit codes: 0 done or requested; 100 usage, a bad or unknown target,
  * check found errors, repair left errors; 111 the queue cannot be read or
  * a request cannot be written.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 #include "addr.h"
 #include "control.h"
 #include "admin.h"
 #include "diag.h"
 #include "exitcodes.h"
+#include "route.h"
 
-#define USAGE "[-w SECONDS] retry|hold|release|delete [--bounce]|bounce|requeue TARGET... | check | repair"
+#define USAGE "[-w SECONDS] retry|hold|release|delete [--bounce]|bounce|requeue TARGET... | check | repair | dequeue [HOST[:PORT]...]"
 
 static struct aqueue aq;
 static unsigned long waitsecs = 10;
@@ -299,6 +308,38 @@ static int do_repair(void)
   return t.left ? EX_PERM : EX_OK;
 }
 
+/* ---- dequeue: requests to imc-dequeue's FIFO */
+
+static int do_dequeue(char **args)
+{
+  static char *all[] = { "*", 0 };
+  stralloc path = {0}, req = {0};
+  int fd;
+  char **a;
+  if (!*args) args = all;
+  for (a = args; *a; a++) {
+    struct route_host h;
+    char copy[ROUTE_NAME_MAX + 8];
+    if (!strcmp(*a, "*")) continue;
+    if (strlen(*a) >= sizeof copy) { warn(*a, ": not a HOST[:PORT]"); return EX_PERM; }
+    strcpy(copy, *a);
+    if (route_host_parse(copy, &h) != 0) { warn(*a, ": not a HOST[:PORT]"); return EX_PERM; }
+  }
+  for (a = args; *a; a++)
+    if (!stralloc_cats(&req, *a) || !stralloc_cats(&req, "\n")) fatal(EX_TEMP, "out of memory");
+  if (req.len > 4096) fatal(EX_PERM, "too many hosts in one request");
+  if (imc_path2(&path, "dequeue", "trigger") < 0) fatal(EX_TEMP, "out of memory");
+  fd = open(path.s, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0 && errno == ENXIO) fatal(EX_TEMP, "imc-dequeue is not running (service dequeue): nothing asked");
+  if (fd < 0) fatalsys(EX_TEMP, "unable to open ", path.s);
+  if (write(fd, req.s, req.len) != (ssize_t)req.len) fatalsys(EX_TEMP, "unable to write to ", path.s);
+  close(fd);
+  for (a = args; *a; a++) line3("dequeue ", *a, ": asked imc-dequeue");
+  stralloc_free(&path);
+  stralloc_free(&req);
+  return EX_OK;
+}
+
 int main(int argc, char **argv)
 {
   int i = 1, ex;
@@ -308,6 +349,7 @@ int main(int argc, char **argv)
     i += 2;
   }
   if (i >= argc) usage(USAGE);
+  if (!strcmp(argv[i], "dequeue")) return do_dequeue(argv + i + 1);
   if (aq_open(&aq) < 0) fatalsys(EX_TEMP, "unable to read the instance");
   if (!strcmp(argv[i], "check") && i + 1 == argc) ex = do_check();
   else if (!strcmp(argv[i], "repair") && i + 1 == argc) ex = do_repair();

@@ -12,7 +12,7 @@
 #include <string.h>
 #include "mx.h"
 #include "../../remote/data_out.h"
-#include "../../remote/smtp_reply.h"
+#include "smtp_reply.h"
 
 static struct smtp_reply r;
 static stralloc sum;

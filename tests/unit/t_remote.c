@@ -13,7 +13,7 @@
 #include "mx.h"
 #include "../../remote/rjob.h"
 #include "../../remote/data_out.h"
-#include "../../remote/smtp_reply.h"
+#include "smtp_reply.h"
 #include "../../remote/remote.h"
 
 /* ---- replies */
@@ -350,9 +350,9 @@ static void test_route_errors(void)
     "routes:3: bad port\n"
     "routes:4: bad tls= value (none, may, require, verify)\n"
     "routes:5: auth= needs USER:PASSFILE\n"
-    "routes:6: unknown option (tls=, auth=, insecureauth)\n"
+    "routes:6: unknown option (tls=, auth=, insecureauth, cost=)\n"
     "routes:7: bad pattern\n"
-    "routes:9: pattern listed twice\n"
+    "routes:9: pattern listed twice (several lines of one pattern need cost= on each)\n"
     "routes:10: expected PATTERN HOST[:PORT]\n"
     "routes:11: empty host in the list\n"
     "routes:12: bad address literal\n"
@@ -379,6 +379,95 @@ static void test_route_errors(void)
   CHECK_STR(errbuf, "smarthost:1: bad port\n");
   CHECK(r.smarthost == 0);
   route_free(&r);
+}
+
+/* cost=, /PREF and the lines of one pattern (route_alternatives) */
+static void test_route_costs(void)
+{
+  static const char text[] =
+    "a.example h1 cost=10\n"                   /* 1 */
+    "a.example h2 cost=10 tls=none\n"          /* 2 */
+    "b.example h3/10,h4/10,h5/20\n"            /* 3 */
+    "a.example h6 cost=20\n"                   /* 4 */
+    "c.example h1 cost=0\n"                    /* 5 */
+    "c.example h1 cost=101\n"                  /* 6 */
+    "c.example h1 cost=5 cost=6\n"             /* 7 */
+    "c.example h1/5,h2\n"                      /* 8 */
+    "c.example h1/65536\n"                     /* 9 */
+    "b.example h9 cost=1\n"                    /* 10: b.example has a line without cost= */
+    "d.example h1\n"                           /* 11 */
+    "d.example h2 cost=3\n";                   /* 12 */
+  static const char expect[] =
+    "routes:5: cost= must be a number from 1 to 100\n"
+    "routes:6: cost= must be a number from 1 to 100\n"
+    "routes:7: cost= given twice\n"
+    "routes:8: give every host a /PREF or none\n"
+    "routes:9: bad /PREF (0 to 65535)\n"
+    "routes:10: pattern listed twice (several lines of one pattern need cost= on each)\n"
+    "routes:12: pattern listed twice (several lines of one pattern need cost= on each)\n";
+  const struct route *alt[ROUTE_ALT_MAX], *rt;
+  struct routes r;
+  memset(&r, 0, sizeof r);
+  errbuf[0] = 0;
+  CHECK(route_parse_text(&r, 0, text, sizeof text - 1, collect) == 7);
+  CHECK_STR(errbuf, expect);
+  rt = route_find(&r, "a.example");
+  CHECK(rt && rt->line == 1 && rt->cost == 10);
+  CHECK(route_alternatives(&r, rt, alt, ROUTE_ALT_MAX) == 3 && alt[1]->line == 2 && alt[2]->line == 4
+        && alt[2]->cost == 20 && alt[1]->tls == ROUTE_TLS_NONE);
+  CHECK(route_alternatives(&r, rt, alt, 2) == 2);
+  rt = route_find(&r, "b.example");
+  CHECK(rt && rt->cost == 0 && rt->nhosts == 3 && rt->host[0].pref == 10 && rt->host[1].pref == 10
+        && rt->host[2].pref == 20);
+  CHECK(route_alternatives(&r, rt, alt, ROUTE_ALT_MAX) == 1 && alt[0] == rt);
+  rt = route_find(&r, "d.example");
+  CHECK(rt && rt->host[0].pref == 0 && route_alternatives(&r, rt, alt, ROUTE_ALT_MAX) == 1);
+  route_free(&r);
+  errbuf[0] = 0;
+  CHECK(route_parse_text(&r, 1, "smart.example cost=3\n", 21, collect) == 1);
+  CHECK_STR(errbuf, "smarthost:1: cost= is for control/routes lines\n");
+  route_free(&r);
+}
+
+/* dest_find over ways with costs (address literals only, so no DNS; no
+   control/addressspace line matches, so DNS is no way): the two cost-10
+   lines come first in either order over many runs, the cost-20 line last;
+   ranks grow along the list; each target has its own line's tls= */
+static void test_dest_ways(void)
+{
+  static const char text[] =
+    "w.example [192.0.2.1]:2525 tls=none cost=10\n"
+    "w.example [192.0.2.2]:2525/1,[192.0.2.3]:2525/1 tls=require cost=10\n"
+    "w.example [192.0.2.9] cost=20\n";
+  struct routes r;
+  struct config c;
+  static struct dest d;
+  static stralloc why;
+  int first1 = 0, first2 = 0, first3 = 0, order_ok = 1, i;
+  size_t k;
+  memset(&r, 0, sizeof r);
+  memset(&c, 0, sizeof c);
+  CHECK(route_parse_text(&r, 0, text, sizeof text - 1, collect) == 0);
+  dest_random_init();
+  for (i = 0; i < 200; i++) {
+    if (dest_find(&d, "w.example", &r, &c, &why) != 0 || d.n != 4) { order_ok = 0; break; }
+    first1 += d.t[0].ip[15] == 1;
+    first2 += d.t[0].ip[15] == 2;
+    first3 += d.t[0].ip[15] == 3;
+    if (d.t[3].ip[15] != 9 || d.t[3].port != 25 || d.t[3].tls != ROUTE_TLS_MAY) order_ok = 0;
+    for (k = 0; k < d.n; k++) {
+      if (k && d.t[k].pref < d.t[k - 1].pref) order_ok = 0;
+      if (d.t[k].ip[15] == 1 && d.t[k].tls != ROUTE_TLS_NONE) order_ok = 0;
+      if ((d.t[k].ip[15] == 2 || d.t[k].ip[15] == 3) && d.t[k].tls != ROUTE_TLS_REQUIRE) order_ok = 0;
+    }
+    dest_select(&d, 0);
+    if (d.tls != d.t[0].tls) order_ok = 0;
+  }
+  CHECK(order_ok);
+  CHECK(first1 >= 50 && first2 + first3 >= 50);     /* equal costs: each way first about half the time */
+  CHECK(first2 >= 15 && first3 >= 15);              /* equal /PREF inside a way: shared too */
+  route_free(&r);
+  stralloc_free(&why);
 }
 
 static void test_literal(void)
@@ -593,6 +682,8 @@ int main(void)
   test_passwd_uid();
   test_own();
   test_route_errors();
+  test_route_costs();
+  test_dest_ways();
   test_literal();
   test_mx();
   test_mx_many();
