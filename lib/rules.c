@@ -16,11 +16,11 @@
 #include <strings.h>
 #include "rules.h"
 
-static const char *const verdict_names[] = { "accept", "reject", "relay", "auth" };
+static const char *const verdict_names[] = { "accept", "reject", "relay", "auth", "tls", "tlsauth" };
 static const char *const mode_names[] = { "both", "inbound", "outbound", "none" };
 static const unsigned char v4prefix[12] = { 0,0,0,0, 0,0,0,0, 0,0,0xff,0xff };
 
-const char *rule_verdict_name(int v) { return v >= 0 && v <= RULE_AUTH ? verdict_names[v] : "?"; }
+const char *rule_verdict_name(int v) { return v >= 0 && v <= RULE_LAST ? verdict_names[v] : "?"; }
 const char *transfermode_name(int m) { return m >= 0 && m <= XFER_NONE ? mode_names[m] : "?"; }
 int transfermode_inbound(int m) { return m == XFER_BOTH || m == XFER_INBOUND; }
 
@@ -106,8 +106,8 @@ static const char *parse_rule(char *line, struct rule *r)
   const char *e;
   int i;
   if (!net || ctl_word(&p)) return "expected VERDICT ADDRESS[/PREFIX]";
-  if ((i = name_index(v, verdict_names, RULE_AUTH + 1)) < 0)
-    return error_word("unknown verdict", v, " (accept, reject, relay, auth)");
+  if ((i = name_index(v, verdict_names, RULE_LAST + 1)) < 0)
+    return error_word("unknown verdict", v, " (accept, reject, relay, auth, tls, tlsauth)");
   r->verdict = (unsigned char)i;
   if (strlen(net) >= sizeof copy) return "bad address";
   strcpy(copy, net);

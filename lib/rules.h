@@ -7,6 +7,8 @@
  *     relay  127.0.0.0/8        may send to any domain
  *     reject 192.0.2.0/24       gets 521 5.7.1 and is closed
  *     auth   2001:db8::/32      must authenticate before MAIL
+ *     tls    198.51.100.0/24    must use STARTTLS before MAIL (530 5.7.0)
+ *     tlsauth 203.0.113.7       must use STARTTLS and authenticate before MAIL
  *     accept 0.0.0.0/0          ordinary inbound mail only
  *     relay  ::1                a bare address is a /32 or a /128
  *
@@ -33,7 +35,8 @@
 #include "config.h"
 #include "control.h"
 
-enum rule_verdict { RULE_ACCEPT, RULE_REJECT, RULE_RELAY, RULE_AUTH };
+enum rule_verdict { RULE_ACCEPT, RULE_REJECT, RULE_RELAY, RULE_AUTH, RULE_TLS, RULE_TLSAUTH };
+#define RULE_LAST RULE_TLSAUTH
 
 struct rule {
   unsigned char ip[16];      /* IPv4 rules as ::ffff:a.b.c.d */
