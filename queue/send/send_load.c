@@ -127,6 +127,7 @@ static int resolved(void *vctx, char kind, const char *target, size_t tlen, cons
   static const char outside[] = "5.7.1 relaying denied: the domain is outside the address space";
   struct resolve_ctx *c = vctx;
   struct qinfo_rcpt *r;
+  int out = 1;
   if (rcpt_known(&c->m->q, kind, target, tlen, addr, alen)) return 0;
   if (log_enabled(LOG_ADDRESSING, LEVEL_MAXIMUM)) {
     stralloc t = {0};
@@ -135,7 +136,9 @@ static int resolved(void *vctx, char kind, const char *target, size_t tlen, cons
       log_event(LOG_ADDRESSING, LEVEL_MAXIMUM, "addressing: ", c->m->id, " <", c->original, "> is ", t.s);
     stralloc_free(&t);
   }
-  if (kind == QI_REMOTE && !config_sender_out(&cfg, c->m->sender.s, c->m->sender.len)) {
+  if (kind == QI_REMOTE && (out = directory_sender_out(&cfg, &dir, c->m->sender.s, c->m->sender.len)) < 0)
+    return -1;
+  if (kind == QI_REMOTE && !out) {
     r = rcpt_add(c->m, QI_FAILED, kind, target, tlen, c->original, addr, alen);   /* delivery restriction */
     return r && qinfo_set(&r->reply, refused, sizeof refused - 1) == 0 ? 0 : -1;
   }
