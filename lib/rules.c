@@ -208,6 +208,20 @@ int rules_check_text(const char *text, size_t len, config_errfn err)
   return r;
 }
 
+int rules_warn(const struct rules *rs, int have_tls, config_errfn warnfn)
+{
+  size_t i;
+  int n = 0;
+  if (have_tls) return 0;
+  for (i = 0; i < rs->n; i++)
+    if (rs->r[i].verdict == RULE_TLS || rs->r[i].verdict == RULE_TLSAUTH) {
+      warnfn("rules", rs->r[i].line, "no control/tls/cert.pem and key.pem: STARTTLS is not offered and "
+             "clients under this rule can send no mail");
+      n++;
+    }
+  return n;
+}
+
 int rules_match(const struct rules *rs, const unsigned char ip[16])
 {
   const struct rule *best = 0;

@@ -57,6 +57,10 @@ int rules_load(struct rules *rs, config_errfn err);
 int rules_parse(struct rules *rs, ctl_file *f, config_errfn err);   /* same, from an open file */
 int rules_check_text(const char *text, size_t len, config_errfn err); /* number of errors */
 int rules_defaults(struct rules *rs);                                /* 0, -1 ENOMEM */
+/* a tls or tlsauth rule where STARTTLS cannot be offered (have_tls 0: no
+   control/tls/cert.pem and key.pem): each reported through warnfn as
+   ("rules", LINE, message); the number of warnings */
+int rules_warn(const struct rules *rs, int have_tls, config_errfn warnfn);
 void rules_free(struct rules *rs);
 
 /* the verdict for a client: ip is 16 bytes (IPv4 as ::ffff:a.b.c.d) */

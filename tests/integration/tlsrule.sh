@@ -9,8 +9,9 @@
 #   accept 127.0.0.3: plain mail still goes (the rules are per client);
 #   after a HUP, tlsauth 127.0.0.1: openssl s_client -starttls smtp with
 #     AUTH PLAIN delivers, without AUTH gets 530 5.7.0;
-#   imc-ctl check names a bad verdict as control/rules:LINE: reason, and
-#     imc-ctl show prints the new verdicts.
+#   imc-ctl check names a bad verdict as control/rules:LINE: reason, warns
+#     about a tls rule without a certificate, and imc-ctl show prints the
+#     new verdicts.
 . "$(dirname "$0")/../lib.sh"
 
 for t in swaks openssl; do
@@ -138,6 +139,17 @@ printf 'relay 127.0.0.1\ntlsonly 127.0.0.5\n' > "$I/control/rules"
 imc-ctl check > "$T_TMP/bad.out" 2>&1
 grep -q '^control/rules:2: unknown verdict: tlsonly (accept, reject, relay, auth, tls, tlsauth)$' "$T_TMP/bad.out" &&
   pass "imc-ctl check: bad verdict with file:line" || fail "bad verdict" "$(cat "$T_TMP/bad.out")"
+
+# ---- a tls rule without a certificate: imc-ctl check warns, naming the line
+printf 'relay 127.0.0.1\ntls 127.0.0.5\n' > "$I/control/rules"
+mv "$I/control/tls/cert.pem" "$T_TMP/cert.pem"
+imc-ctl check > "$T_TMP/nocert.out" 2>&1
+grep -q '^imc-ctl: warning: control/rules:2: no control/tls/cert.pem and key.pem: STARTTLS is not offered' "$T_TMP/nocert.out" &&
+  pass "imc-ctl check: tls rule without a certificate warned" || fail "no cert warning" "$(cat "$T_TMP/nocert.out")"
+mv "$T_TMP/cert.pem" "$I/control/tls/cert.pem"
+imc-ctl check > "$T_TMP/cert.out" 2>&1
+t_lacks "$T_TMP/cert.out" -q 'STARTTLS is not offered' && pass "no warning with the certificate" ||
+  fail "warning with cert" "$(cat "$T_TMP/cert.out")"
 
 t_stop "$I"
 t_done
