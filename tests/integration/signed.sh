@@ -60,17 +60,11 @@ check "openssl smime -sign made a multipart/signed" grep -q 'multipart/signed' "
 check "the signed text is 8-bit" grep -q 'Köln' "$T_TMP/smime-keep.eml"
 
 # dkim NAME TO: a dkimpy-signed message to TO (relaxed/relaxed, the key below)
-"$PYTHON" - "$T_TMP" <<'PY'
-import sys
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives import serialization
-k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-open(sys.argv[1] + "/dkim.key", "wb").write(k.private_bytes(serialization.Encoding.PEM,
-    serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()))
-pub = k.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-import base64
-open(sys.argv[1] + "/dkim.txt", "w").write("v=DKIM1; k=rsa; p=" + base64.b64encode(pub).decode())
-PY
+# the DKIM key, and its TXT record as dnsfunc hands it to dkimpy
+mk genrsa -traditional -out "$T_TMP/dkim.key" 2048
+printf 'v=DKIM1; k=rsa; p=%s' "$(openssl rsa -in "$T_TMP/dkim.key" -pubout -outform DER 2>/dev/null | base64 -w0)" \
+  > "$T_TMP/dkim.txt"
+check "DKIM key made" grep -q '^-----BEGIN RSA PRIVATE KEY' "$T_TMP/dkim.key"
 dkim_make() {
   "$PYTHON" - "$T_TMP" "$1" "$2" <<'PY'
 import dkim, sys
