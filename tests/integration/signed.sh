@@ -59,12 +59,12 @@ smime smime-over bob@over.test
 check "openssl smime -sign made a multipart/signed" grep -q 'multipart/signed' "$T_TMP/smime-keep.eml"
 check "the signed text is 8-bit" grep -q 'Köln' "$T_TMP/smime-keep.eml"
 
-# dkim NAME TO: a dkimpy-signed message to TO (relaxed/relaxed, the key below)
 # the DKIM key, and its TXT record as dnsfunc hands it to dkimpy
 mk genrsa -traditional -out "$T_TMP/dkim.key" 2048
 printf 'v=DKIM1; k=rsa; p=%s' "$(openssl rsa -in "$T_TMP/dkim.key" -pubout -outform DER 2>/dev/null | base64 -w0)" \
   > "$T_TMP/dkim.txt"
 check "DKIM key made" grep -q '^-----BEGIN RSA PRIVATE KEY' "$T_TMP/dkim.key"
+# dkim_make NAME TO: a dkimpy-signed message to TO (relaxed/relaxed)
 dkim_make() {
   "$PYTHON" - "$T_TMP" "$1" "$2" <<'PY'
 import dkim, sys
