@@ -4,8 +4,9 @@
 #     530 5.7.0 at MAIL and nothing is queued; `openssl s_client -starttls
 #     smtp`, swaks --tls and smtplib after starttls() deliver;
 #   tlsauth 127.0.0.2: STARTTLS without AUTH gets 530 5.7.0 authentication
-#     required; AUTH in clear (allowed on loopback) without STARTTLS still
-#     gets 530 5.7.0; swaks --tls with AUTH delivers;
+#     required; AUTH is neither offered nor taken in clear (538 5.7.11),
+#     though loopback clients may otherwise, and MAIL then gets 530 5.7.0;
+#     swaks --tls with AUTH delivers;
 #   accept 127.0.0.3: plain mail still goes (the rules are per client);
 #   after a HUP, tlsauth 127.0.0.1: openssl s_client -starttls smtp with
 #     AUTH PLAIN delivers, without AUTH gets 530 5.7.0;
@@ -68,9 +69,12 @@ if mode == "starttls":
     s.starttls(context=ctx)
     s.ehlo("py.example")
 if user:
-    s.login(user, "secret")
+    try:
+        s.login(user, "secret")
+    except smtplib.SMTPNotSupportedError:
+        print("no AUTH;", end=" ")
 try:
-    s.sendmail("bob@example.com", ["alice@example.com"], "Subject: smtplib %s\r\n\r\nbody\r\n" % mode)
+    s.sendmail((user or "bob") + "@example.com", ["alice@example.com"], "Subject: smtplib %s\r\n\r\nbody\r\n" % mode)
     print("sent")
 except smtplib.SMTPSenderRefused as e:
     print(e.smtp_code, e.smtp_error.decode())
@@ -104,21 +108,39 @@ sw ta1 127.0.0.2 --tls
 grep -q '^<~\* 530 5\.7\.0 authentication required' "$T_TMP/ta1.out" &&
   pass "tlsauth rule: STARTTLS without AUTH gets 530 5.7.0" || fail "tlsauth no auth" "$(tail -6 "$T_TMP/ta1.out")"
 sw ta2 127.0.0.2 -a PLAIN --auth-user alice --auth-password secret
-grep -q '^<-  235 2\.7\.0' "$T_TMP/ta2.out" && grep -q '^<\*\* 530 5\.7\.0 must issue a STARTTLS command first' "$T_TMP/ta2.out" &&
-  pass "tlsauth rule: AUTH in clear without STARTTLS gets 530 5.7.0" || fail "tlsauth clear auth" "$(tail -8 "$T_TMP/ta2.out")"
+t_lacks "$T_TMP/ta2.out" -q '^<-  250-AUTH' && pass "tlsauth rule: AUTH not offered in clear, even on loopback" ||
+  fail "tlsauth AUTH offered" "$(tail -8 "$T_TMP/ta2.out")"
+printf 'EHLO clear.example\r\nAUTH PLAIN %s\r\nMAIL FROM:<alice@example.com>\r\nQUIT\r\n' "$AUTHB64" > "$T_TMP/ta2b.in"
+"$PYTHON" - "$P" "$T_TMP/ta2b.in" > "$T_TMP/ta2b.out" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), source_address=("127.0.0.2", 0), timeout=20)
+f = s.makefile("rb")
+print(f.readline().decode().rstrip())
+for line in open(sys.argv[2], "rb").read().split(b"\r\n")[:-1]:
+    s.sendall(line + b"\r\n")
+    while True:
+        r = f.readline().decode().rstrip()
+        print(r)
+        if len(r) < 4 or r[3] != "-":
+            break
+PY
+grep -q '^538 5\.7\.11 ' "$T_TMP/ta2b.out" && grep -q '^530 5\.7\.0 must issue a STARTTLS command first' "$T_TMP/ta2b.out" &&
+  pass "tlsauth rule: AUTH in clear 538 5.7.11, MAIL 530 5.7.0" || fail "tlsauth clear auth" "$(cat "$T_TMP/ta2b.out")"
 sw ta3 127.0.0.2 --tls -a PLAIN --auth-user alice --auth-password secret --from alice@example.com
 grep -q '^<~  250 2\.0\.0 ok' "$T_TMP/ta3.out" && pass "tlsauth rule: swaks --tls with AUTH sends" ||
   fail "tlsauth tls+auth" "$(tail -6 "$T_TMP/ta3.out")"
 r=$(py 127.0.0.2 plain alice)
-[ "$r" = "530 5.7.0 must issue a STARTTLS command first" ] &&
-  pass "tlsauth rule: smtplib login without starttls gets 530 5.7.0" || fail "tlsauth smtplib" "$r"
-check "the tlsauth message delivered" t_wait 10 t_count_is "$M" 4
+[ "$r" = "no AUTH; 530 5.7.0 must issue a STARTTLS command first" ] &&
+  pass "tlsauth rule: smtplib without starttls: no AUTH, then 530 5.7.0" || fail "tlsauth smtplib" "$r"
+r=$(py 127.0.0.2 starttls alice)
+[ "$r" = sent ] && pass "tlsauth rule: smtplib starttls() and login() send" || fail "tlsauth smtplib tls" "$r"
+check "the two tlsauth messages delivered" t_wait 10 t_count_is "$M" 5
 
 # ---- accept 127.0.0.3: plain mail
 sw acc 127.0.0.3
 grep -q '^<-  250 2\.0\.0 ok' "$T_TMP/acc.out" && pass "accept rule: plain mail from another client" ||
   fail "accept plain" "$(tail -6 "$T_TMP/acc.out")"
-check "accepted message delivered" t_wait 10 t_count_is "$M" 5
+check "accepted message delivered" t_wait 10 t_count_is "$M" 6
 
 # ---- after a HUP: tlsauth for 127.0.0.1, openssl with and without AUTH
 printf 'tlsauth 127.0.0.1\n' > "$I/control/rules"
@@ -132,7 +154,7 @@ ossl o3 'EHLO tls.example' "AUTH PLAIN $AUTHB64" 'MAIL FROM:<alice@example.com>'
   'DATA' 'Subject: s_client with auth' '' 'hello' '.' 'QUIT'
 grep -q '^235 2\.7\.0' "$T_TMP/o3.out" && grep -q '^250 2\.0\.0 ok: queued as' "$T_TMP/o3.out" &&
   pass "tlsauth rule: openssl -starttls with AUTH PLAIN sends" || fail "tlsauth s_client auth" "$(tail -8 "$T_TMP/o3.out")"
-check "delivered after AUTH over TLS" t_wait 10 t_count_is "$M" 6
+check "delivered after AUTH over TLS" t_wait 10 t_count_is "$M" 7
 
 # ---- a bad verdict: file and line
 printf 'relay 127.0.0.1\ntlsonly 127.0.0.5\n' > "$I/control/rules"
