@@ -93,6 +93,18 @@ static void check_compiled(void)
   stralloc_free(&cdb);
 }
 
+/* control/tls/cert.pem and key.pem are there (imc-smtpd offers STARTTLS) */
+static int tls_present(void)
+{
+  stralloc c = {0}, k = {0};
+  struct stat st;
+  int ok = imc_path2(&c, "control", "tls/cert.pem") == 0 && imc_path2(&k, "control", "tls/key.pem") == 0
+           && stat(c.s, &st) == 0 && stat(k.s, &st) == 0;
+  stralloc_free(&c);
+  stralloc_free(&k);
+  return ok;
+}
+
 static int do_check(void)
 {
   struct config c;
@@ -101,6 +113,7 @@ static int do_check(void)
   if (config_load(&c, report) < 0) fatalsys(EX_TEMP, "unable to read control/", unreadable);
   config_free(&c);
   if (rules_load(&rs, report) < 0) fatalsys(EX_TEMP, "unable to read control/rules");
+  rules_warn(&rs, tls_present(), config_warn);   /* a tls rule with no certificate */
   rules_free(&rs);
   if (transfermode_load(&mode, report) < 0) fatalsys(EX_TEMP, "unable to read control/transfermode");
   if (routes_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/routes or control/smarthost");

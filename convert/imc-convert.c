@@ -4,11 +4,15 @@
  *
  *     imc-convert [-8] [-l LEN] [-i ID] PROFILE  < message  > converted
  *
- * PROFILE is `inbound` (uuencoded blocks in text become MIME attachments,
- * nothing else changes), `keep` (nothing changes: with -8, imc-remote's
+ * PROFILE is `inbound` or `inbound@DOMAIN` (uuencoded blocks in text
+ * become MIME attachments, and 8-bit text without MIME headers is labelled
+ * with the nonmimecharset of DOMAIN's line in control/domains, `*`'s
+ * without one; nothing else changes), `keep` (nothing changes: with -8, imc-remote's
  * downgrade of a message already converted for its destination), a destination domain (its settings in
  * control/domains: the exact domain, else the longest `.suffix`, else `*`),
- * or `-` for the `*` settings.  -8 also downgrades 8-bit content to 7-bit
+ * or `-` for the `*` settings.  A signed message (multipart/signed,
+ * application/pkcs7-mime, a DKIM-Signature field) is left as under `keep`
+ * when the profile's line says signed=keep (the default).  -8 also downgrades 8-bit content to 7-bit
  * (RFC 6152) for a next hop without 8BITMIME.  fd 0 is a file or a pipe
  * with LF line ends, as the queue stores messages; with -l only its first
  * LEN bytes are the message (imc-send passes the queue file itself, whose
@@ -37,6 +41,7 @@
 static int profile_name_ok(const char *s)
 {
   size_t n = strlen(s);
+  if (!strncmp(s, "inbound@", 8)) return domain_valid(s + 8, n - 8) || domain_literal(s + 8, n - 8);
   return !strcmp(s, "-") || !strcmp(s, "inbound") || !strcmp(s, "keep") || domain_valid(s, n) || domain_literal(s, n);
 }
 
@@ -56,7 +61,7 @@ int main(int argc, char **argv)
     else if (!strcmp(argv[i], "--")) { i++; break; }
     else break;
   }
-  if (argc - i != 1 || !profile_name_ok(argv[i])) usage("[-8] [-l LEN] [-i ID] inbound|keep|DOMAIN|-");
+  if (argc - i != 1 || !profile_name_ok(argv[i])) usage("[-8] [-l LEN] [-i ID] inbound[@DOMAIN]|keep|DOMAIN|-");
   rc = profile_load(&p, argv[i], eightbit, config_warn);
   if (rc < 0) fatalsys(EX_TEMP, "unable to read control/domains or control/mimetypes");
   if (rc > 0) fatal(EX_TEMP, "errors in control/domains or control/mimetypes");

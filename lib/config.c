@@ -736,15 +736,41 @@ const char *config_auth_hash(const struct config *c, const char *user, size_t le
   return 0;
 }
 
-int config_sender_out(const struct config *c, const char *sender, size_t len)
+/* listed itself, or a member of a listed group: 1, 0, -1 error */
+static int sender_covered(const struct config *c, const stralloc *list, const char *addr, size_t len,
+                          config_member_fn member, void *ctx)
+{
+  size_t pos = 0;
+  const char *l;
+  if (config_sender_listed(c, list, addr, len)) return 1;
+  if (!member) return 0;
+  while ((l = config_list_next(list, &pos)) != 0) {
+    int x = member(ctx, l, str_len(l), addr, len);
+    if (x) return x;
+  }
+  return 0;
+}
+
+int config_sender_out_by(const struct config *c, const char *sender, size_t len,
+                         config_member_fn member, void *ctx)
 {
   size_t at;
+  int x;
   if (!c->senders_allow.len && !c->senders_deny.len) return 1;
   if (len == 0) return 1;
   at = addr_at(sender, len);
   if (at == len || !config_is_sitedomain(c, sender + at + 1, len - at - 1)) return 0;
-  if (c->senders_allow.len && !config_sender_listed(c, &c->senders_allow, sender, len)) return 0;
-  return !config_sender_listed(c, &c->senders_deny, sender, len);
+  if (c->senders_allow.len) {
+    x = sender_covered(c, &c->senders_allow, sender, len, member, ctx);
+    if (x <= 0) return x;
+  }
+  x = sender_covered(c, &c->senders_deny, sender, len, member, ctx);
+  return x < 0 ? -1 : !x;
+}
+
+int config_sender_out(const struct config *c, const char *sender, size_t len)
+{
+  return config_sender_out_by(c, sender, len, 0, 0);
 }
 
 void config_warn(const char *file, unsigned line, const char *msg)

@@ -130,6 +130,12 @@ int config_sender_listed(const struct config *c, const stralloc *list, const cha
 /* control/senders.allow and senders.deny: may this envelope sender send outside the site?
    (no lists: everyone; <> always; otherwise a site address allowed and not denied) */
 int config_sender_out(const struct config *c, const char *sender, size_t len);
+/* the same, where an entry may also cover addr by naming a group it belongs
+   to: member(ctx, ENTRY, ELEN, ADDR, LEN) says 1 yes, 0 no, -1 error (then
+   -1 is returned); directory_sender_out (directory.h) passes its lists */
+typedef int (*config_member_fn)(void *ctx, const char *entry, size_t elen, const char *addr, size_t len);
+int config_sender_out_by(const struct config *c, const char *sender, size_t len,
+                         config_member_fn member, void *ctx);
 /* the crypt(3) hash of an AUTH user (case-insensitive), NUL-terminated, or 0 */
 const char *config_auth_hash(const struct config *c, const char *user, size_t len);
 

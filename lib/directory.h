@@ -65,4 +65,11 @@ typedef int (*resolve_fn)(void *ctx, char kind, const char *target, size_t tlen,
 int resolve_recipient(const struct config *c, struct directory *d,
                       const char *rcpt, size_t len, resolve_fn out, void *ctx);
 
+/* ---- delivery restrictions (control/senders.allow, senders.deny): as
+   config_sender_out, and an entry naming a distribution list covers every
+   mailbox the list reaches (nested lists too): the sender's local part, a
+   mailbox of the directory, among the list's members.
+   1 may send out, 0 may not, -1 temporary error (the directory) */
+int directory_sender_out(const struct config *c, struct directory *d, const char *sender, size_t len);
+
 #endif

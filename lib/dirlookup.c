@@ -282,3 +282,58 @@ int resolve_recipient(const struct config *c, struct directory *d,
   errno = e;
   return x;
 }
+
+/* ---- delivery restrictions that name a list */
+
+struct member_probe { const char *box; size_t blen; int found; };
+
+static int member_seen(void *vctx, char kind, const char *target, size_t tlen, const char *a, size_t alen)
+{
+  struct member_probe *p = vctx;
+  (void)a; (void)alen;
+  if (kind == 'L' && tlen == p->blen && byte_equal(target, tlen, p->box)) p->found = 1;
+  return 0;
+}
+
+/* the lower-case alias an entry or a site address names, in key: its length, or 0 */
+static size_t alias_key(const struct config *c, const char *s, size_t len, char key[64])
+{
+  size_t at = addr_at(s, len);
+  if (at < len && !config_is_sitedomain(c, s + at + 1, len - at - 1)) return 0;
+  if (at == 0 || at > 64) return 0;
+  byte_copy(key, at, s);
+  case_lowerb(key, at);
+  return mailbox_name_valid(key, at) ? at : 0;
+}
+
+struct member_ctx { const struct config *c; struct directory *d; };
+
+/* config_member_fn: is the sender's mailbox reached through the list ENTRY names? */
+static int list_member(void *vctx, const char *entry, size_t elen, const char *addr, size_t len)
+{
+  struct member_ctx *m = vctx;
+  char lkey[64], skey[64], kind;
+  size_t ln = alias_key(m->c, entry, elen, lkey), sn = alias_key(m->c, addr, len, skey);
+  stralloc data = {0}, list = {0};
+  struct member_probe p = { skey, sn, 0 };
+  int x;
+  if (!ln || !sn) return 0;
+  x = directory_find(m->d, lkey, ln, &kind, &data);
+  if (x > 0 && kind != DIR_LIST) x = 0;
+  if (x > 0) x = directory_find(m->d, skey, sn, &kind, &data);
+  if (x > 0 && kind != DIR_MAILBOX) x = 0;
+  if (x > 0 && (!stralloc_copyb(&list, lkey, ln) || !stralloc_catb(&list, addr + sn, len - sn))) {
+    errno = ENOMEM;
+    x = -1;
+  }
+  if (x > 0) x = resolve_recipient(m->c, m->d, list.s, list.len, member_seen, &p) < 0 ? -1 : p.found;
+  stralloc_free(&data);
+  stralloc_free(&list);
+  return x;
+}
+
+int directory_sender_out(const struct config *c, struct directory *d, const char *sender, size_t len)
+{
+  struct member_ctx m = { c, d };
+  return config_sender_out_by(c, sender, len, list_member, &m);
+}

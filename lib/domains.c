@@ -18,11 +18,11 @@
 #include "domains.h"
 
 enum { K_ATTACHMENTS, K_CHARSET, K_NONMIMECHARSET, K_WRAP, K_RICHTEXT,
-       K_DISPLAYNAMES, K_OOF, K_AUTOREPLIES, K_MAXSIZE, K_N };
+       K_DISPLAYNAMES, K_OOF, K_AUTOREPLIES, K_MAXSIZE, K_SIGNED, K_N };
 
 static const char *const key_names[K_N] = {
   "attachments", "charset", "nonmimecharset", "wrap", "richtext",
-  "displaynames", "oof", "autoreplies", "maxsize"
+  "displaynames", "oof", "autoreplies", "maxsize", "signed"
 };
 static const char *const rich_names[] = { "user", "always", "never" };
 
@@ -83,6 +83,11 @@ static const char *set_key(struct domain_settings *s, int k, const char *v)
   case K_DISPLAYNAMES: return set_bool(&s->displaynames, v, "bad value for displaynames (yes, no)");
   case K_OOF: return set_bool(&s->oof, v, "bad value for oof (yes, no)");
   case K_AUTOREPLIES: return set_bool(&s->autoreplies, v, "bad value for autoreplies (yes, no)");
+  case K_SIGNED:
+    if (!strcmp(v, "keep")) s->signed_keep = 1;
+    else if (!strcmp(v, "convert")) s->signed_keep = 0;
+    else return "bad value for signed (keep, convert)";
+    return 0;
   default:
     if (!ctl_scan_size(v, &n)) return "bad value for maxsize";
     s->maxsize = n;
@@ -180,6 +185,7 @@ static void copy_key(struct domain_settings *to, const struct domain_settings *f
   case K_DISPLAYNAMES: to->displaynames = from->displaynames; break;
   case K_OOF: to->oof = from->oof; break;
   case K_AUTOREPLIES: to->autoreplies = from->autoreplies; break;
+  case K_SIGNED: to->signed_keep = from->signed_keep; break;
   default: to->maxsize = from->maxsize;
   }
 }
@@ -298,6 +304,7 @@ void domains_builtin(struct domain_settings *s)
   s->oof = 0;
   s->autoreplies = 0;
   s->maxsize = 0;
+  s->signed_keep = 1;
 }
 
 int domains_format(const struct domain_settings *s, stralloc *out)
@@ -312,6 +319,7 @@ int domains_format(const struct domain_settings *s, stralloc *out)
     && stralloc_cats(out, " oof=") && stralloc_cats(out, s->oof ? "yes" : "no")
     && stralloc_cats(out, " autoreplies=") && stralloc_cats(out, s->autoreplies ? "yes" : "no")
     && stralloc_cats(out, " maxsize=") && stralloc_catulong0(out, s->maxsize, 0)
+    && stralloc_cats(out, " signed=") && stralloc_cats(out, s->signed_keep ? "keep" : "convert")
     && stralloc_0(out);
   if (!ok) { errno = ENOMEM; return -1; }
   out->len--;

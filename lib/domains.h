@@ -10,6 +10,10 @@
  *       wrap=0|N (10..998)          richtext=user|always|never
  *       displaynames=yes|no         oof=yes|no   autoreplies=yes|no
  *       maxsize=N (bytes, k/M/G allowed; 0: no limit)
+ *       signed=keep|convert  (IMC: "clients support S/MIME signatures")
+ *   signed=keep leaves a signed message (multipart/signed,
+ *   application/pkcs7-mime, or one with a DKIM-Signature field) as it is;
+ *   convert converts it as any other (its signature will not verify).
  *   A charset must be known to iconv.  Keys a line leaves out take the
  *   `*` line's values, and the `*` line's own missing keys the built-in
  *   defaults (DOMAINS_DEFAULT), wherever the `*` line is in the file.
@@ -31,7 +35,7 @@
 #include "owfat.h"
 
 #define DOMAINS_DEFAULT "* attachments=mime charset=utf-8 nonmimecharset=us-ascii wrap=0 " \
-                        "richtext=user displaynames=yes oof=no autoreplies=no maxsize=0"
+                        "richtext=user displaynames=yes oof=no autoreplies=no maxsize=0 signed=keep"
 
 enum { ATT_MIME, ATT_UUENCODE };
 enum { RICH_USER, RICH_ALWAYS, RICH_NEVER };
@@ -46,6 +50,7 @@ struct domain_settings {
   int richtext;                           /* RICH_* */
   int displaynames, oof, autoreplies;     /* 1 yes, 0 no */
   unsigned long maxsize;                  /* 0: no limit */
+  int signed_keep;                        /* signed=keep: signed mail goes unconverted */
 };
 
 struct domain_entry {

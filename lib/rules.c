@@ -16,11 +16,11 @@
 #include <strings.h>
 #include "rules.h"
 
-static const char *const verdict_names[] = { "accept", "reject", "relay", "auth" };
+static const char *const verdict_names[] = { "accept", "reject", "relay", "auth", "tls", "tlsauth" };
 static const char *const mode_names[] = { "both", "inbound", "outbound", "none" };
 static const unsigned char v4prefix[12] = { 0,0,0,0, 0,0,0,0, 0,0,0xff,0xff };
 
-const char *rule_verdict_name(int v) { return v >= 0 && v <= RULE_AUTH ? verdict_names[v] : "?"; }
+const char *rule_verdict_name(int v) { return v >= 0 && v <= RULE_LAST ? verdict_names[v] : "?"; }
 const char *transfermode_name(int m) { return m >= 0 && m <= XFER_NONE ? mode_names[m] : "?"; }
 int transfermode_inbound(int m) { return m == XFER_BOTH || m == XFER_INBOUND; }
 
@@ -106,8 +106,8 @@ static const char *parse_rule(char *line, struct rule *r)
   const char *e;
   int i;
   if (!net || ctl_word(&p)) return "expected VERDICT ADDRESS[/PREFIX]";
-  if ((i = name_index(v, verdict_names, RULE_AUTH + 1)) < 0)
-    return error_word("unknown verdict", v, " (accept, reject, relay, auth)");
+  if ((i = name_index(v, verdict_names, RULE_LAST + 1)) < 0)
+    return error_word("unknown verdict", v, " (accept, reject, relay, auth, tls, tlsauth)");
   r->verdict = (unsigned char)i;
   if (strlen(net) >= sizeof copy) return "bad address";
   strcpy(copy, net);
@@ -206,6 +206,20 @@ int rules_check_text(const char *text, size_t len, config_errfn err)
   ctl_close(&f);
   rules_free(&rs);
   return r;
+}
+
+int rules_warn(const struct rules *rs, int have_tls, config_errfn warnfn)
+{
+  size_t i;
+  int n = 0;
+  if (have_tls) return 0;
+  for (i = 0; i < rs->n; i++)
+    if (rs->r[i].verdict == RULE_TLS || rs->r[i].verdict == RULE_TLSAUTH) {
+      warnfn("rules", rs->r[i].line, "no control/tls/cert.pem and key.pem: STARTTLS is not offered and "
+             "clients under this rule can send no mail");
+      n++;
+    }
+  return n;
 }
 
 int rules_match(const struct rules *rs, const unsigned char ip[16])

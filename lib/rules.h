@@ -7,6 +7,8 @@
  *     relay  127.0.0.0/8        may send to any domain
  *     reject 192.0.2.0/24       gets 521 5.7.1 and is closed
  *     auth   2001:db8::/32      must authenticate before MAIL
+ *     tls    198.51.100.0/24    must use STARTTLS before MAIL (530 5.7.0)
+ *     tlsauth 203.0.113.7       must use STARTTLS and authenticate before MAIL
  *     accept 0.0.0.0/0          ordinary inbound mail only
  *     relay  ::1                a bare address is a /32 or a /128
  *
@@ -33,7 +35,8 @@
 #include "config.h"
 #include "control.h"
 
-enum rule_verdict { RULE_ACCEPT, RULE_REJECT, RULE_RELAY, RULE_AUTH };
+enum rule_verdict { RULE_ACCEPT, RULE_REJECT, RULE_RELAY, RULE_AUTH, RULE_TLS, RULE_TLSAUTH };
+#define RULE_LAST RULE_TLSAUTH
 
 struct rule {
   unsigned char ip[16];      /* IPv4 rules as ::ffff:a.b.c.d */
@@ -54,6 +57,10 @@ int rules_load(struct rules *rs, config_errfn err);
 int rules_parse(struct rules *rs, ctl_file *f, config_errfn err);   /* same, from an open file */
 int rules_check_text(const char *text, size_t len, config_errfn err); /* number of errors */
 int rules_defaults(struct rules *rs);                                /* 0, -1 ENOMEM */
+/* a tls or tlsauth rule where STARTTLS cannot be offered (have_tls 0: no
+   control/tls/cert.pem and key.pem): each reported through warnfn as
+   ("rules", LINE, message); the number of warnings */
+int rules_warn(const struct rules *rs, int have_tls, config_errfn warnfn);
 void rules_free(struct rules *rs);
 
 /* the verdict for a client: ip is 16 bytes (IPv4 as ::ffff:a.b.c.d) */

@@ -13,7 +13,8 @@
  *
  * Variables: TCPREMOTEIP, TCPLOCALIP (UCSPI style); IMC_RULE, the
  * connection rule's verdict: accept (the default), relay (may send to any
- * domain in control/addressspace) or auth (must authenticate before MAIL);
+ * domain in control/addressspace), auth (must authenticate before MAIL),
+ * tls (must use STARTTLS before MAIL: 530 5.7.0) or tlsauth (both);
  * without IMC_RULE a loopback client relays.  IMC_SUBMISSION=1 on the
  * submission port: authentication required.  IMC_HOME names the instance.
  * From imc-tcpd (smtp_limits.c): IMC_REPORT_FD, the pipe on which AUTH
@@ -138,6 +139,8 @@ static void environment(struct session *s, smtpd_getvar get)
   if (!rule || !*rule) s->relay = s->loopback;
   else if (!strcmp(rule, "relay")) s->relay = 1;
   else if (!strcmp(rule, "auth")) s->must_auth = 1;
+  else if (!strcmp(rule, "tls")) s->must_tls = 1;
+  else if (!strcmp(rule, "tlsauth")) s->must_tls = s->must_auth = 1;
   else if (strcmp(rule, "accept")) warn("unknown IMC_RULE ", rule, ": treated as accept");
   if (sub && !strcmp(sub, "1")) s->must_auth = 1;
   s->tag[fmt_ulong(s->tag, (unsigned long)getpid())] = 0;

@@ -47,12 +47,24 @@ static int mail_refused(struct session *s)
   return 0;
 }
 
+/* a tls or tlsauth rule before STARTTLS, an auth one before AUTH: 530 */
+static int mail_unprotected(struct session *s)
+{
+  const char *why = 0;
+  if (s->must_tls && !s->tls) why = "530 5.7.0 must issue a STARTTLS command first";
+  else if (s->must_auth && !s->authed) why = "530 5.7.0 authentication required";
+  if (!why) return 0;
+  log_event(LOG_SMTP, LEVEL_MEDIUM, s->remoteip, " mail refused: ", why);
+  smtpd_bad(s, why);
+  return 1;
+}
+
 void smtpd_mail(struct session *s, const struct smtp_cmd *c)
 {
   const char *e;
   if (!s->helo_seen) { smtpd_bad(s, "503 5.5.1 send EHLO or HELO first"); return; }
   if (s->mail_seen) { smtpd_bad(s, "503 5.5.1 nested MAIL command"); return; }
-  if (s->must_auth && !s->authed) { smtpd_bad(s, "530 5.7.0 authentication required"); return; }
+  if (mail_unprotected(s)) return;
   e = smtp_path_parse(c->arg, c->arglen, 1, &s->sender);
   if (e) { smtpd_tx_reset(s); smtpd_bad(s, e); return; }
   if (s->sender.len && !addr_carried(s->sender.addr, s->sender.len)) {

@@ -45,13 +45,16 @@ static const char *site_rcpt(const struct config *c, struct directory *d, int re
   return "550 5.1.1 no such user here";
 }
 
-static const char *remote_rcpt(const struct config *c, int relay, const struct smtp_path *p,
-                               const char *sender, size_t slen)
+static const char *remote_rcpt(const struct config *c, struct directory *d, int relay,
+                               const struct smtp_path *p, const char *sender, size_t slen)
 {
+  int out;
   if (!relay) return denied;
   if (!config_in_addressspace(c, p->addr + p->at + 1, p->len - p->at - 1, 0))
     return "550 5.7.1 relaying denied: the domain is outside the address space";
-  if (!config_sender_out(c, sender, slen)) return "550 5.7.1 sender not allowed to send out";
+  out = directory_sender_out(c, d, sender, slen);
+  if (out < 0) return "451 4.3.0 unable to read the directory, try again later";
+  if (!out) return "550 5.7.1 sender not allowed to send out";
   return 0;
 }
 
@@ -64,7 +67,7 @@ const char *policy_rcpt(const struct config *c, struct directory *d, int relay,
   if (!p->literal && config_is_sitedomain(c, p->addr + p->at + 1, p->len - p->at - 1))
     return site_rcpt(c, d, relay, p);
   *remote = 1;
-  return remote_rcpt(c, relay, p, sender, slen);
+  return remote_rcpt(c, d, relay, p, sender, slen);
 }
 
 

@@ -48,9 +48,12 @@ void smtpd_starttls(struct session *s, const struct smtp_cmd *c)
 
 /* ---- AUTH */
 
+/* AUTH in clear only on loopback, and not for a client a tls rule holds to STARTTLS */
+static int auth_clear_ok(const struct session *s) { return s->loopback && !s->must_tls; }
+
 int smtpd_auth_offered(const struct session *s)
 {
-  return s->cfg.auth.len && (s->tls || s->loopback);
+  return s->cfg.auth.len && (s->tls || auth_clear_ok(s));
 }
 
 /* a base64 response ("=" is the empty one) into out: 1, or 0 when refused */
@@ -129,7 +132,7 @@ static const char *auth_refusal(const struct session *s)
   if (s->authed) return "503 5.5.1 already authenticated";
   if (s->mail_seen) return "503 5.5.1 AUTH is not allowed inside a mail transaction";
   if (!s->cfg.auth.len) return "502 5.5.1 AUTH is not available";
-  if (!s->tls && !s->loopback) return "538 5.7.11 encryption required for authentication: use STARTTLS";
+  if (!s->tls && !auth_clear_ok(s)) return "538 5.7.11 encryption required for authentication: use STARTTLS";
   if (limits_auth_blocked(s)) return "454 4.7.0 too many authentication failures from your address, try again later";
   return 0;
 }

@@ -73,7 +73,8 @@ struct session {
   const char *remoteip, *localip;   /* in rip and lip */
   char rip[64], lip[64];
   int relay;                        /* connection rule relay */
-  int must_auth;                    /* rule auth, or the submission port */
+  int must_auth;                    /* rule auth or tlsauth, or the submission port */
+  int must_tls;                     /* rule tls or tlsauth: STARTTLS before MAIL */
   int loopback;
   int tls;
   int dead;                         /* the transport failed: nothing more to write */

@@ -83,6 +83,7 @@ struct conv {
   int read_failed;
   stralloc tbuf;                  /* a text part's body */
   struct flat *fl;
+  struct profile kept;            /* a signed message under signed=keep: p points here */
 };
 
 /* body.c */
@@ -107,6 +108,9 @@ int part_classify(struct part *pt, const struct mhdr *h, int digest);
 int part_is(const struct part *pt, const char *type, const char *sub);   /* sub 0: any */
 int part_is_tnef(const struct part *pt);
 int part_is_richtext(const struct part *pt);
+/* the top of a signed message: multipart/signed, application/(x-)pkcs7-mime
+   (S/MIME, RFC 8551), or a DKIM-Signature field (RFC 6376) */
+int msg_is_signed(const struct mhdr *h, const struct part *pt);
 void cwarn(const char *a, const char *b, const char *c);      /* a warning unless quiet */
 void pwarn(const struct part *pt, const char *what);          /* "part N: what" */
 void pwarn3(const struct part *pt, const char *a, const char *b, const char *c, const char *d);

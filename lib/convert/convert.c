@@ -30,6 +30,18 @@ static int suppressed(const struct conv *c, const struct mhdr *h)
   return 0;
 }
 
+/* signed=keep and a signed message: the keep profile from here on, so that
+   nothing but what -8 must downgrade changes (suppression was decided
+   before, and maxsize stays as the output was set up) */
+static void keep_signed(struct conv *c, const struct mhdr *h, const struct part *pt)
+{
+  if (c->p->keep || !c->p->d.signed_keep || !msg_is_signed(h, pt)) return;
+  c->kept = *c->p;
+  c->kept.keep = c->kept.inbound = 1;
+  c->p = &c->kept;
+  if (!convert_quiet) info("signed message left unconverted (signed=keep for ", c->p->name, ")");
+}
+
 static int run(struct conv *c, int *code)
 {
   struct mhdr h;
@@ -44,8 +56,11 @@ static int run(struct conv *c, int *code)
   rc = hdr_read(c, &h);
   if (rc == 0) rc = part_classify(&pt, &h, 0);
   if (rc == 0 && suppressed(c, &h)) *code = CX_SUPPRESSED;
-  else if (rc == 0 && !c->p->inbound && c->p->d.attachments == ATT_UUENCODE) rc = flat_top(c, &h, &pt);
-  else if (rc == 0) rc = entity_with_header(c, &h, &pt, &x);
+  else if (rc == 0) {
+    keep_signed(c, &h, &pt);
+    if (!c->p->inbound && c->p->d.attachments == ATT_UUENCODE) rc = flat_top(c, &h, &pt);
+    else rc = entity_with_header(c, &h, &pt, &x);
+  }
   mhdr_free(&h);
   part_free(&pt);
   return rc;

@@ -5,7 +5,8 @@
  * conv.h.
  *
  * A profile is `inbound` (uuencoded blocks in text become MIME attachments,
- * nothing else changes) or the settings of one destination domain from
+ * 8-bit text without MIME headers is labelled with a charset, nothing else
+ * changes) or the settings of one destination domain from
  * control/domains (see lib/domains.h); `eightbit` adds the 8BITMIME
  * downgrade (RFC 6152) for a next hop that does not offer it.
  *
@@ -38,8 +39,9 @@ struct profile {
   char name[256];              /* for diagnostics */
 };
 
-/* name: "inbound", "keep", a domain, or "-" for the `*` defaults; reads control/domains
-   (not for inbound) and control/mimetypes.  0 ok, >0 errors (each reported),
+/* name: "inbound" (the `*` line's nonmimecharset and signed), "inbound@DOMAIN"
+   (DOMAIN's), "keep", a domain, or "-" for the `*` defaults; reads control/domains
+   (not for keep) and control/mimetypes.  0 ok, >0 errors (each reported),
    -1 a file is unreadable (errno) */
 int profile_load(struct profile *p, const char *name, int eightbit, config_errfn err);
 /* the same from built-in defaults only, for tests: inbound or the `*` defaults */

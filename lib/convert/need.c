@@ -1,7 +1,10 @@
 /*
  * need.c -- would a profile change this message? (see need.h)
  *
- * Inbound changes only uuencoded blocks, so the content note decides.  An
+ * A signed message under signed=keep changes not at all (only an outbound
+ * profile's suppression or size limit can still act on it).  Inbound
+ * changes only uuencoded blocks and the label of 8-bit text without MIME
+ * headers, so the content note and the header section decide.  An
  * outbound profile leaves a message alone when all of these hold: the
  * header section is complete; attachments are MIME (the uuencode
  * flattener labels every message it writes); the message is plain
@@ -73,31 +76,71 @@ static int outbound_needed(const struct domain_settings *s, const struct mhdr *h
   return suppressed(h, s);
 }
 
+static int is_signed(const struct mhdr *h)
+{
+  struct part pt;
+  int r;
+  part_init(&pt);
+  r = part_classify(&pt, h, 0) == 0 && msg_is_signed(h, &pt);
+  part_free(&pt);
+  return r;
+}
+
+/* inbound 8-bit text without MIME headers, and a charset to label it with */
+static int nonmime_labelled(const struct domain_settings *s, const struct mhdr *h, const struct cfacts *f)
+{
+  return f->eightbit && !cs_is_ascii(s->nonmimecharset) && mhdr_find(h, "mime-version") < 0
+         && mhdr_find(h, "content-type") < 0;
+}
+
 int conv_needed(const struct domain_settings *s, int inbound, const char *head, size_t len,
                 const struct cfacts *f, unsigned long long msglen)
 {
   struct mhdr h;
   int r;
   if (!f->known) return 1;
-  if (inbound) return f->uu;
   mhdr_init(&h);
   mhdr_parse(&h, head, len);
-  r = outbound_needed(s, &h, f, msglen);
+  if (s->signed_keep && h.end != HEND_BIG && is_signed(&h))
+    r = !inbound && ((s->maxsize && msglen > s->maxsize) || suppressed(&h, s));
+  else if (inbound) r = f->uu || nonmime_labelled(s, &h, f);
+  else r = outbound_needed(s, &h, f, msglen);
   mhdr_free(&h);
   return r;
 }
 
-int conv_profile(const struct domains *d, int local, int from_net, const char *domain,
-                 const char **key, struct domain_settings *s)
+/* KEY from a pattern, with a prefix */
+static void key_set(char key[CONV_KEY_MAX], const char *prefix, const char *pattern)
 {
-  if (local) {
-    if (!from_net) return 0;
-    *key = "inbound";
-    domains_builtin(s);
-    return 1;
-  }
-  *key = domains_match(d, domain, s);
+  size_t n = strlen(prefix), m = strlen(pattern);
+  if (n + m >= CONV_KEY_MAX) m = CONV_KEY_MAX - 1 - n;    /* patterns are domains: never so long */
+  memcpy(key, prefix, n);
+  memcpy(key + n, pattern, m);
+  key[n + m] = 0;
+}
+
+int conv_profile(const struct domains *d, int local, int from_net, const char *domain,
+                 char key[CONV_KEY_MAX], struct domain_settings *s)
+{
+  struct domain_settings line;
+  const char *pat;
+  if (local && !from_net) return 0;
+  pat = domains_match(d, domain, local ? &line : s);
+  if (!local) { key_set(key, "", pat); return 1; }
+  domains_builtin(s);                                       /* as imc-convert's inbound profile */
+  memcpy(s->nonmimecharset, line.nonmimecharset, sizeof s->nonmimecharset);
+  s->signed_keep = line.signed_keep;
+  if (!strcmp(pat, "*")) key_set(key, "inbound", "");
+  else key_set(key, "inbound@", pat);
   return 1;
+}
+
+int conv_profile_arg(stralloc *sa, const char *key, const char *domain)
+{
+  if (!strcmp(key, "inbound")) return stralloc_copys(sa, key) && stralloc_0(sa) ? 0 : -1;
+  if (!strncmp(key, "inbound@", 8))
+    return stralloc_copys(sa, "inbound@") && stralloc_cats(sa, domain) && stralloc_0(sa) ? 0 : -1;
+  return stralloc_copys(sa, domain) && stralloc_0(sa) ? 0 : -1;
 }
 
 int conv_copy_name(stralloc *sa, const char *id, const char *key, int tmp)

@@ -18,10 +18,17 @@
 #include "domains.h"
 #include "queue.h"
 
-/* the profile of a recipient: 1 with its KEY ("inbound", a control/domains
-   pattern, or "*") and settings; 0 none (local mail that did not come in over SMTP) */
+/* the profile of a recipient at DOMAIN (a local one's address domain, a remote
+   one's destination): 1 with its KEY and settings; 0 none (local mail that
+   did not come in over SMTP).  KEY is, for a local recipient, "inbound" when
+   the domain falls under `*` in control/domains, else "inbound@PATTERN"; for
+   a remote one the control/domains pattern, or "*" */
+#define CONV_KEY_MAX 272
 int conv_profile(const struct domains *d, int local, int from_net, const char *domain,
-                 const char **key, struct domain_settings *s);
+                 char key[CONV_KEY_MAX], struct domain_settings *s);
+/* the imc-convert PROFILE argument for a copy with KEY made for DOMAIN:
+   "inbound", "inbound@DOMAIN" or DOMAIN (sa is overwritten): 0, -1 ENOMEM */
+int conv_profile_arg(stralloc *sa, const char *key, const char *domain);
 /* KEY's copy of message id under mess/H/: "ID.KEY" ("default" for "*"), or ".ID.KEY.tmp" */
 int conv_copy_name(stralloc *sa, const char *id, const char *key, int tmp);   /* 0, -1 ENOMEM */
 /* the same as a path: QDIR/mess/H/NAME, NUL-terminated (sa is overwritten): 0, -1 ENOMEM */

@@ -63,6 +63,12 @@ int part_is_richtext(const struct part *pt)
     || part_is(pt, "multipart", "related");
 }
 
+int msg_is_signed(const struct mhdr *h, const struct part *pt)
+{
+  return part_is(pt, "multipart", "signed") || part_is(pt, "application", "pkcs7-mime")
+    || part_is(pt, "application", "x-pkcs7-mime") || mhdr_find(h, "dkim-signature") >= 0;
+}
+
 static int ctype_params(struct part *pt, const char *v, size_t n)
 {
   stralloc t = {0};

@@ -19,6 +19,15 @@ static void set_name(struct profile *p, const char *name)
   p->name[n] = 0;
 }
 
+/* the inbound profile takes only nonmimecharset and signed from DOMAIN's line */
+static void inbound_settings(const struct domains *d, const char *domain, struct domain_settings *s)
+{
+  struct domain_settings line;
+  domains_find(d, domain, &line);
+  memcpy(s->nonmimecharset, line.nonmimecharset, sizeof s->nonmimecharset);
+  s->signed_keep = line.signed_keep;
+}
+
 int profile_load(struct profile *p, const char *name, int eightbit, config_errfn err)
 {
   struct domains d;
@@ -27,13 +36,14 @@ int profile_load(struct profile *p, const char *name, int eightbit, config_errfn
   set_name(p, name);
   p->eightbit = eightbit;
   p->keep = !strcmp(name, "keep");
-  p->inbound = p->keep || !strcmp(name, "inbound");
+  p->inbound = p->keep || !strcmp(name, "inbound") || !strncmp(name, "inbound@", 8);
   domains_builtin(&p->d);
-  if (!p->inbound) {
+  if (!p->keep) {
     rc = domains_load(&d, err);
     if (rc < 0) { int e = errno; domains_free(&d); errno = e; return -1; }
     errors += rc;
-    domains_find(&d, strcmp(name, "-") ? name : "*", &p->d);
+    if (p->inbound) inbound_settings(&d, name[7] ? name + 8 : "*", &p->d);
+    else domains_find(&d, strcmp(name, "-") ? name : "*", &p->d);
     domains_free(&d);
   }
   rc = mimetypes_load(&p->mt, err);

@@ -9,7 +9,10 @@
  * text/plain parts with the original Content-Type and transfer encoding
  * (blank lines around a block go), each block as an attachment typed by
  * control/mimetypes from its name, in base64.  Otherwise the part is copied
- * unchanged.  Blocks are decoded a line at a time, so one of any size costs
+ * unchanged, except that a message without MIME headers whose text has
+ * 8-bit bytes is labelled text/plain, 8bit, in UTF-8 when the text is valid
+ * UTF-8 and else in the profile's nonmimecharset (when that is not
+ * US-ASCII).  Blocks are decoded a line at a time, so one of any size costs
  * a line of memory.  A block broken off (a line that is not a body line,
  * or no `end`) ends its attachment there, with a warning; what follows is
  * text again.
@@ -26,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "conv.h"
+#include "diag.h"
 #include "uu.h"
 
 #define UULINE 4096
@@ -360,6 +364,38 @@ static int convert_part(struct conv *c, struct mhdr *h, struct part *pt, const s
   return scan_end(&u);
 }
 
+/* the label for 8-bit text of a message without MIME headers: utf-8 when
+   it is valid UTF-8, else the profile's nonmimecharset; 0 when none is
+   due (7-bit text, MIME headers, a US-ASCII nonmimecharset, -8, keep) */
+static const char *nonmime_charset(const struct conv *c, const struct mhdr *h, const struct ectx *x,
+                                   const stralloc *body)
+{
+  const char *cs = c->p->d.nonmimecharset;
+  size_t i;
+  if (!x->top || c->p->keep || c->p->eightbit || cs_is_ascii(cs)) return 0;
+  if (mhdr_find(h, "mime-version") >= 0 || mhdr_find(h, "content-type") >= 0) return 0;
+  for (i = 0; i < body->len && !((unsigned char)body->s[i] & 0x80); i++) ;
+  if (i == body->len) return 0;
+  return utf8_valid(body->s, body->len) ? "utf-8" : cs;
+}
+
+/* no uuencoded block: the part as it is, labelled when nonmime_charset says so */
+static int plain_entity(struct conv *c, struct mhdr *h, struct part *pt, const struct ectx *x, int complete)
+{
+  const char *cs = nonmime_charset(c, h, x, &c->tbuf);
+  char ct[DOM_CHARSET_MAX + 32] = "text/plain; charset=";
+  struct hedit e;
+  if (!cs) return leaf_from_buffer(c, h, pt, x, &c->tbuf, complete);
+  memset(&e, 0, sizeof e);
+  strcat(ct, cs);
+  e.ctype = ct;
+  e.cte = "8bit";
+  e.mime_version = 1;
+  if (!convert_quiet) info("8-bit text without MIME headers labelled ", cs, " (nonmimecharset)");
+  if (hdr_out(c, h, x, &e) < 0 || cw(c, c->tbuf.s, c->tbuf.len) < 0) return -1;
+  return complete ? 0 : body_copy(c);
+}
+
 int uuscan_entity(struct conv *c, struct mhdr *h, struct part *pt, const struct ectx *x)
 {
   stralloc dec = {0};
@@ -369,7 +405,7 @@ int uuscan_entity(struct conv *c, struct mhdr *h, struct part *pt, const struct 
   if (r < 0) return -1;
   if (pt->cte == CTE_OTHER || (coded && dec_start(&d, pt, &c->tbuf, &dec, r) < 0) || !has_block(text)) {
     stralloc_free(&dec);
-    return leaf_from_buffer(c, h, pt, x, &c->tbuf, r);
+    return plain_entity(c, h, pt, x, r);
   }
   if (!coded) memset(&d, 0, sizeof d);                   /* no decoder: dec_redirect points at the scanner */
   if (!coded) d.head = &d.z.s;

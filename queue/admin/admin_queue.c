@@ -188,11 +188,13 @@ const char *amsg_rcpt_state(const struct aqueue *aq, const struct amsg *m, const
 int amsg_rcpt_converting(const struct aqueue *aq, const struct amsg *m, const struct qinfo_rcpt *r)
 {
   struct domain_settings s;
-  const char *key;
+  char key[CONV_KEY_MAX];
+  const char *at = r->address.s ? strrchr(r->address.s, '@') : 0;
+  const char *dom = r->kind != QI_LOCAL ? (r->target.s ? r->target.s : "") : at ? at + 1 : "*";
   stralloc p = {0};
   int missing;
   if (r->state != QI_PENDING || m->area == AREA_QUAR
-      || !conv_profile(&aq->doms, r->kind == QI_LOCAL, m->from_net, r->target.s ? r->target.s : "", &key, &s)
+      || !conv_profile(&aq->doms, r->kind == QI_LOCAL, m->from_net, dom, key, &s)
       || !conv_needed(&s, r->kind == QI_LOCAL, m->head.s, m->head.len, &m->facts, m->msglen)) return 0;
   missing = conv_copy_path(&p, aq->qdir.s, m->id, key, 0) == 0 && access(p.s, F_OK) < 0;
   stralloc_free(&p);

@@ -108,11 +108,26 @@ static struct qinfo_rcpt *rcpt_add(struct msg *m, char state, char kind, const c
   return r;
 }
 
+/* a local submitter's (no peer=) envelope recipient in a domain outside
+   control/addressspace, as for an SMTP relay client; a remote address
+   reached through a list or contact of the directory is not checked, as
+   it is not for SMTP clients either; nor is mail from the null sender
+   (bounces and notices) */
+static int outside_space(const struct resolve_ctx *c, const char *dom, size_t dlen,
+                         const char *addr, size_t alen)
+{
+  if (c->m->from_net || !c->m->sender.len) return 0;
+  if (str_len(c->original) != alen || case_diffb(c->original, alen, addr)) return 0;
+  return !config_in_addressspace(&cfg, dom, dlen, 0);
+}
+
 static int resolved(void *vctx, char kind, const char *target, size_t tlen, const char *addr, size_t alen)
 {
   static const char refused[] = "5.7.1 sender not allowed to send out through the connector";
+  static const char outside[] = "5.7.1 relaying denied: the domain is outside the address space";
   struct resolve_ctx *c = vctx;
   struct qinfo_rcpt *r;
+  int out = 1;
   if (rcpt_known(&c->m->q, kind, target, tlen, addr, alen)) return 0;
   if (log_enabled(LOG_ADDRESSING, LEVEL_MAXIMUM)) {
     stralloc t = {0};
@@ -121,9 +136,15 @@ static int resolved(void *vctx, char kind, const char *target, size_t tlen, cons
       log_event(LOG_ADDRESSING, LEVEL_MAXIMUM, c->m->id, " <", c->original, "> is ", t.s);
     stralloc_free(&t);
   }
-  if (kind == QI_REMOTE && !config_sender_out(&cfg, c->m->sender.s, c->m->sender.len)) {
+  if (kind == QI_REMOTE && (out = directory_sender_out(&cfg, &dir, c->m->sender.s, c->m->sender.len)) < 0)
+    return -1;
+  if (kind == QI_REMOTE && !out) {
     r = rcpt_add(c->m, QI_FAILED, kind, target, tlen, c->original, addr, alen);   /* delivery restriction */
     return r && qinfo_set(&r->reply, refused, sizeof refused - 1) == 0 ? 0 : -1;
+  }
+  if (kind == QI_REMOTE && outside_space(c, target, tlen, addr, alen)) {
+    r = rcpt_add(c->m, QI_FAILED, kind, target, tlen, c->original, addr, alen);
+    return r && qinfo_set(&r->reply, outside, sizeof outside - 1) == 0 ? 0 : -1;
   }
   return rcpt_add(c->m, QI_PENDING, kind, target, tlen, c->original, addr, alen) ? 0 : -1;
 }

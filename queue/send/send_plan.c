@@ -48,11 +48,24 @@ static int cv_add(struct msg *m, const char *key, const char *profile, int neede
   return (int)m->ncv++;
 }
 
-/* the profile of recipient i: 0 none, else 1 with its key and settings */
-static int rcpt_profile(const struct msg *m, unsigned long i, const char **key, struct domain_settings *s)
+/* the profile of recipient i: 0 none, else 1 with its key and settings; the
+   domain it is for is a local recipient's address domain, a remote one's target */
+static int rcpt_profile(const struct msg *m, unsigned long i, char key[CONV_KEY_MAX],
+                        struct domain_settings *s, const char **domain)
 {
   const struct qinfo_rcpt *r = &m->q.r[i];
-  return conv_profile(&doms, r->kind == QI_LOCAL, m->from_net, r->target.s, key, s);
+  const char *at = r->address.s ? strrchr(r->address.s, '@') : 0;
+  *domain = r->kind != QI_LOCAL ? r->target.s : at ? at + 1 : "*";
+  return conv_profile(&doms, r->kind == QI_LOCAL, m->from_net, *domain, key, s);
+}
+
+/* a new copy entry for key, made with the profile for domain: its index, or -1 */
+static int cv_new(struct msg *m, const char *key, const char *domain, int needed)
+{
+  stralloc arg = {0};
+  int idx = conv_profile_arg(&arg, key, domain) < 0 ? -1 : cv_add(m, key, arg.s, needed);
+  stralloc_free(&arg);
+  return idx;
 }
 
 int conv_plan(struct msg *m, const char *head, size_t len)
@@ -62,14 +75,14 @@ int conv_plan(struct msg *m, const char *head, size_t len)
   for (i = 0; i < m->q.n; i++) {
     const struct qinfo_rcpt *r = &m->q.r[i];
     struct domain_settings s;
-    const char *key;
+    char key[CONV_KEY_MAX];
+    const char *domain;
     unsigned k;
     int idx;
-    if (r->state != QI_PENDING || !rcpt_profile(m, i, &key, &s)) continue;
+    if (r->state != QI_PENDING || !rcpt_profile(m, i, key, &s, &domain)) continue;
     for (k = 0; k < m->ncv && strcmp(m->cv[k].key.s, key); k++) ;
     if (k < m->ncv) idx = (int)k;
-    else idx = cv_add(m, key, r->kind == QI_LOCAL ? "inbound" : r->target.s,
-                       conv_needed(&s, r->kind == QI_LOCAL, head, len, &m->facts, m->msglen));
+    else idx = cv_new(m, key, domain, conv_needed(&s, r->kind == QI_LOCAL, head, len, &m->facts, m->msglen));
     if (idx < 0) return -1;
     if (m->cv[idx].state != CV_SKIP) m->rcv[i] = (unsigned short)(idx + 1);
   }

@@ -87,7 +87,7 @@ int tcpd_listen(struct tcpd_listener *l, const unsigned char ip[16], unsigned po
 struct tcpd_conn {
   unsigned char rip[16], lip[16];
   unsigned rport, lport;
-  int verdict;                    /* RULE_ACCEPT, RULE_RELAY or RULE_AUTH (rules.h) */
+  int verdict;                    /* a rule_verdict other than RULE_REJECT (rules.h) */
   int submission;
   int report_fd;                  /* the report pipe's write end (IMC_REPORT_FD), or 0 */
   unsigned authfail;              /* the client's AUTH failures in the window (IMC_AUTHFAIL) */

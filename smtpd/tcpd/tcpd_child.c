@@ -13,7 +13,7 @@
  *     TCPREMOTEPORT=50123           client is shown as plain IPv4)
  *     TCPLOCALIP=192.0.2.25
  *     TCPLOCALPORT=25
- *     IMC_RULE=accept|relay|auth   the control/rules verdict
+ *     IMC_RULE=accept|relay|auth|tls|tlsauth   the control/rules verdict
  *     IMC_SUBMISSION=1             only on the submission port
  *     IMC_REPORT_FD=N              the report pipe's write end (inherited)
  *     IMC_AUTHFAIL=N               the client's AUTH failures in the window, when any

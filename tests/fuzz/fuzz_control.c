@@ -351,6 +351,8 @@ static void probe(const struct config *c, struct directory *dir, const struct do
   x = resolve_recipient(c, dir, a, n, on_resolved, &r);
   if (x < 0 || x > 1) abort();
   stralloc_free(&r.seen);
+  x = directory_sender_out(c, dir, a, n);                /* lists in senders.allow/deny */
+  if (x < 0 || x > 1 || (x && !config_sender_out_by(c, a, n, 0, 0) && !c->senders_allow.len)) abort();
   domains_find(d, a + at + (at < n), &s);
   check_settings(&s);
   mimetypes_type(mt, a);

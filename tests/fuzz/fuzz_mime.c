@@ -5,9 +5,12 @@
  *
  * The first input byte picks the profile (bits 0-1: the `*` defaults,
  * attachments=uuencode with richtext=never and wrap=76, inbound, or
- * charset=iso-8859-1 with wrap=72; bit 2: -8); the rest is the message.
+ * charset=iso-8859-1 with wrap=72; bit 2: -8; bit 3: inbound with
+ * nonmimecharset=iso-8859-1, the others with signed=convert); the rest is
+ * the message.
  * Checks, besides the sanitizers:
- *   - inbound: a message with no "begin" in it comes out byte for byte;
+ *   - inbound (bit 3 clear): a message with no "begin" in it comes out
+ *     byte for byte;
  *   - the defaults: a plain ASCII message with nothing to convert (no
  *     RFC 2047 word, charset, base64, quoted-printable, CR, NUL or long
  *     line) comes out byte for byte;
@@ -194,22 +197,25 @@ static int same_output(int fd, const char *p, size_t n)
   return same;
 }
 
-static struct profile prof[4][2];
+static struct profile prof[4][2][2];
 
 static void setup(void)
 {
-  int i, e;
+  int i, e, v;
   convert_quiet = 1;
-  for (i = 0; i < 4; i++) for (e = 0; e < 2; e++) {
-    if (profile_builtin(&prof[i][e], i == 2, e) < 0) abort();
+  for (i = 0; i < 4; i++) for (e = 0; e < 2; e++) for (v = 0; v < 2; v++) {
+    struct profile *p = &prof[i][e][v];
+    if (profile_builtin(p, i == 2, e) < 0) abort();
     if (i == 1) {
-      prof[i][e].d.attachments = ATT_UUENCODE;
-      prof[i][e].d.richtext = RICH_NEVER;
-      prof[i][e].d.wrap = 76;
-      prof[i][e].d.displaynames = 0;
-      strcpy(prof[i][e].d.charset, "iso-8859-1");
+      p->d.attachments = ATT_UUENCODE;
+      p->d.richtext = RICH_NEVER;
+      p->d.wrap = 76;
+      p->d.displaynames = 0;
+      strcpy(p->d.charset, "iso-8859-1");
     }
-    if (i == 3) { strcpy(prof[i][e].d.charset, "iso-8859-1"); prof[i][e].d.wrap = 72; }
+    if (i == 3) { strcpy(p->d.charset, "iso-8859-1"); p->d.wrap = 72; }
+    if (v && i == 2) strcpy(p->d.nonmimecharset, "iso-8859-1");
+    if (v) p->d.signed_keep = 0;
   }
 }
 
@@ -218,15 +224,16 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
   static int fd = -1;
   const char *msg = (const char *)data + 1;
   size_t n = size ? size - 1 : 0;
-  int which, eight, rc;
+  int which, eight, variant, rc;
   if (fd < 0) { setup(); fd = memfd_create("fuzz", 0); if (fd < 0) abort(); }
   if (!size) return 0;
   which = data[0] & 3;
   eight = (data[0] >> 2) & 1;
+  variant = (data[0] >> 3) & 1;
   if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0) abort();
-  rc = convert_mem(&prof[which][eight], msg, n, fd);
+  rc = convert_mem(&prof[which][eight][variant], msg, n, fd);
   if (rc != CX_OK && rc != CX_SUPPRESSED && rc != CX_TOOBIG) abort();
-  if (which == 2 && !eight && !memmem(msg, n, "begin", 5) && !same_output(fd, msg, n)) abort();
+  if (which == 2 && !eight && !variant && !memmem(msg, n, "begin", 5) && !same_output(fd, msg, n)) abort();
   if (which == 0 && !eight && rc == CX_OK && plain_ascii(msg, n) && !same_output(fd, msg, n)) abort();
   roundtrips(msg, n < 4096 ? n : 4096);
   uu_roundtrip(msg, n < 4096 ? n : 4096);

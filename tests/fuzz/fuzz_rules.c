@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     roundtrip(&rs);
     memcpy(ip, data, size < 16 ? size : 16);
     v = rules_match(&rs, ip);
-    if (v < RULE_ACCEPT || v > RULE_AUTH) abort();
+    if (v < RULE_ACCEPT || v > RULE_LAST) abort();
   } else if (rs.n || rs.r) abort();
   ctl_close(&f);
   rules_free(&rs);

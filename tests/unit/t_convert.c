@@ -346,7 +346,7 @@ static void test_domains(void)
   domains_find(&d, "*", &s);
   CHECK(domains_format(&s, &f) == 0);
   CHECK_STR(f.s, "attachments=mime charset=iso-8859-1 nonmimecharset=us-ascii wrap=0 richtext=never "
-                 "displaynames=yes oof=no autoreplies=no maxsize=0");
+                 "displaynames=yes oof=no autoreplies=no maxsize=0 signed=keep");
   domains_free(&d);
   CHECK(domains_parse_text(&d, "", 0, 0) == 0);
   domains_find(&d, "any.example", &s);

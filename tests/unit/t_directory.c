@@ -173,6 +173,30 @@ static void test_resolve(struct config *c, struct directory *d)
   CHECK(resolve(c, d, "loopb@example.com", "L alice alice@example.com\nL bob bob@example.com\n") == 1);
 }
 
+/* senders.allow and senders.deny naming lists (nested: all holds staff and ops) */
+static void test_restrictions(struct config *c, struct directory *d)
+{
+  stralloc allow = c->senders_allow, deny = c->senders_deny, a = {0}, n = {0};
+  CHECK(stralloc_copyb(&a, "all\0", 4) && stralloc_copyb(&n, "ops@example.org\0", 16));
+  c->senders_allow = a;
+  CHECK(directory_sender_out(c, d, "alice@example.com", 17) == 1);     /* all > staff > alice */
+  CHECK(directory_sender_out(c, d, "BOB@example.org", 15) == 1);       /* all > staff, ops > bob */
+  CHECK(directory_sender_out(c, d, "carol@example.com", 17) == 0);     /* no such mailbox */
+  CHECK(directory_sender_out(c, d, "bob@remote.example", 18) == 0);    /* not a site address */
+  CHECK(directory_sender_out(c, d, "", 0) == 1);                       /* the null sender */
+  c->senders_deny = n;
+  CHECK(directory_sender_out(c, d, "bob@example.com", 15) == 0);       /* denied through ops */
+  CHECK(directory_sender_out(c, d, "alice@example.com", 17) == 1);
+  c->senders_allow.len = 0;
+  CHECK(directory_sender_out(c, d, "alice@example.org", 17) == 1);     /* deny alone */
+  CHECK(directory_sender_out(c, d, "bob@example.org", 15) == 0);
+  CHECK(config_sender_out(c, "bob@example.org", 15) == 1);             /* without the directory: not listed */
+  c->senders_allow = allow;
+  c->senders_deny = deny;
+  stralloc_free(&a);
+  stralloc_free(&n);
+}
+
 static void set_postmaster(struct config *c, const char *pm)
 {
   if (!stralloc_copys(&c->postmaster, pm)) exit(1);
@@ -287,6 +311,7 @@ int main(void)
   test_compile_find();
   CHECK(directory_open(&d) == 0);
   test_resolve(&c, &d);
+  test_restrictions(&c, &d);
   test_postmaster(&c, &d);
   directory_close(&d);
   test_loops_in_cdb(&c);

@@ -159,6 +159,107 @@ static void test_must_convert(void)
   profile_free(&p);
 }
 
+/* signed=keep: a signed message needs nothing (and the engine gives it back
+   unchanged) under a profile that converts its unsigned twin; signed=convert,
+   maxsize and suppression still count */
+static void test_signed(void)
+{
+  static const char smime[] = "From: Alice <a@b.test>\nMIME-Version: 1.0\n"
+    "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=\"S\"\n\n"
+    "--S\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\nK\xc3\xb6ln caf\xc3\xa9\n"
+    "--S\nContent-Type: application/pkcs7-signature\nContent-Transfer-Encoding: base64\n\nMIIB\n--S--\n";
+  static const char dkim[] = "DKIM-Signature: v=1; d=b.test; s=s; h=from; bh=x; b=y\nFrom: Alice <a@b.test>\n"
+    "Auto-Submitted: auto-replied\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\nK\xc3\xb6ln\n";
+  stralloc m = {0};
+  struct profile p;
+  struct cfacts f;
+  convert_quiet = 1;
+  CHECK(profile_builtin(&p, 0, 0) == 0);
+  strcpy(p.d.charset, "iso-8859-1");
+  p.d.wrap = 72;
+  p.d.displaynames = 0;
+  p.d.autoreplies = 1;
+  CHECK(p.d.signed_keep == 1);
+  CHECK(stralloc_copyb(&m, smime, sizeof smime - 1));
+  facts_of(m.s, m.len, &f);
+  CHECK(conv_needed(&p.d, 0, m.s, m.len, &f, m.len) == 0);
+  profile_case(&p, "multipart/signed", &m);                 /* the engine leaves it as it is */
+  p.d.maxsize = 100;
+  CHECK(conv_needed(&p.d, 0, m.s, m.len, &f, m.len) == 1);
+  p.d.maxsize = 0;
+  p.d.signed_keep = 0;
+  CHECK(conv_needed(&p.d, 0, m.s, m.len, &f, m.len) == 1);
+  p.d.signed_keep = 1;
+  CHECK(stralloc_copyb(&m, dkim, sizeof dkim - 1));
+  facts_of(m.s, m.len, &f);
+  CHECK(conv_needed(&p.d, 0, m.s, m.len, &f, m.len) == 0);
+  profile_case(&p, "DKIM-Signature", &m);
+  p.d.autoreplies = 0;                                      /* suppressed all the same */
+  CHECK(conv_needed(&p.d, 0, m.s, m.len, &f, m.len) == 1);
+  profile_free(&p);
+  stralloc_free(&m);
+}
+
+/* inbound: 8-bit text without MIME headers is labelled when nonmimecharset is not US-ASCII */
+static void test_nonmime(void)
+{
+  static const char raw[] = "From: a@b.test\nSubject: x\n\nCaf\xe9 au lait\n";
+  static const char mime[] = "MIME-Version: 1.0\nContent-Type: text/plain; charset=iso-8859-1\n\nCaf\xe9\n";
+  struct profile p;
+  struct cfacts f;
+  stralloc m = {0}, out = {0};
+  convert_quiet = 1;
+  CHECK(profile_builtin(&p, 1, 0) == 0);
+  facts_of(raw, sizeof raw - 1, &f);
+  CHECK(conv_needed(&p.d, 1, raw, sizeof raw - 1, &f, sizeof raw - 1) == 0);   /* us-ascii: as before */
+  strcpy(p.d.nonmimecharset, "iso-8859-1");
+  CHECK(conv_needed(&p.d, 1, raw, sizeof raw - 1, &f, sizeof raw - 1) == 1);
+  CHECK(stralloc_copyb(&m, raw, sizeof raw - 1));
+  CHECK(convert_to(&p, &m, &out) == CX_OK);
+  CHECK(out.len > m.len && stralloc_0(&out));
+  CHECK(out.s && strstr(out.s, "\nMIME-Version: 1.0\nContent-Type: text/plain; charset=iso-8859-1\n"
+                        "Content-Transfer-Encoding: 8bit\n\nCaf\xe9 au lait\n"));
+  facts_of(mime, sizeof mime - 1, &f);
+  CHECK(conv_needed(&p.d, 1, mime, sizeof mime - 1, &f, sizeof mime - 1) == 0);
+  profile_free(&p);
+  stralloc_free(&m);
+  stralloc_free(&out);
+}
+
+/* the keys and imc-convert arguments of local and remote recipients */
+static void test_keys(void)
+{
+  struct domains d;
+  struct domain_settings s;
+  char key[CONV_KEY_MAX];
+  stralloc a = {0};
+  static const char text[] = "example.com nonmimecharset=iso-8859-1\n.example.org signed=convert\n";
+  CHECK(domains_parse_text(&d, text, sizeof text - 1, 0) == 0);
+  CHECK(conv_profile(&d, 1, 0, "example.com", key, &s) == 0);          /* local, not from outside */
+  CHECK(conv_profile(&d, 1, 1, "example.com", key, &s) == 1);
+  CHECK_STR(key, "inbound@example.com");
+  CHECK_STR(s.nonmimecharset, "iso-8859-1");
+  CHECK(s.wrap == 0 && s.signed_keep == 1);
+  CHECK(conv_profile_arg(&a, key, "example.com") == 0);
+  CHECK_STR(a.s, "inbound@example.com");
+  CHECK(conv_profile(&d, 1, 1, "x.example.org", key, &s) == 1);
+  CHECK_STR(key, "inbound@.example.org");
+  CHECK(s.signed_keep == 0);
+  CHECK(conv_profile_arg(&a, key, "x.example.org") == 0);
+  CHECK_STR(a.s, "inbound@x.example.org");
+  CHECK(conv_profile(&d, 1, 1, "other.test", key, &s) == 1);
+  CHECK_STR(key, "inbound");
+  CHECK_STR(s.nonmimecharset, "us-ascii");
+  CHECK(conv_profile_arg(&a, key, "other.test") == 0);
+  CHECK_STR(a.s, "inbound");
+  CHECK(conv_profile(&d, 0, 1, "x.example.org", key, &s) == 1);
+  CHECK_STR(key, ".example.org");
+  CHECK(conv_profile_arg(&a, key, "x.example.org") == 0);
+  CHECK_STR(a.s, "x.example.org");
+  domains_free(&d);
+  stralloc_free(&a);
+}
+
 static void test_names(void)
 {
   stralloc sa = {0};
@@ -184,6 +285,9 @@ int main(void)
   test_names();
   test_cscan();
   test_must_convert();
+  test_signed();
+  test_nonmime();
+  test_keys();
   test_corpus();
   printf("corpus: %u profile runs skipped as unchanged (each verified), %u converted\n", skipped, converted);
   return check_done("t_need");

@@ -138,7 +138,7 @@ static void test_errors(void)
                    "relay 1.2.3.4 extra\n"
                    "accept 0.0.0.0/0\n") == 10);
   CHECK_STR(errs,
-    "rules:2: unknown verdict: allow (accept, reject, relay, auth)\n"
+    "rules:2: unknown verdict: allow (accept, reject, relay, auth, tls, tlsauth)\n"
     "rules:5: prefix out of range: 10.0.0.0/33\n"
     "rules:6: prefix out of range: 2001:db8::/129\n"
     "rules:7: host bits set: 10.0.0.1/8\n"
@@ -155,6 +155,29 @@ static void test_errors(void)
   errs[0] = 0;
   CHECK(rules_check_text("accept 0.0.0.0/0\naccept ::/0\n", 29, collect) == 0);
   CHECK_STR(errs, "");
+}
+
+/* tls and tlsauth: parsed, matched, formatted, and warned about without a certificate */
+static void test_tls(void)
+{
+  struct rules rs = {0, 0, 0, 0};
+  char buf[RULE_FMT];
+  CHECK(parse(&rs, "accept 0.0.0.0/0\ntls 192.0.2.0/24\ntlsauth 192.0.2.9\nTLS 2001:db8::/32\n") == 0);
+  CHECK_STR(verdict(&rs, "192.0.2.1"), "tls");
+  CHECK_STR(verdict(&rs, "192.0.2.9"), "tlsauth");
+  CHECK_STR(verdict(&rs, "2001:db8::5"), "tls");
+  CHECK_STR(verdict(&rs, "198.51.100.1"), "accept");
+  rule_format(buf, &rs.r[2]);
+  CHECK_STR(buf, "tlsauth 192.0.2.9/32");
+  errs[0] = 0;
+  CHECK(rules_warn(&rs, 1, collect) == 0);
+  CHECK_STR(errs, "");
+  CHECK(rules_warn(&rs, 0, collect) == 3);
+  CHECK(strstr(errs, "rules:2: no control/tls/cert.pem and key.pem") == errs);
+  CHECK(strstr(errs, "\nrules:4: ") != 0);
+  rules_free(&rs);
+  CHECK(parse(&rs, "tls-auth 192.0.2.1\n") == 1);
+  CHECK_STR(errs, "rules:1: unknown verdict: tls-auth (accept, reject, relay, auth, tls, tlsauth)\n");
 }
 
 static void test_transfermode(void)
@@ -214,6 +237,7 @@ int main(void)
   test_match();
   test_defaults();
   test_errors();
+  test_tls();
   test_transfermode();
   fixture_unprivileged(test_unreadable);
   fixture_close();
