@@ -137,6 +137,8 @@ struct rmsg {
   int prio;
   const char *sender;              /* NUL-terminated, "" for <> */
   const char **rcpt;               /* NUL-terminated */
+  const char *mdsn;                /* MAIL's DSN parameters to pass on (lib/dsn.h), "" when none */
+  const char **rdsn;               /* each recipient's, "" when none */
   size_t nrcpt;
   size_t first;                    /* report slot of rcpt[0] */
   int scanned;
