@@ -5,8 +5,8 @@
  * that asked NOTIFY=SUCCESS (Action: delivered, or relayed to a next hop
  * without DSN); delay warnings likewise go only to NOTIFY=DELAY (or no
  * NOTIFY).  ENVID and ORCPT come back as Original-Envelope-Id and
- * Original-Recipient; RET=FULL returns the message whole up to
- * control/dsnfullmax, otherwise its header section.  It goes from
+ * Original-Recipient; a notice of failure returns the message whole for
+ * RET=FULL up to control/dsnfullmax, every other notice its header section.  It goes from
  * MAILER-DAEMON to the envelope sender, with the null sender so it is never bounced back.
  * A bounce of a message from the null sender goes to the postmaster once
  * (a "double bounce", marked dsn=double in its envelope); a double bounce
@@ -150,18 +150,20 @@ static int dsn_head(stralloc *b, const struct msg *m, const char *to, const char
       || cats(b, dsn_intro(delayed, failures)) ? -1 : 0;
 }
 
-/* RET=FULL and at most control/dsnfullmax: the whole message */
-static int return_full(const struct msg *m)
+/* RET=FULL (RFC 3461 4.3: for a notice of failure), at most control/dsnfullmax:
+   the whole message; delay warnings and success notices return the headers */
+static int return_full(const struct msg *m, int delayed)
 {
   struct dsn_params p;
+  if (delayed || !(notice_count(m, N_FINAL, QI_FAILED) + notice_count(m, N_FINAL, QI_EXPIRED))) return 0;
   msg_dsn_mail(m, &p);
   return p.ret == DSN_RET_FULL && cfg.dsnfullmax && m->msglen <= cfg.dsnfullmax;
 }
 
 /* the returned part: its header and the message's header section, or the whole message */
-static int dsn_returned(stralloc *b, struct msg *m)
+static int dsn_returned(stralloc *b, struct msg *m, int delayed)
 {
-  int full = return_full(m);
+  int full = return_full(m, delayed);
   size_t want = full ? (size_t)m->msglen : m->msglen < DSN_HEADERS_MAX ? (size_t)m->msglen : DSN_HEADERS_MAX;
   char *buf;
   ssize_t r;
@@ -206,7 +208,7 @@ static int dsn_compose(stralloc *b, struct msg *m, const char *to, unsigned long
   if (cats(b, "\n--") || cats(b, boundary) || cats(b, "\nContent-Type: message/delivery-status\n"
       "Content-Description: Delivery report\n\n") || dsn_message_fields(b, m, adate) < 0) return -1;
   for (i = 0; i < m->q.n; i++) if (in_notice(m, i, delayed) && dsn_rcpt_report(b, m, i, date, delayed) < 0) return -1;
-  if (cats(b, "\n--") || cats(b, boundary) || dsn_returned(b, m) < 0
+  if (cats(b, "\n--") || cats(b, boundary) || dsn_returned(b, m, delayed) < 0
       || cats(b, "\n--") || cats(b, boundary) || cats(b, "--\n")) return -1;
   return 0;
 }

@@ -4,8 +4,8 @@
 # imc-inject takes -N, -R, -V.  Every notice lands in the sender's Maildir
 # and is parsed with Python's email package: multipart/report with
 # message/delivery-status (Original-Envelope-Id, Original-Recipient,
-# Action, Status) and text/rfc822-headers (RET=HDRS, no RET) or
-# message/rfc822 (RET=FULL).  Cases: NOTIFY=NEVER and NOTIFY without
+# Action, Status) and text/rfc822-headers (RET=HDRS, no RET, success and
+# delay notices) or message/rfc822 (RET=FULL, in a notice of failure).  Cases: NOTIFY=NEVER and NOTIFY without
 # FAILURE get no bounce; NOTIFY=SUCCESS gets "delivered" (local) or
 # "relayed" (a next hop without DSN: smtp-sink -N); to a next hop with DSN
 # (smtp-sink) the parameters arrive in MAIL and RCPT (its -v transcript)
@@ -199,10 +199,16 @@ check "NOTIFY=FAILURE: the message still waits" sh -c "grep -q '	deferred	.*w1@d
 # ---- imc-inject (sendmail) -N, -R, -V
 printf 'Subject: inj1\n\nthe body of inj1\n' | sendmail -f alice@imc.test -N success,failure -R full -V 'inj 1' bob@imc.test
 check "sendmail -N success -R full -V: queued" [ $? = 0 ]
-notice "sendmail -N success: delivered notice, ENVID decoded, message returned whole" "inj 1" '
+notice "sendmail -N success: delivered notice, ENVID decoded, headers only (RET is for failures)" "inj 1" '
 assert rcpts[0]["Action"] == "delivered", rcpts[0]["Action"]
+assert parts[2].get_content_type() == "text/rfc822-headers", parts[2].get_content_type()
+'
+printf 'Subject: inj6\n\nthe body of inj6\n' | sendmail -f alice@imc.test -N failure -R full -V inj6 no2@fail.test
+check "sendmail -N failure -R full: queued" [ $? = 0 ]
+notice "sendmail -R full: the failure notice returns the message whole" "inj6" '
+assert rcpts[0]["Action"] == "failed", rcpts[0]["Action"]
 assert parts[2].get_content_type() == "message/rfc822", parts[2].get_content_type()
-assert "the body of inj1" in parts[2].get_payload()[0].get_payload()
+assert "the body of inj6" in parts[2].get_payload()[0].get_payload()
 '
 printf 'Subject: inj2\n\nx\n' | sendmail -f alice@imc.test -N never -V inj2 no@fail.test
 check "sendmail -N never: queued" [ $? = 0 ]
