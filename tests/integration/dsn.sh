@@ -31,7 +31,7 @@ I=$T_TMP/i
 t_instance "$I" || { fail setup instance; exit 1; }
 echo imc.test > "$I/control/me"
 echo imc.test > "$I/control/sitedomains"
-printf 'mailbox alice "Alice"\nmailbox bob "Bob"\nmailbox pm "Postmaster"\n' > "$I/control/directory"
+printf 'mailbox alice "Alice"\nmailbox bob "Bob"\nmailbox pm "Postmaster"\nlist team bob,pm\n' > "$I/control/directory"
 echo pm@imc.test > "$I/control/postmaster"
 printf 'dsn.test [%s]\nnodsn.test [%s]\nfail.test [%s]\ndead.test [%s]:1\n' \
   "$(hip 3)" "$(hip 4)" "$(hip 5)" "$DEAD" > "$I/control/routes"
@@ -43,7 +43,7 @@ IMC_HOME=$I; export IMC_HOME
 t_start "$I" || { fail start "services did not come up"; exit 1; }
 A=$I/mail/alice B=$I/mail/bob
 
-# smtp RCPT MAILOPTS RCPTOPTS SUBJECT: one message from alice over SMTP; prints
+# smtp RCPT[,RCPT...] MAILOPTS RCPTOPTS SUBJECT: one message from alice over SMTP; prints
 # "ok", or the refused command's reply "CODE TEXT"
 smtp() {
   "$PYTHON" - "$T_PORT" "$@" <<'PY'
@@ -53,7 +53,7 @@ s = smtplib.SMTP("127.0.0.1", int(port))
 s.ehlo("client.test")
 msg = "From: alice@imc.test\r\nTo: %s\r\nSubject: %s\r\n\r\nthe body of %s\r\n" % (rcpt, subj, subj)
 try:
-    s.sendmail("alice@imc.test", [rcpt], msg, mail_options=mo.split(), rcpt_options=ro.split())
+    s.sendmail("alice@imc.test", rcpt.split(","), msg, mail_options=mo.split(), rcpt_options=ro.split())
     print("ok")
 except smtplib.SMTPRecipientsRefused as e:
     c, t = list(e.recipients.values())[0]
@@ -79,6 +79,9 @@ for f in sorted(glob.glob(md + "/new/*") + glob.glob(md + "/cur/*")):
         found.append((m, parts, blocks[0], blocks[1:]))
 if code == "count":
     print(len(found))
+    sys.exit(0)
+if code.startswith("#all"):
+    exec(code)
     sys.exit(0)
 if len(found) != 1:
     sys.exit("%d notices for %s" % (len(found), envid))
@@ -135,6 +138,13 @@ assert "Subject: local1" in parts[2].get_payload() and "the body of" not in part
 check "local success: the message itself was delivered" t_wait 10 sh -c "grep -q '^Subject: local1' '$B'/new/*"
 check "local default NOTIFY: delivered, no notice" reply_is "$(smtp bob@imc.test "ENVID=loc2" "" local2)" ok
 check "local NOTIFY=FAILURE,DELAY: no success notice" reply_is "$(smtp bob@imc.test "ENVID=loc3" "NOTIFY=FAILURE,DELAY" local3)" ok
+check "a list with NOTIFY=SUCCESS accepted" reply_is "$(smtp team@imc.test "ENVID=lst" "NOTIFY=SUCCESS" list1)" ok
+check "list: a success notice for each member" t_wait 15 "$PYTHON" "$W/notice.py" "$A" lst '#all
+r = [b for f in found for b in f[3]]
+assert len(r) == 2, len(r)
+assert sorted(b["Final-Recipient"] for b in r) == ["rfc822; bob@imc.test", "rfc822; pm@imc.test"], r
+assert all(b["Action"] == "delivered" and b["Original-Recipient"] == "rfc822; team@imc.test" for b in r)
+'
 check "local: delivered" t_wait 10 sh -c "grep -q '^Subject: local3' '$B'/new/* && grep -q '^Subject: local2' '$B'/new/*"
 check "queue empty after the local deliveries" t_wait 10 t_queue_empty "$I"
 check "local without SUCCESS: no notice" [ "$(notices loc2)$(notices loc3)" = 00 ]
@@ -161,6 +171,12 @@ assert parts[2].get_content_type() == "text/rfc822-headers", parts[2].get_conten
 check "NOTIFY=NEVER and NOTIFY=SUCCESS: settled without a notice" t_wait 10 sh -c \
   "[ \"\$(grep -c '	bounced	.*no notice: the sender asked for none' '$I/log/track/current')\" = 2 ]"
 check "NOTIFY=NEVER, NOTIFY=SUCCESS: no bounce in the Maildir" [ "$(notices f-never)$(notices f-succ)" = 00 ]
+check "one delivered and one failed recipient accepted" reply_is "$(smtp ok@fail.test,no@fail.test "ENVID=mixed" "NOTIFY=SUCCESS,FAILURE" mixed)" ok
+notice "relayed and failed recipients of one transaction: one report" "mixed" '
+assert m["Subject"] == "Undelivered mail returned to sender", m["Subject"]
+acts = sorted((b["Final-Recipient"], b["Action"], b["Status"][0]) for b in rcpts)
+assert acts == [("rfc822; no@fail.test", "failed", "5"), ("rfc822; ok@fail.test", "relayed", "2")], acts
+'
 check "a message bigger than control/dsnfullmax with RET=FULL: headers only" reply_is \
   "$(smtp no@fail.test "RET=FULL ENVID=f-big" "" "big $(head -c 900 /dev/zero | tr '\0' b)")" ok
 notice "RET=FULL above dsnfullmax: text/rfc822-headers" "f-big" '
