@@ -211,6 +211,8 @@ notice "NOTIFY=DELAY: a delay warning" "d-delay" 'assert rcpts[0]["Action"] == "
 sleep 2
 check "NOTIFY=FAILURE: no delay warning" [ "$(notices d-fail)" = 0 ]
 check "NOTIFY=FAILURE: the message still waits" sh -c "grep -q '	deferred	.*w1@dead.test' '$I/log/track/current'"
+wid=$(awk -F'\t' '$2 == "deferred" && $6 == "w1@dead.test" { print $3; exit }' "$I/log/track/current")
+check "imc-qread shows the DSN records" sh -c "imc-qread '$wid' > '$W/qread.out' && grep -q '^ *dsn: *ENVID=d-fail\$' '$W/qread.out' && grep -q '^ *dsn: *NOTIFY=FAILURE\$' '$W/qread.out'"
 
 # ---- imc-inject (sendmail) -N, -R, -V
 printf 'Subject: inj1\n\nthe body of inj1\n' | sendmail -f alice@imc.test -N success,failure -R full -V 'inj 1' bob@imc.test
