@@ -88,20 +88,17 @@ static int dsn_rcpt_text(stralloc *b, const struct qinfo_rcpt *r, int delayed)
       || cats(b, ": ") || stralloc_catb(b, r->reply.s, r->reply.len) == 0 || cats(b, "\n") ? -1 : 0;
 }
 
-/* Original-Recipient: the ORCPT given (its xtext decoded), else the envelope recipient */
+/* Original-Recipient: the ORCPT given, its xtext decoded; none without ORCPT
+   (RFC 3461 6.3 (d)); a list member has its list's */
 static int dsn_orcpt(stralloc *b, const struct msg *m, unsigned long i)
 {
-  const struct qinfo_rcpt *r = &m->q.r[i];
   struct dsn_params p;
   size_t semi;
   msg_dsn_rcpt(m, i, &p);
-  if (p.orcpt) {
-    semi = byte_chr(p.orcpt, p.orcptlen, ';');
-    return cats(b, "\nOriginal-Recipient: ") || !stralloc_catb(b, p.orcpt, semi + 1)
-        || dsn_decode(b, p.orcpt + semi + 1, p.orcptlen - semi - 1) < 0 ? -1 : 0;
-  }
-  if (r->original.len && (cats(b, "\nOriginal-Recipient: rfc822; ") || !stralloc_cat(b, &r->original))) return -1;
-  return 0;
+  if (!p.orcpt) return 0;
+  semi = byte_chr(p.orcpt, p.orcptlen, ';');
+  return cats(b, "\nOriginal-Recipient: ") || !stralloc_catb(b, p.orcpt, semi + 1)
+      || dsn_decode(b, p.orcpt + semi + 1, p.orcptlen - semi - 1) < 0 ? -1 : 0;
 }
 
 static int dsn_rcpt_report(stralloc *b, const struct msg *m, unsigned long i, const char *date, int delayed)
