@@ -163,6 +163,7 @@ void smtpd_tx_reset(struct session *s)
   s->nrcpt = 0;
   s->filter = FILTER_NONE;
   s->sender.len = 0;
+  s->sender.dsnlen = 0;
   s->sender.addr[0] = 0;
 }
 
