@@ -128,6 +128,7 @@ ULONG_PARSER(p_databytes, databytes, ctl_scan_size)
 ULONG_PARSER(p_maxrcpt, maxrcpt, ctl_scan_ulong)
 ULONG_PARSER(p_maxlocal, maxlocal, ctl_scan_ulong)
 ULONG_PARSER(p_delaywarn, delaywarn, ctl_scan_time)
+ULONG_PARSER(p_dsnfullmax, dsnfullmax, ctl_scan_size)
 ULONG_PARSER(p_maxinbound, maxinbound, ctl_scan_ulong)
 ULONG_PARSER(p_maxperip, maxperip, ctl_scan_ulong)
 ULONG_PARSER(p_maxoutbound, maxoutbound, ctl_scan_ulong)
@@ -452,6 +453,7 @@ static const struct setting settings[] = {
   { "retry", "15m,30m,1h,4h", 0, p_retry, b_retry },
   { "lifetime", "urgent 24h\nnormal 48h\nnonurgent 72h", 0, p_lifetime, b_lifetime },
   { "delaywarn", "4h", 0, p_delaywarn, 0 },
+  { "dsnfullmax", "1048576", 0, p_dsnfullmax, 0 },
   { "maxinbound", "30", 0, p_maxinbound, 0 },
   { "maxperip", "10", 0, p_maxperip, 0 },
   { "maxoutbound", "30", 0, p_maxoutbound, 0 },

@@ -38,6 +38,7 @@ struct config {
   unsigned long retry_factor; /* growth per attempt in thousandths; 1000: none */
   unsigned long lifetime[PRIO_N];
   unsigned long delaywarn;    /* 0: never */
+  unsigned long dsnfullmax;   /* RET=FULL returns messages up to this size whole, larger ones' headers */
   unsigned long maxinbound, maxperip, maxoutbound, maxperhost, msgsperconn;
   unsigned long connectioncache;  /* seconds an idle imc-remote keeps its connection; 0: none */
   unsigned long timeoutsmtpd, timeoutremote, timeoutconnect;

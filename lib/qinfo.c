@@ -108,7 +108,7 @@ static int set_field(stralloc *sa, const char *s)
 static int unpack_rcpt(struct qinfo *q, char **f)
 {
   struct qinfo_rcpt *r;
-  if (!f[1][0] || f[1][1] || !strchr("PDFXB", f[1][0])) return -2;
+  if (!f[1][0] || f[1][1] || !strchr("PDFXBS", f[1][0])) return -2;
   if (!f[5][0] || f[5][1] || !strchr("LR", f[5][0])) return -2;
   if (!(r = qinfo_add(q))) return -1;
   r->state = f[1][0];

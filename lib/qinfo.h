@@ -16,6 +16,7 @@
 #define QI_FAILED    'F'
 #define QI_EXPIRED   'X'
 #define QI_BOUNCED   'B'
+#define QI_SUCCESS   'S'          /* delivered; a success notice (NOTIFY=SUCCESS) is still to be sent */
 #define QI_LOCAL     'L'
 #define QI_REMOTE    'R'
 #define QI_WARNED    0x1          /* flag w: a delay warning was sent */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "dsn.h"
 #include "fileio.h"
 #include "queue.h"
 
@@ -111,17 +112,29 @@ int env_next(const char *env, size_t envlen, size_t *pos, char *type, const char
   return 1;
 }
 
+/* a D or N record: in its place (N right after a T, one D) and canonical (lib/dsn.h) */
+static int dsn_record_ok(char type, const char *val, size_t len, char prev, int *seen_d)
+{
+  struct dsn_params p;
+  if (type == 'D' && (*seen_d)++) return 0;
+  if (type == 'N' && prev != 'T') return 0;
+  if (!len || dsn_unpack(val, len, type == 'D', &p) < 0) return 0;
+  return 1;
+}
+
 int env_check(const char *env, size_t envlen, size_t *nrcpt)
 {
   size_t pos = 0, n = 0, len;
   const char *val;
-  char type;
-  int r, first = 1;
+  char type, prev = 0;
+  int r, first = 1, seen_d = 0;
   while ((r = env_next(env, envlen, &pos, &type, &val, &len)) == 1) {
     if (first != (type == 'F')) return -1;
     first = 0;
     if (type == 'T') n++;
+    else if (type == 'D' || type == 'N') { if (!dsn_record_ok(type, val, len, prev, &seen_d)) return -1; }
     else if (type != 'F' && type != 'I') return -1;
+    prev = type;
   }
   if (r < 0 || first) return -1;
   if (nrcpt) *nrcpt = n;

@@ -13,7 +13,9 @@
  * (first, exactly once; empty for the null sender), 'T' a recipient (at
  * least one), 'I' information "key=value" (peer, auth, proto) that is kept
  * for logs and never affects routing (docs/INTERNALS.md section 10 lists
- * them and who may write which).
+ * them and who may write which), and the DSN parameters of RFC 3461 in
+ * lib/dsn.h's packed form: 'D' RET and ENVID (at most once), 'N' NOTIFY
+ * and ORCPT of the 'T' record just before it.
  */
 #ifndef IMC_QUEUE_H
 #define IMC_QUEUE_H

@@ -153,6 +153,7 @@ static void ehlo_keyword(struct ehlo *e, const char *s)
   if (word_is(s, n, "PIPELINING")) e->pipelining = 1;
   else if (word_is(s, n, "8BITMIME")) e->eightbitmime = 1;
   else if (word_is(s, n, "STARTTLS")) e->starttls = 1;
+  else if (word_is(s, n, "DSN")) e->dsn = 1;
   else if (word_is(s, n, "SMTPUTF8")) e->smtputf8 = 1;
   else if (word_is(s, n, "SIZE")) ehlo_size(e, arg);
   else if (word_is(s, n, "AUTH")) ehlo_auth(e, arg);

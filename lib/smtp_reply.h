@@ -42,6 +42,7 @@ int reply_class(const struct smtp_reply *r);  /* 2, 3, 4, 5 */
 
 struct ehlo {
   int pipelining, eightbitmime, starttls, smtputf8;
+  int dsn;                      /* DSN (RFC 3461) */
   int size;                     /* SIZE was advertised */
   unsigned long sizemax;        /* its limit; 0: none given */
   int auth_plain, auth_login;   /* AUTH mechanisms offered */

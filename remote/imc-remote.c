@@ -110,16 +110,21 @@ static int read_jobs(stralloc *in)
   return r;
 }
 
-/* the recipients of a good job, NUL-terminated in place */
+/* the recipients of a good job and their DSN parameters, NUL-terminated in
+   place (a field whose parameters do not parse gets the address "<", which
+   rjob_addr_ok refuses) */
 static int job_rcpts(char *line, const struct rjob *j, struct rmsg *m)
 {
   size_t pos = 0, rlen, k = 0;
   const char *r;
+  char *a, *p;
   m->rcpt = malloc(j->nrcpt * sizeof *m->rcpt);
-  if (!m->rcpt) return -1;
+  m->rdsn = malloc(j->nrcpt * sizeof *m->rdsn);
+  if (!m->rcpt || !m->rdsn) return -1;
   while (k < j->nrcpt && rjob_rcpt_next(j, &pos, &r, &rlen)) {
-    line[r - line + rlen] = 0;
-    m->rcpt[k++] = r;
+    if (rjob_field_split(line + (r - line), rlen, 0, &a, &p) < 0) a = "<";
+    m->rdsn[k] = p;
+    m->rcpt[k++] = a;
   }
   m->nrcpt = k;
   return 0;
@@ -129,14 +134,19 @@ static void job_add(char *line, const struct rjob *j, size_t first)
 {
   struct rmsg *m = &msgs[nmsgs];
   size_t i;
+  char *a, *p;
   memset(m, 0, sizeof *m);
   m->own_fd = -1;
   m->fd = jobsrc_file(&src, j->fd);
   m->len = j->msglen;
   m->prio = j->prio;
   m->first = first;
-  line[j->sender - line + j->slen] = 0;
-  m->sender = j->sender;
+  if (rjob_field_split(line + (j->sender - line), j->slen, 1, &a, &p) < 0) {
+    for (i = 0; i < j->nrcpt; i++) rep_set(first + i, 'Z', "4.3.0 malformed DSN parameters of the sender in job line");
+    return;
+  }
+  m->sender = a;
+  m->mdsn = p;
   m->id = "";
   if (j->idlen) { line[j->id - line + j->idlen] = 0; m->id = j->id; }
   if (job_rcpts(line, j, m) < 0) { for (i = 0; i < j->nrcpt; i++) rep_set(first + i, 'Z', "4.3.0 out of memory"); return; }
@@ -438,7 +448,7 @@ static void report_excess(void)
 static void batch(stralloc *in)
 {
   size_t i;
-  for (i = 0; i < nmsgs; i++) { free(msgs[i].rcpt); rmsg_release(&msgs[i]); }
+  for (i = 0; i < nmsgs; i++) { free(msgs[i].rcpt); free(msgs[i].rdsn); rmsg_release(&msgs[i]); }
   nmsgs = nslots = 0;
   excess = 0;
   parse_jobs(in);

@@ -143,6 +143,8 @@ struct rmsg {
   const char *id;                  /* the queue id for the log, NUL-terminated, "" when the job gave none */
   const char *sender;              /* NUL-terminated, "" for <> */
   const char **rcpt;               /* NUL-terminated */
+  const char *mdsn;                /* MAIL's DSN parameters to pass on (lib/dsn.h), "" when none */
+  const char **rdsn;               /* each recipient's, "" when none */
   size_t nrcpt;
   size_t first;                    /* report slot of rcpt[0] */
   int scanned;

@@ -1,6 +1,7 @@
 /*
  * report.c -- imc-remote's reports on fd 1 (docs/INTERNALS.md section 8):
- * one line per recipient, "K text", "Z text" or "D text", in input order,
+ * one line per recipient, "K text", "R text" (delivered, relayed to a
+ * next hop without DSN), "Z text" or "D text", in input order,
  * each written with one write(2) as soon as it and every one before it
  * are known, so that a crash loses as few as possible.
  *
@@ -42,7 +43,7 @@ int rep_init(size_t n)
 
 static const char *fallback(char kind)
 {
-  return kind == 'K' ? "2.0.0 delivered" : kind == 'D' ? "5.0.0 permanent failure" : "4.3.0 temporary failure";
+  return kind == 'K' || kind == 'R' ? "2.0.0 delivered" : kind == 'D' ? "5.0.0 permanent failure" : "4.3.0 temporary failure";
 }
 
 static void write_line(const struct slot *sl)

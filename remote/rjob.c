@@ -4,6 +4,7 @@
 #include <string.h>
 #include "addr.h"
 #include "config.h"
+#include "dsn.h"
 #include "jobchan.h"
 #include "rjob.h"
 
@@ -60,7 +61,10 @@ static const char *parse_head(const char *f[4], const size_t n[4], struct rjob *
   if ((j->prio = scan_prio(f[2], n[2])) < 0) return "bad priority";
   j->sender = f[3];
   j->slen = n[3];
-  if (n[3] && !rjob_addr_ok(f[3], n[3])) return "bad sender";
+  if (n[3] && f[3][0] == '<') {
+    size_t gt = byte_chr(f[3], n[3], '>');
+    if (gt == n[3] || (gt > 1 && !rjob_addr_ok(f[3] + 1, gt - 1))) return "bad sender";
+  } else if (n[3] && !rjob_addr_ok(f[3], n[3])) return "bad sender";
   return 0;
 }
 
@@ -91,4 +95,20 @@ int rjob_rcpt_next(const struct rjob *j, size_t *pos, const char **r, size_t *rl
 int rjob_addr_ok(const char *s, size_t len)
 {
   return len <= RJOB_ADDR_MAX && addr_carried(s, len);     /* the rule imc-smtpd applies at MAIL and RCPT */
+}
+
+int rjob_field_split(char *f, size_t flen, int mail, char **addr, char **params)
+{
+  struct dsn_params p;
+  size_t gt;
+  f[flen] = 0;
+  *addr = f;
+  *params = f + flen;
+  if (!flen || f[0] != '<') return 0;
+  gt = byte_chr(f, flen, '>');
+  if (gt == flen || (gt + 1 < flen && f[gt + 1] != ' ')) return -1;
+  f[gt] = 0;
+  *addr = f + 1;
+  *params = gt + 1 < flen ? f + gt + 2 : f + flen;
+  return dsn_unpack(*params, str_len(*params), mail, &p);
 }

@@ -1,6 +1,7 @@
 /*
  * rjob.h -- imc-remote's job lines (docs/INTERNALS.md section 8):
  *     FD[:ID] TAB MSGLEN TAB PRIORITY TAB SENDER TAB RECIPIENT [TAB RECIPIENT ...]
+ * where SENDER and each RECIPIENT is ADDRESS or "<ADDRESS> DSN-PARAMETERS".
  * rjob_parse tells three cases apart: a blank line (no recipient: skipped);
  * a line whose FD, MSGLEN, PRIORITY or SENDER is unusable (each recipient
  * it names fails); a line without any recipient field (it counts as one
@@ -32,6 +33,11 @@ struct rjob {
 size_t rjob_parse(const char *line, size_t len, struct rjob *j);
 /* the next recipient from *pos (start at 0): 1, or 0 at the end */
 int rjob_rcpt_next(const struct rjob *j, size_t *pos, const char **r, size_t *rlen);
+/* a SENDER or RECIPIENT field, ADDRESS or "<ADDRESS> PARAMS" (the DSN
+   parameters to pass on, lib/dsn.h's packed form; mail: of MAIL FROM), cut
+   in place: the address NUL-terminated in *addr, the parameters in *params
+   ("" when none).  0, or -1 when the parameters do not parse */
+int rjob_field_split(char *f, size_t flen, int mail, char **addr, char **params);
 /* usable in MAIL FROM:<> / RCPT TO:<>: at most RJOB_ADDR_MAX bytes, no control
    character, no space outside a quoted local part, no angle bracket */
 int rjob_addr_ok(const char *s, size_t len);

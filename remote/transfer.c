@@ -1,7 +1,8 @@
 /*
  * transfer.c -- one message over a ready session (see remote.h): RSET
  * when the connection carried a message before, then MAIL FROM (SIZE=,
- * BODY=8BITMIME), RCPT TO for each recipient, DATA and the message.  With
+ * BODY=8BITMIME, and RET=/ENVID= to a server that offers DSN), RCPT TO for
+ * each recipient (NOTIFY=/ORCPT= likewise), DATA and the message.  With
  * PIPELINING the MAIL, RCPT and DATA commands leave in one flush and the
  * replies are read after (RFC 2920; with more than PIPE_BATCH recipients
  * the replies are read every PIPE_BATCH, so that neither side blocks on a
@@ -10,7 +11,8 @@
  * Inputs: the message (its first m->len bytes of m->fd, read with pread
  * only), the server's EHLO extensions, the transfer deadline for the
  * message's priority.  Outputs: a report per recipient (rep_set):
- *   RCPT 2xx and a 2xx after the data: K; RCPT 4xx: Z, 5xx: D;
+ *   RCPT 2xx and a 2xx after the data: K (R when the server does not offer
+ *     DSN and the recipient asked NOTIFY=SUCCESS); RCPT 4xx: Z, 5xx: D;
  *   MAIL refused: every recipient Z or D with that reply;
  *   DATA or the final reply refused: every accepted recipient Z or D;
  *   8-bit message, server without 8BITMIME: the message goes through
@@ -29,6 +31,7 @@
 #include <unistd.h>
 #include "binpath.h"
 #include "child.h"
+#include "dsn.h"
 #include "fileio.h"
 #include "remote.h"
 
@@ -70,11 +73,22 @@ const char *rmsg_scan(struct rmsg *m)
 
 /* ---- results */
 
+/* delivered to a next hop without DSN, and the recipient asked NOTIFY=SUCCESS:
+   imc-send tells the sender that the message was relayed (report R) */
+static int relayed(const struct session *s, const struct rmsg *m, size_t i)
+{
+  struct dsn_params p;
+  return !s->ehlo.dsn && m->rdsn && dsn_unpack(m->rdsn[i], str_len(m->rdsn[i]), 0, &p) == 0
+         && (dsn_wants(&p) & DSN_SUCCESS);
+}
+
 static void result(struct session *s, const struct rmsg *m, size_t i, char kind, const char *t)
 {
   static const char *const word[] = { "delivered to <", "deferred <", "failed <" };
+  int ok = kind == 'K';
+  if (ok && relayed(s, m, i)) kind = 'R';
   rep_set(m->first + i, kind, t);
-  rlog(s->cfg, LEVEL_MEDIUM, m->id, m->id[0] ? " " : "", word[kind == 'K' ? 0 : kind == 'Z' ? 1 : 2], m->rcpt[i], ">: ", t,
+  rlog(s->cfg, LEVEL_MEDIUM, m->id, m->id[0] ? " " : "", word[ok ? 0 : kind == 'Z' ? 1 : 2], m->rcpt[i], ">: ", t,
        (const char *)0);
 }
 
@@ -103,9 +117,17 @@ static const char *reply_text(struct session *s)
 
 /* ---- commands */
 
-static int put_addr_cmd(struct session *s, const char *verb, const char *addr, int flush)
+/* the DSN parameters, to a server that offers DSN */
+static int put_dsn(const struct session *s, const char *params)
 {
-  if (!stralloc_copys(&cmd, verb) || !stralloc_cats(&cmd, addr) || !stralloc_append(&cmd, ">")) return -1;
+  if (!s->ehlo.dsn || !params || !*params) return 0;
+  return stralloc_append(&cmd, " ") && stralloc_cats(&cmd, params) ? 0 : -1;
+}
+
+static int put_rcpt(struct session *s, const struct rmsg *m, size_t i, int flush)
+{
+  if (!stralloc_copys(&cmd, "RCPT TO:<") || !stralloc_cats(&cmd, m->rcpt[i]) || !stralloc_append(&cmd, ">")
+      || put_dsn(s, m->rdsn ? m->rdsn[i] : 0) < 0) return -1;
   return sess_cmd(s, cmd.s, cmd.len, flush);
 }
 
@@ -114,6 +136,7 @@ static int put_mail(struct session *s, const struct rmsg *m, int flush)
   if (!stralloc_copys(&cmd, "MAIL FROM:<") || !stralloc_cats(&cmd, m->sender) || !stralloc_append(&cmd, ">")) return -1;
   if (s->ehlo.size && (!stralloc_cats(&cmd, " SIZE=") || !stralloc_catulong0(&cmd, (unsigned long)m->scan.size, 0))) return -1;
   if (m->scan.eightbit && !stralloc_cats(&cmd, " BODY=8BITMIME")) return -1;
+  if (put_dsn(s, m->mdsn) < 0) return -1;
   return sess_cmd(s, cmd.s, cmd.len, flush);
 }
 
@@ -203,7 +226,7 @@ static int xfer_pipelined(struct session *s, const struct rmsg *m, int *started)
   if (put_mail(s, m, 0) < 0) return SESS_LOST;
   for (i = 0; i < m->nrcpt; i++) {
     if (!open_rcpt(m, i)) continue;
-    if (put_addr_cmd(s, "RCPT TO:<", m->rcpt[i], 0) < 0) return SESS_LOST;
+    if (put_rcpt(s, m, i, 0) < 0) return SESS_LOST;
     rstate.s[i] = RCPT_SENT;
     if (++batch < PIPE_BATCH) continue;
     batch = 0;
@@ -226,7 +249,7 @@ static int xfer_stepwise(struct session *s, const struct rmsg *m, int *started)
   }
   for (i = 0; i < m->nrcpt; i++) {
     if (!open_rcpt(m, i)) continue;
-    if (put_addr_cmd(s, "RCPT TO:<", m->rcpt[i], 1) < 0 || sess_reply(s) < 0) return SESS_LOST;
+    if (put_rcpt(s, m, i, 1) < 0 || sess_reply(s) < 0) return SESS_LOST;
     n += (size_t)rcpt_result(s, m, i);
   }
   if (!n) return SESS_OK;

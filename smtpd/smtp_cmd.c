@@ -11,11 +11,14 @@
  * host name or an address literal.  The source route is dropped (flagged);
  * a trailing dot on the domain is dropped (flagged); 8-bit bytes are refused
  * (no SMTPUTF8).  Spaces after the colon are tolerated, brackets are not
- * optional.
+ * optional.  Parameters: SIZE, BODY, AUTH and the DSN ones (RFC 3461,
+ * lib/dsn.h: RET and ENVID on MAIL, NOTIFY and ORCPT on RCPT, each at most
+ * once, xtext checked; kept packed in the path).
  */
 #include <limits.h>
 #include <string.h>
 #include "addr.h"
+#include "dsn.h"
 #include "owfat.h"
 #include "smtp_cmd.h"
 
@@ -212,9 +215,23 @@ static const char *mail_param(const char *k, size_t klen, const char *v, size_t 
   return "555 5.5.4 unsupported parameter";
 }
 
+/* the DSN parameters (lib/dsn.h), packed into p->dsn once all are read */
+static const char *dsn_keep(const struct dsn_params *d, int mail, struct smtp_path *p)
+{
+  stralloc sa = {0};
+  const char *e = 0;
+  if (dsn_pack(&sa, d, mail) < 0) e = "452 4.3.0 out of memory";
+  else if (sa.len > DSN_PACK_MAX) e = "501 5.5.4 DSN parameters too long";
+  else { byte_copy(p->dsn, sa.len, sa.s); p->dsnlen = sa.len; p->dsn[sa.len] = 0; }
+  stralloc_free(&sa);
+  return e;
+}
+
 static const char *params(const char *s, size_t len, int mail, struct smtp_path *p)
 {
+  struct dsn_params d;
   size_t pos = 0;
+  byte_zero(&d, sizeof d);
   while (pos < len) {
     size_t k, eq, end;
     if (s[pos] != ' ') return "501 5.5.4 syntax error after the address";
@@ -225,15 +242,17 @@ static const char *params(const char *s, size_t len, int mail, struct smtp_path 
     while (end < len && s[end] != ' ') end++;
     eq = k;
     while (eq < end && s[eq] != '=') eq++;
-    if (!mail) return "555 5.5.4 unsupported parameter";
     {
       int hasv = eq < end;
-      const char *e = mail_param(s + k, eq - k, s + eq + hasv, hasv ? end - eq - 1 : 0, hasv, p);
+      const char *v = s + eq + hasv, *e;
+      size_t vlen = hasv ? end - eq - 1 : 0;
+      e = dsn_param(s + k, eq - k, v, vlen, hasv, mail, &d);
+      if (e == DSN_NOT_MINE) e = mail ? mail_param(s + k, eq - k, v, vlen, hasv, p) : "555 5.5.4 unsupported parameter";
       if (e) return e;
     }
     pos = end;
   }
-  return 0;
+  return dsn_keep(&d, mail, p);
 }
 
 const char *smtp_path_parse(const char *arg, size_t len, int mail, struct smtp_path *p)

@@ -14,8 +14,11 @@
 #define IMC_SMTP_CMD_H
 
 #include <stddef.h>
+#include "dsn.h"
 
-#define SMTP_CMD_MAX 512          /* a command line, CR LF included (RFC 5321 4.5.3.1.4) */
+#define SMTP_CMD_MAX (512 + 552)  /* a command line, CR LF included: 512 (RFC 5321 4.5.3.1.4)
+                                     and room for " NOTIFY=SUCCESS,FAILURE,DELAY ORCPT=" with
+                                     its 500 (RFC 3461 section 5) */
 #define SMTP_ADDR_MAX 320         /* an address as stored: 64 local + @ + 255 domain */
 #define SMTP_LOCAL_MAX 64
 
@@ -53,6 +56,8 @@ struct smtp_path {
   int has_size;
   unsigned long size;             /* SIZE=, saturated at ULONG_MAX */
   int body;                       /* BODY=: BODY_NONE, BODY_7BIT, BODY_8BITMIME */
+  char dsn[DSN_PACK_MAX + 1];     /* RET/ENVID (MAIL) or NOTIFY/ORCPT (RCPT), packed (lib/dsn.h) */
+  size_t dsnlen;
 };
 
 /* arg: "FROM:<...> PARAMS" (mail) or "TO:<...> PARAMS"; 0 ok or the refusal.

@@ -136,7 +136,12 @@ void smtpd_rcpt(struct session *s, const struct smtp_cmd *c)
     return;
   }
   if (!rcpt_known(s, p.addr, p.len)) {
-    if (!stralloc_catb(&s->rcpts, p.addr, p.len + 1)) { smtpd_reply(s, "452 4.3.0 out of memory"); return; }
+    size_t had = s->rcpts.len;
+    if (!stralloc_catb(&s->rcpts, p.addr, p.len + 1) || !stralloc_catb(&s->rcpt_dsn, p.dsn, p.dsnlen + 1)) {
+      s->rcpts.len = had;                 /* the two lists stay in step */
+      smtpd_reply(s, "452 4.3.0 out of memory");
+      return;
+    }
     s->nrcpt++;
     s->last_rcpts = s->nrcpt;
   }

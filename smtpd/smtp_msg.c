@@ -105,12 +105,16 @@ static int env_info(stralloc *env, const char *key, const char *val)
 static int envelope(const struct session *s, stralloc *env)
 {
   static const char *filters[] = { "", "drop", "turf" };
-  size_t pos = 0;
-  const char *r;
+  size_t pos = 0, dpos = 0;
+  const char *r, *d;
   env->len = 0;
   if (env_add(env, 'F', s->sender.addr, s->sender.len) < 0) return -1;
-  while ((r = config_list_next(&s->rcpts, &pos)) != 0)
+  if (s->sender.dsnlen && env_add(env, 'D', s->sender.dsn, s->sender.dsnlen) < 0) return -1;
+  while ((r = config_list_next(&s->rcpts, &pos)) != 0) {
     if (env_add(env, 'T', r, str_len(r)) < 0) return -1;
+    d = config_list_next(&s->rcpt_dsn, &dpos);
+    if (d && *d && env_add(env, 'N', d, str_len(d)) < 0) return -1;
+  }
   if (env_info(env, "peer=", s->remoteip) < 0 || env_info(env, "helo=", s->helo) < 0
       || env_info(env, "proto=", smtpd_proto(s)) < 0) return -1;
   if (s->authed && env_info(env, "auth=", s->auth_user) < 0) return -1;

@@ -159,9 +159,11 @@ void smtpd_tx_reset(struct session *s)
 {
   s->mail_seen = 0;
   s->rcpts.len = 0;
+  s->rcpt_dsn.len = 0;
   s->nrcpt = 0;
   s->filter = FILTER_NONE;
   s->sender.len = 0;
+  s->sender.dsnlen = 0;
   s->sender.addr[0] = 0;
 }
 
@@ -205,6 +207,7 @@ static void ehlo_reply(struct session *s)
   smtpd_reply(s, "250-8BITMIME");
   smtpd_reply(s, "250-ENHANCEDSTATUSCODES");
   smtpd_reply(s, "250-ETRN");
+  smtpd_reply(s, "250-DSN");
   if (s->creds && !s->tls) smtpd_reply(s, "250-STARTTLS");
   if (smtpd_auth_offered(s)) smtpd_reply(s, "250-AUTH PLAIN LOGIN");
   smtpd_reply(s, "250 HELP");

@@ -128,6 +128,7 @@ static void session_forget(struct session *s, struct smtpd_base *b)
   if (s->sio.tls) tls_abort(&s->sio);
   wipe_sa(&s->sio.out);
   wipe_sa(&s->rcpts);
+  wipe_sa(&s->rcpt_dsn);
   wipe_sa(&s->line);
   wipe_release(s, sizeof *s);
   explicit_bzero(&current, sizeof current);

@@ -89,6 +89,7 @@ struct session {
   int mail_seen;
   struct smtp_path sender;
   stralloc rcpts;                   /* accepted recipients, each NUL-terminated */
+  stralloc rcpt_dsn;                /* each one's DSN parameters (lib/dsn.h), NUL-terminated, "" when none */
   unsigned long nrcpt;
   int filter;                       /* FILTER_* of the sender */
   /* for the log line at the end */

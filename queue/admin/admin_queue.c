@@ -181,6 +181,7 @@ const char *amsg_rcpt_state(const struct aqueue *aq, const struct amsg *m, const
     case QI_FAILED: return "failed";
     case QI_EXPIRED: return "expired";
     case QI_BOUNCED: return "bounced";
+    case QI_SUCCESS: return "delivered";
   }
   return "unknown";
 }

@@ -128,7 +128,7 @@ static void show_envelope(const struct amsg *m)
   out_puts("\n");
   while (env_next(m->env.s, m->env.len, &pos, &type, &val, &len) == 1) {
     if (type == 'F') continue;
-    label(type == 'T' ? "envelope to:" : "info:");
+    label(type == 'T' ? "envelope to:" : type == 'D' || type == 'N' ? "dsn:" : "info:");
     adm_putclean(val, len);
     out_puts("\n");
   }

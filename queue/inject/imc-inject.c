@@ -1,14 +1,19 @@
 /*
  * imc-inject -- sendmail-compatible local submission (also bin/sendmail).
  *
- *     imc-inject [-t] [-i] [-f SENDER] [-F NAME] [-oi] [-bm] [-o...] [--] [RECIPIENT ...]
+ *     imc-inject [-t] [-i] [-f SENDER] [-F NAME] [-N DSN] [-R RET] [-V ENVID] [-oi] [-bm] [-o...]
+ *                [--] [RECIPIENT ...]
  *
  * Input: the message on stdin, LF or CRLF line ends; without -i (or -oi)
  * a line holding only "." ends it.  -t adds the recipients of the To:,
  * Cc: and Bcc: fields to those on the command line.  Each argument may be
  * an address list ("A <a@x>, b@y"); an address without '@' gets
  * "@control/me".  The sender is -f (or -r), else the caller's login name
- * at control/me.
+ * at control/me.  Delivery status notifications (RFC 3461), as sendmail
+ * takes them: -N never, or a comma-separated list of success, failure and
+ * delay, for every recipient (an N record after each T); -R full or hdrs
+ * and -V ENVID (printable ASCII, stored as xtext) for the message (a D
+ * record after F).
  *
  * Output: the message with Bcc: fields removed and Date:, Message-ID: and
  * From: (with -F as display name) added when missing, queued through
@@ -29,12 +34,13 @@
 #include "addrlist.h"
 #include "config.h"
 #include "diag.h"
+#include "dsn.h"
 #include "exitcodes.h"
 #include "qclient.h"
 #include "message.h"
 #include "queue.h"
 
-#define USAGE "usage: imc-inject [-t] [-i] [-v] [-f sender] [-F name] [--] [recipient ...]"
+#define USAGE "usage: imc-inject [-t] [-i] [-v] [-f sender] [-F name] [-N dsn] [-R ret] [-V envid] [--] [recipient ...]"
 
 struct opts {
   int t;                 /* recipients from the header too */
@@ -42,12 +48,16 @@ struct opts {
   int verbose;           /* -v: say "queued as ID" */
   const char *sender;    /* -f, or 0 */
   const char *fullname;  /* -F, or 0 */
+  const char *notify;    /* -N, or 0 */
+  const char *ret;       /* -R, or 0 */
+  const char *envid;     /* -V, or 0 */
   char **rcpts;          /* the arguments left */
 };
 
 static struct msgin in;
 static struct msghead head;
 static stralloc me, env, added;
+static stralloc dsn_rcpt;   /* the N record every recipient gets, "" when none */
 
 #define nomem() fatal(IX_TEMPFAIL, "out of memory")
 
@@ -87,7 +97,10 @@ static void parse_cluster(struct opts *o, char **argv, int *i)
       case 'F': o->fullname = opt_arg(argv, i, p + 1, *p); return;
       case 'o': if (!strcmp(opt_arg(argv, i, p + 1, *p), "i")) o->dotend = 0; return;
       case 'b': opt_b(opt_arg(argv, i, p + 1, *p)); return;
-      case 'B': case 'N': case 'R': case 'V': case 'h': case 'L': case 'O': case 'X': case 'C': case 'p':
+      case 'N': o->notify = opt_arg(argv, i, p + 1, *p); return;
+      case 'R': o->ret = opt_arg(argv, i, p + 1, *p); return;
+      case 'V': o->envid = opt_arg(argv, i, p + 1, *p); return;
+      case 'B': case 'h': case 'L': case 'O': case 'X': case 'C': case 'p':
         opt_arg(argv, i, p + 1, *p);
         return;
       default: fatal(IX_USAGE, "unknown option -", f, " (" USAGE ")");
@@ -147,8 +160,12 @@ static void add_rcpts(const stralloc *list, int n, const char *where)
   for (; n > 0; n--) {
     const char *a = list->s + pos;
     size_t len = strlen(a);
+    size_t before = env.len;
     pos += len + 1;
-    if (inject_rcpt(&env, a, len, me.s) == 0) continue;
+    if (inject_rcpt(&env, a, len, me.s) == 0) {
+      if (env.len > before && dsn_rcpt.len && env_add(&env, 'N', dsn_rcpt.s, dsn_rcpt.len) < 0) nomem();
+      continue;
+    }
     if (errno == ENOMEM) nomem();
     fatal(IX_NOUSER, "invalid recipient address in ", where, ": ", *a ? a : "<>");
   }
@@ -181,6 +198,35 @@ static void header_rcpts(void)
     add_rcpts(&list, n, fields[i]);
   }
   stralloc_free(&list);
+}
+
+/* ---- delivery status notifications: -N, -R, -V */
+
+static void dsn_check(const char *e, const char *opt, const char *val)
+{
+  if (e) fatal(IX_USAGE, "invalid ", opt, " ", val, ": ", e + 10);   /* past "501 5.5.4 " */
+}
+
+/* the D record after F; the N record that add_rcpts puts after each T */
+static void dsn_options(const struct opts *o)
+{
+  struct dsn_params m, r;
+  stralloc x = {0}, d = {0};
+  size_t i;
+  byte_zero(&m, sizeof m);
+  byte_zero(&r, sizeof r);
+  if (o->notify) dsn_check(dsn_param("NOTIFY", 6, o->notify, strlen(o->notify), 1, 0, &r), "-N", o->notify);
+  if (o->ret) dsn_check(dsn_param("RET", 3, o->ret, strlen(o->ret), 1, 1, &m), "-R", o->ret);
+  if (o->envid) {
+    for (i = 0; o->envid[i]; i++)
+      if ((unsigned char)o->envid[i] < 32 || (unsigned char)o->envid[i] > 126) fatal(IX_USAGE, "invalid -V: not printable ASCII");
+    if (dsn_encode(&x, o->envid, strlen(o->envid)) < 0) nomem();
+    dsn_check(dsn_param("ENVID", 5, x.s, x.len, 1, 1, &m), "-V", o->envid);
+  }
+  if (dsn_pack(&d, &m, 1) < 0 || dsn_pack(&dsn_rcpt, &r, 0) < 0) nomem();
+  if (d.len && env_add(&env, 'D', d.s, d.len) < 0) nomem();
+  stralloc_free(&x);
+  stralloc_free(&d);
 }
 
 /* ---- the message */
@@ -245,6 +291,7 @@ int main(int argc, char **argv)
     sender.len--;                      /* sender.s is a string for add_headers */
   }
   if (env_add(&env, 'F', sender.s, sender.len) < 0) nomem();
+  dsn_options(&o);
   arg_rcpts(o.rcpts);
   read_head(o.dotend);
   if (o.t) header_rcpts();

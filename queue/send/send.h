@@ -26,6 +26,7 @@
 #include "config.h"
 #include "cscan.h"
 #include "directory.h"
+#include "dsn.h"
 #include "jobchan.h"
 #include "owfat.h"
 #include "qinfo.h"
@@ -55,6 +56,8 @@ struct msg {
   stralloc sender;
   stralloc msgid;                 /* Message-ID header, for tracking */
   stralloc peer;                  /* from the envelope's I records */
+  stralloc dsn_mail;              /* the envelope's D record (RET, ENVID; lib/dsn.h), "" when none */
+  stralloc dsn_rcpts;             /* its N records: "RECIPIENT\0PARAMS\0" for each T that has one */
   unsigned long long msglen;
   int fd;                         /* the queue file while deliveries need it, else -1 */
   int double_bounce;              /* envelope says dsn=double: never bounce it */
@@ -88,6 +91,11 @@ extern struct config cfg;
 extern struct directory dir;
 extern stralloc qdir;                              /* IMC_HOME/queue */
 int msg_open(struct msg *m);                       /* m->fd, opened if closed: 0 or -1 */
+/* the DSN parameters (lib/dsn.h) of the message, and of recipient i (its
+   envelope recipient's N record); pointers into m, all zero when none */
+void msg_dsn_mail(const struct msg *m, struct dsn_params *p);
+void msg_dsn_rcpt(const struct msg *m, unsigned long i, struct dsn_params *p);
+unsigned msg_dsn_wants(const struct msg *m, unsigned long i);   /* DSN_* kinds of notice for i */
 int msg_path(stralloc *sa, const struct msg *m);   /* its queue file */
 int msg_save(struct msg *m);                       /* state file written, message in mess/: 0, -1 */
 void msg_remove(struct msg *m);                    /* its files, then the message itself */
@@ -200,7 +208,8 @@ int jobs_ready(struct job *jobs, unsigned long n);                     /* every 
    FD JOBCHAN_FIRST + the lines before it (*line counts them): 1 it started one, 0 job k
    continues the line, -1 out of memory or the file not open */
 int job_line_head(stralloc *in, const struct job *jobs, unsigned long k, unsigned long *line);
-/* the next line of a deliverer's reports from *pos: 'K', 'Z' or 'D' with its text
+/* the next line of a deliverer's reports from *pos: 'K', 'R' (delivered to a next
+   hop without DSN), 'Z' or 'D' with its text
    (NUL-terminated), or 0 when no complete good line is left */
 char report_line(const stralloc *rep, size_t *pos, stralloc *text);
 int runs_active(void);                    /* processes running */

@@ -32,10 +32,18 @@ static void load_envelope(struct msg *m, const struct qfile *qf, stralloc *rcpts
   size_t pos = 0, len;
   const char *val;
   char type;
+  const char *last = 0;
+  size_t lastlen = 0;
   rcpts->len = 0;
+  m->dsn_mail.len = m->dsn_rcpts.len = 0;
   while (env_next(qf->env.s, qf->env.len, &pos, &type, &val, &len) == 1) {
     if (type == 'F') stralloc_copyb(&m->sender, val, len);
-    else if (type == 'T') stralloc_catb(rcpts, val, len), stralloc_0(rcpts);
+    else if (type == 'T') { stralloc_catb(rcpts, val, len), stralloc_0(rcpts); last = val; lastlen = len; }
+    else if (type == 'D') stralloc_copyb(&m->dsn_mail, val, len);
+    else if (type == 'N' && last) {
+      stralloc_catb(&m->dsn_rcpts, last, lastlen), stralloc_0(&m->dsn_rcpts);
+      stralloc_catb(&m->dsn_rcpts, val, len), stralloc_0(&m->dsn_rcpts);
+    }
     else if (len > 5 && !memcmp(val, "peer=", 5)) { stralloc_copyb(&m->peer, val + 5, len - 5); m->from_net = 1; }
     else if (len > 8 && !memcmp(val, "content=", 8)) cfacts_parse(&m->facts, val, len);
     else if (len == 10 && (!memcmp(val, "dsn=double", 10) || !memcmp(val, "dsn=notice", 10))) m->double_bounce = 1;

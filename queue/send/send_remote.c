@@ -109,16 +109,32 @@ static const char *prio_name(int p)
   return p == PRIO_URGENT ? "urgent" : p == PRIO_NONURGENT ? "nonurgent" : "normal";
 }
 
+/* an address field of a job line: ADDRESS, or "<ADDRESS> PARAMS" with the
+   DSN parameters to pass on (docs/INTERNALS.md section 8) */
+static int job_addr(stralloc *in, const stralloc *addr, const struct dsn_params *p, int mail)
+{
+  size_t at;
+  if (!p->ret && !p->envid && !p->notify && !p->orcpt) return stralloc_cat(in, addr) ? 0 : -1;
+  if (!stralloc_append(in, "<") || !stralloc_cat(in, addr) || !stralloc_cats(in, "> ")) return -1;
+  at = in->len;
+  if (dsn_pack(in, p, mail) < 0) return -1;
+  if (in->len == at) in->len -= 1;
+  return 0;
+}
+
 /* one line per message: FD MSGLEN PRIORITY SENDER RECIPIENT... */
 static int job_lines(const struct job *jobs, unsigned long n, stralloc *in)
 {
   unsigned long k, line = 0;
+  struct dsn_params p;
   for (k = 0; k < n; k++) {
     const struct msg *m = jobs[k].m;
     int head = job_line_head(in, jobs, k, &line);
+    msg_dsn_mail(m, &p);
     if (head < 0 || (head && (!stralloc_append(in, "\t") || !stralloc_cats(in, prio_name(m->prio))
-                              || !stralloc_append(in, "\t") || !stralloc_cat(in, &m->sender)))) return -1;
-    if (!stralloc_append(in, "\t") || !stralloc_cat(in, &m->q.r[jobs[k].i].address)) return -1;
+                              || !stralloc_append(in, "\t") || job_addr(in, &m->sender, &p, 1) < 0))) return -1;
+    msg_dsn_rcpt(m, jobs[k].i, &p);
+    if (!stralloc_append(in, "\t") || job_addr(in, &m->q.r[jobs[k].i].address, &p, 0) < 0) return -1;
   }
   return n && !stralloc_append(in, "\n") ? -1 : 0;
 }

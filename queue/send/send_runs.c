@@ -206,7 +206,7 @@ char report_line(const stralloc *rep, size_t *pos, stralloc *text)
   if (*pos >= rep->len || !(nl = memchr(s, '\n', rep->len - *pos))) return 0;
   code = s[0];
   *pos = (size_t)(nl - rep->s) + 1;
-  if (code != 'K' && code != 'Z' && code != 'D') return 0;
+  if (code != 'K' && code != 'R' && code != 'Z' && code != 'D') return 0;
   if (!stralloc_copyb(text, s + 1, (size_t)(nl - s) - 1) || !stralloc_0(text)) return 0;
   return code;
 }
@@ -217,7 +217,7 @@ static void job_report(struct run *run, char c, const char *text, unsigned long 
   struct job *j = &run->jobs[run->done++];
   j->m->busy[j->i] = 0;
   j->m->inflight--;
-  if (c == 'K' || c == 'D') run->ok++; else run->tempfail++;
+  if (c == 'K' || c == 'R' || c == 'D') run->ok++; else run->tempfail++;
   rcpt_result(j->m, j->i, c ? c : 'Z', c ? text : "4.3.0 the deliverer did not report", now);
 }
 

@@ -3,7 +3,8 @@
  * state changes.  It records a delivery result (a temporary failure waits
  * for the control/retry delay of its attempt, never past the lifetime of
  * the message's priority), expires what waited too long, hands the
- * recipients that are due to their stage, bounces what failed, warns once
+ * recipients that are due to their stage, bounces what failed (and tells
+ * of what was delivered when NOTIFY=SUCCESS asked: state S), warns once
  * of a delay, and then removes the message (every recipient final), saves
  * its state, or sets its next wake-up in the heap.
  *
@@ -37,6 +38,16 @@ static int set_reply(struct qinfo_rcpt *r, const char *text)
   return qinfo_set(&r->reply, text, str_len(text));
 }
 
+/* NOTIFY=SUCCESS asks for a notice when this delivery ends the mail system's
+   part: a local delivery, or a relay to a next hop that does not offer DSN
+   (imc-remote's R report); a next hop that offers DSN got NOTIFY and tells
+   the sender itself.  The null sender gets no notice. */
+static int success_due(const struct msg *m, unsigned long i, char code)
+{
+  if (!m->sender.len || m->double_bounce || !(msg_dsn_wants(m, i) & DSN_SUCCESS)) return 0;
+  return code == 'R' || m->q.r[i].kind == QI_LOCAL;
+}
+
 void rcpt_result(struct msg *m, unsigned long i, char code, const char *text, unsigned long now)
 {
   struct qinfo_rcpt *r = &m->q.r[i];
@@ -46,8 +57,8 @@ void rcpt_result(struct msg *m, unsigned long i, char code, const char *text, un
   r->last = now;
   set_reply(r, text);
   m->dirty = 1;
-  if (code == 'K') {
-    r->state = QI_DELIVERED;
+  if (code == 'K' || code == 'R') {
+    r->state = success_due(m, i, code) ? QI_SUCCESS : QI_DELIVERED;
     track_rcpt("delivered", m, i, text);
   } else if (code == 'D') {
     r->state = QI_FAILED;
@@ -98,7 +109,7 @@ static unsigned long next_wake(const struct msg *m, unsigned long now)
     const struct qinfo_rcpt *r = &m->q.r[i];
     unsigned long w = TIME_NEVER;
     if (m->busy[i] || sched.converting(m, i)) continue;
-    if (r->state == QI_FAILED || r->state == QI_EXPIRED) w = now + BOUNCE_RETRY;
+    if (r->state == QI_FAILED || r->state == QI_EXPIRED || r->state == QI_SUCCESS) w = now + BOUNCE_RETRY;
     else if (r->state == QI_PENDING) {
       w = rcpt_waits(m, r) ? expiry(m) : r->next;
       if (w > expiry(m)) w = expiry(m);
@@ -157,13 +168,14 @@ static int has_state(const struct msg *m, char a, char b)
 
 void msg_settle(struct msg *m, unsigned long now)
 {
-  if (has_state(m, QI_FAILED, QI_EXPIRED) && sched.bounce(m, now) == 0) m->dirty = 1;
+  if ((has_state(m, QI_FAILED, QI_EXPIRED) || has_state(m, QI_SUCCESS, QI_SUCCESS)) && sched.bounce(m, now) == 0)
+    m->dirty = 1;
   if (warn_pending(m) && now >= m->q.qtime + cfg.delaywarn && has_state(m, QI_PENDING, QI_PENDING)
       && sched.delay(m, now) == 0) {
     m->q.flags |= QI_WARNED;
     m->dirty = 1;
   }
-  if (!m->inflight && !has_state(m, QI_PENDING, QI_FAILED) && !has_state(m, QI_EXPIRED, QI_EXPIRED)) {
+  if (!m->inflight && !has_state(m, QI_PENDING, QI_FAILED) && !has_state(m, QI_EXPIRED, QI_SUCCESS)) {
     msg_remove(m);
     return;
   }

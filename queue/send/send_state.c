@@ -27,6 +27,34 @@ int msg_path(stralloc *sa, const struct msg *m)
   return qpath(sa, qdir.s, m->area == AREA_NEW ? "new" : "mess", m->id);
 }
 
+void msg_dsn_mail(const struct msg *m, struct dsn_params *p)
+{
+  if (!m->dsn_mail.len || dsn_unpack(m->dsn_mail.s, m->dsn_mail.len, 1, p) < 0) byte_zero(p, sizeof *p);
+}
+
+/* the N record of the envelope recipient `original` */
+void msg_dsn_rcpt(const struct msg *m, unsigned long i, struct dsn_params *p)
+{
+  const stralloc *o = &m->q.r[i].original;
+  size_t pos = 0;
+  byte_zero(p, sizeof *p);
+  while (pos < m->dsn_rcpts.len) {
+    const char *t = m->dsn_rcpts.s + pos, *v = t + str_len(t) + 1;
+    pos = (size_t)(v - m->dsn_rcpts.s) + str_len(v) + 1;
+    if (str_len(t) == o->len && !case_diffb(t, o->len, o->s)) {
+      if (dsn_unpack(v, str_len(v), 0, p) < 0) byte_zero(p, sizeof *p);
+      return;
+    }
+  }
+}
+
+unsigned msg_dsn_wants(const struct msg *m, unsigned long i)
+{
+  struct dsn_params p;
+  msg_dsn_rcpt(m, i, &p);
+  return dsn_wants(&p);
+}
+
 int msg_open(struct msg *m)
 {
   stralloc p = {0};

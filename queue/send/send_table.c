@@ -154,5 +154,7 @@ void msg_free(struct msg *m)
   stralloc_free(&m->sender);
   stralloc_free(&m->msgid);
   stralloc_free(&m->peer);
+  stralloc_free(&m->dsn_mail);
+  stralloc_free(&m->dsn_rcpts);
   free(m);
 }

@@ -18,6 +18,8 @@
  *     to a line that parses to the same job;
  *   - for a usable imc-local pair, the delivery header fits JOB_HDR_MAX and
  *     the message it starts is found to be delivered to that recipient;
+ *   - a SENDER or RECIPIENT field "<ADDRESS> PARAMS" splits (on a copy) into
+ *     pieces of the field whose DSN parameters parse; a plain field has none;
  *   - a prefix found delivered is delivered as a whole message too;
  *   - Maildir host names hold no '/' or ':' and fit MAILDIR_HOST_MAX; a
  *     file name fits MAILDIR_NAME_MAX.
@@ -27,6 +29,7 @@
 #include <string.h>
 #include "addr.h"
 #include "config.h"
+#include "dsn.h"
 #include "owfat.h"
 #include "../../queue/local/maildir.h"
 #include "../../remote/rjob.h"
@@ -68,6 +71,20 @@ static void rjob_roundtrip(const struct rjob *j)
   stralloc_free(&l);
 }
 
+/* rjob_field_split on a copy of the field */
+static void field_split(const char *f, size_t n, int mail)
+{
+  char *copy = malloc(n + 1), *a, *p;
+  struct dsn_params d;
+  if (!copy) return;
+  memcpy(copy, f, n);
+  if (rjob_field_split(copy, n, mail, &a, &p) == 0) {
+    if (a < copy || a > copy + n || p < copy || p > copy + n || strlen(a) > n) abort();
+    if (dsn_unpack(p, strlen(p), mail, &d) < 0 || (*p && f[0] != '<')) abort();
+  } else if (!n || f[0] != '<') abort();
+  free(copy);
+}
+
 static void remote_line(const char *line, size_t len)
 {
   struct rjob j;
@@ -80,6 +97,7 @@ static void remote_line(const char *line, size_t len)
     while (rjob_rcpt_next(&j, &pos, &r, &rl)) {
       in_line(r, rl, line, len);
       if (rjob_addr_ok(r, rl) && (!rl || rl > RJOB_ADDR_MAX || memchr(r, '<', rl) || memchr(r, '>', rl))) abort();
+      field_split(r, rl, 0);
       count++;
     }
     if (count != j.nrcpt || n != j.nrcpt) abort();
@@ -87,7 +105,8 @@ static void remote_line(const char *line, size_t len)
   if (j.err) return;
   in_line(j.sender, j.slen, line, len);
   if (j.fd < 0 || j.fd > (1 << 30) || j.prio < 0 || j.prio >= PRIO_N || j.msglen > (~0ULL >> 1)) abort();
-  if (j.slen && !rjob_addr_ok(j.sender, j.slen)) abort();
+  if (j.slen && j.sender[0] != '<' && !rjob_addr_ok(j.sender, j.slen)) abort();
+  field_split(j.sender, j.slen, 1);
   rjob_roundtrip(&j);
 }
 

@@ -12,7 +12,9 @@
  * transaction behind every look-alike of the end of data.
  *
  * Checks: a parsed address is NUL-terminated, within SMTP_ADDR_MAX, and
- * one the queue accepts (addr_valid); the data machine never outputs more
+ * one the queue accepts (addr_valid); its DSN parameters (RFC 3461) are
+ * NUL-terminated, within DSN_PACK_MAX and parse back (dsn_unpack) as the
+ * envelope's D or N record will; the data machine never outputs more
  * than it was given, never consumes past the end, counts exactly what it
  * outputs while no error is noted, never outputs a CR, and ends exactly
  * where a second, independent reading of the rule says: at the first
@@ -22,6 +24,7 @@
 #include <string.h>
 #include "base64.h"
 #include "addr.h"
+#include "dsn.h"
 #include "../../smtpd/smtp_auth.h"
 #include "../../smtpd/smtp_cmd.h"
 #include "../../smtpd/smtp_data.h"
@@ -34,6 +37,11 @@ static void check_path(const char *s, size_t n, int mail)
   if (p.at < p.len && !addr_valid(p.addr, p.len)) abort();
   if (p.at == p.len && p.len && (mail || p.len != 10)) abort();
   if (p.len == 0 && !mail) abort();
+  {
+    struct dsn_params d;
+    if (p.dsnlen > DSN_PACK_MAX || p.dsn[p.dsnlen] || strlen(p.dsn) != p.dsnlen) abort();
+    if (dsn_unpack(p.dsn, p.dsnlen, mail, &d) < 0) abort();
+  }
 }
 
 static void check_command(const char *s, size_t n)

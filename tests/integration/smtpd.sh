@@ -486,7 +486,7 @@ R NOOP\nNOOP\r\n
 E 500 5.5.2
 C
 EOF
-long=$(head -c 600 /dev/zero | tr '\0' 'a')
+long=$(head -c 1100 /dev/zero | tr '\0' 'a')
 longdata=$(head -c 1500 /dev/zero | tr '\0' 'b')
 dlg "$P" > "$T_TMP/d.out" <<EOF && pass "overlong command 500 5.5.2, overlong DATA line 500 5.5.2, NUL 500 5.5.2" || fail "long lines" "$(cat "$T_TMP/d.out")"
 E 220

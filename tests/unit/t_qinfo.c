@@ -80,6 +80,8 @@ static void damage(void)
   CHECK(unpack_text("IMCI1\t6b0a4210827530043b1\nq\t1\t-\nr\t\t0\t0\t0\tL\ta\tb\tc\t-\nend\t1\n") == -2);
   CHECK(unpack_text("IMCI1\t6b0a4210827530043b1\nq\t1\t-\nr\tP\tx\t0\t0\tL\ta\tb\tc\t-\nend\t1\n") == -2);
   CHECK(unpack_text("IMCI1\t6b0a4210827530043b1\nq\t1\t-\nr\tP\t0\t0\t0\tL\ta\tb\tc\t-\nend\t1\n") == 0);
+  /* S: delivered, a success notice (NOTIFY=SUCCESS) still to be sent */
+  CHECK(unpack_text("IMCI1\t6b0a4210827530043b1\nq\t1\t-\nr\tS\t1\t0\t9\tL\ta\tb\tc\t2.0.0 ok\nend\t1\n") == 0);
   CHECK(unpack_text("IMCI1\t6b0a4210827530043b1\nq\t1\t-\nend\t0\nr\tP\t0\t0\t0\tL\ta\tb\tc\t-\n") == -2);
   qinfo_free(&q);
   stralloc_free(&text);

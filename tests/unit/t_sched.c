@@ -16,13 +16,15 @@
  * passes as `now`: retries per control/retry, per-destination backoff,
  * maxoutbound and maxperhost (counting workers), cached workers and their
  * idle limit, priorities and their lifetimes, delay warnings and held
- * messages are checked to the second.
+ * messages are checked to the second; and a NOTIFY=SUCCESS delivery's
+ * state S, kept while its notice cannot be queued.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 #include "check.h"
+#include "fileio.h"
 #include "fixture.h"
 #include "../../queue/send/send.h"
 
@@ -30,6 +32,7 @@
 
 static char self[4096];
 static unsigned long nbounce, ndelay;
+static int bounce_fails;          /* the bounce hook fails, as when imc-queue cannot queue the notice */
 static char last_bounce[QID_LEN + 1];
 
 /* ---- the fake deliverer */
@@ -141,10 +144,13 @@ static int fake_bounce(struct msg *m, unsigned long now)
 {
   unsigned long i;
   (void)now;
-  for (i = 0; i < m->q.n; i++)
-    if (m->q.r[i].state == QI_FAILED || m->q.r[i].state == QI_EXPIRED) m->q.r[i].state = QI_BOUNCED;
-  m->dirty = 1;
   nbounce++;
+  if (bounce_fails) return -1;
+  for (i = 0; i < m->q.n; i++) {
+    if (m->q.r[i].state == QI_FAILED || m->q.r[i].state == QI_EXPIRED) m->q.r[i].state = QI_BOUNCED;
+    if (m->q.r[i].state == QI_SUCCESS) m->q.r[i].state = QI_DELIVERED;
+  }
+  m->dirty = 1;
   memcpy(last_bounce, m->id, sizeof last_bounce);
   return 0;
 }
@@ -563,6 +569,37 @@ static void test_worker_limits(void)
 }
 
 /* imc-local workers stay for the next batch and are closed after LOCAL_IDLE */
+/* NOTIFY=SUCCESS (DSN): a local delivery waits in state S for its notice, kept
+   in the state file while the notice cannot be queued; a remote one goes with
+   its parameters on the job line and, reported K (a next hop with DSN), gets
+   no notice of its own */
+static void test_success(void)
+{
+  const char *rc[] = { "u@local", "r@up.example", 0 };
+  static const char dsn[] = "u@local\0NOTIFY=SUCCESS\0r@up.example\0NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;r+40x\0";
+  stralloc p = {0}, text = {0};
+  struct msg *m;
+  unsigned long tries;
+  setup("1h", 0);
+  m = queue_msg(T0, PRIO_NORMAL, rc);
+  stralloc_copyb(&m->dsn_rcpts, dsn, sizeof dsn - 1);
+  stralloc_copys(&m->dsn_mail, "RET=HDRS ENVID=e1");
+  bounce_fails = 1;
+  step(T0);
+  CHECK(m->q.r[0].state == QI_SUCCESS && m->q.r[1].state == QI_DELIVERED);
+  CHECK(nbounce >= 1 && msg_find(m->id) == m && m->next == T0 + 60);   /* a try per settlement */
+  tries = nbounce;
+  CHECK(log_has("imc-remote up.example normal <r@up.example> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;r+40x pid="));
+  CHECK(qpath(&p, qdir.s, "info", m->id) == 0 && file_read(p.s, &text) == 1 && stralloc_0(&text));
+  CHECK(text.s && strstr(text.s, "\nr\tS\t1\t") != 0);          /* kept on disk as S */
+  bounce_fails = 0;
+  step(T0 + 60);
+  CHECK(nbounce == tries + 1 && msg_count() == 0);
+  stralloc_free(&p);
+  stralloc_free(&text);
+  teardown();
+}
+
 static void test_local_worker(void)
 {
   const char *l[] = { "u@local", 0 };
@@ -593,6 +630,7 @@ int main(int argc, char **argv)
   test_cached();
   test_worker_limits();
   test_local_worker();
+  test_success();
   fixture_close();
   return check_done("t_sched");
 }

@@ -123,7 +123,15 @@ static void test_params(void)
   CHECK_STR(path("FROM:<a@b.c> SIZE", 1, &p), "501 5.5.4 bad SIZE parameter");
   CHECK_STR(path("FROM:<a@b.c> BODY=BINARYMIME", 1, &p), "501 5.5.4 bad BODY parameter (7BIT or 8BITMIME)");
   CHECK_STR(path("FROM:<a@b.c> SMTPUTF8", 1, &p), "555 5.5.4 unsupported parameter");
-  CHECK_STR(path("TO:<a@b.c> NOTIFY=NEVER", 0, &p), "555 5.5.4 unsupported parameter");
+  CHECK_STR(path("TO:<a@b.c> XFOO=1", 0, &p), "555 5.5.4 unsupported parameter");
+  /* DSN (RFC 3461): kept packed, checked strictly */
+  CHECK(path("TO:<a@b.c> orcpt=rfc822;A+2Bb@c.d notify=delay,failure", 0, &p) == 0);
+  CHECK_STR(p.dsn, "NOTIFY=FAILURE,DELAY ORCPT=rfc822;A+2Bb@c.d");
+  CHECK(path("FROM:<a@b.c> SIZE=10 ENVID=QQ+2B1 RET=hdrs", 1, &p) == 0 && p.has_size);
+  CHECK_STR(p.dsn, "RET=HDRS ENVID=QQ+2B1");
+  CHECK(path("FROM:<a@b.c> SIZE=10", 1, &p) == 0 && p.dsnlen == 0 && p.dsn[0] == 0);
+  CHECK_STR(path("TO:<a@b.c> NOTIFY=NEVER,DELAY", 0, &p), "501 5.5.4 bad NOTIFY parameter (NEVER, or SUCCESS, FAILURE, DELAY separated by commas)");
+  CHECK_STR(path("FROM:<a@b.c> NOTIFY=NEVER", 1, &p), "555 5.5.4 NOTIFY and ORCPT belong to RCPT TO");
 }
 
 static void test_etrn(void)
