@@ -66,3 +66,17 @@ done:
   errno = e;
   return r;
 }
+
+int ctl_remove(const char *name)
+{
+  stralloc path = {0};
+  int r = -1, e;
+  if (imc_path2(&path, "control", name) < 0) goto done;
+  if (unlink(path.s) == 0) r = dir_sync_parent(path.s) < 0 ? -1 : 0;
+  else if (errno == ENOENT) r = 1;
+done:
+  e = errno;
+  stralloc_free(&path);
+  errno = e;
+  return r;
+}

@@ -25,6 +25,9 @@
 #include <stddef.h>
 
 int ctl_write(const char *name, const char *text, size_t len);   /* 0, or -1 (errno) */
+/* imc-ctl reset: removes control/NAME (then fsync of control/), so that its
+   default applies: 0 removed, 1 there was none, -1 (errno) */
+int ctl_remove(const char *name);
 /* a system-mode instance (imc-setup --system wrote env/IMC_USER): 1, else 0 */
 int ctl_system_mode(void);
 

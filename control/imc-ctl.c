@@ -3,12 +3,15 @@
  *
  *     imc-ctl check              every setting, control/rules, transfermode, routes, smarthost,
  *                                domains, mimetypes
- *                                and control/directory
+ *                                and control/directory; warns about
+ *                                control/tls/cert.pem (ctl_tls.h)
  *     imc-ctl check --dns        the same, then for each site domain whether
  *                                its MX records point at this host (ctl_dns.h)
  *     imc-ctl show               each setting's value, `(default)` when not set
  *     imc-ctl set FILE VALUE...  replace control/FILE (one line per VALUE);
  *                                e.g. imc-ctl set rules 'relay 10.0.0.0/8' 'reject 192.0.2.0/24'
+ *     imc-ctl reset FILE         remove control/FILE: its default applies
+ *                                (then shown as by show)
  *     imc-ctl compile            control/directory -> control/directory.cdb
  *     imc-ctl spf IP MAILFROM [HELO]
  *                                the SPF check imc-smtpd makes, printed (ctl_spf.h)
@@ -37,6 +40,7 @@
 #include "ctl_dns.h"
 #include "ctl_dkim.h"
 #include "ctl_spf.h"
+#include "ctl_tls.h"
 #include "ctl_write.h"
 #include "diag.h"
 #include "directory.h"
@@ -49,7 +53,7 @@
 #include "rules.h"
 #include "stdout.h"
 
-#define USAGE "check [--dns]|show|set FILE VALUE...|compile|spf IP MAILFROM [HELO]|dmarc DOMAIN|dkim-keygen DOMAIN SELECTOR"
+#define USAGE "check [--dns]|show|set FILE VALUE...|compile|reset FILE|spf IP MAILFROM [HELO]|dmarc DOMAIN|dkim-keygen DOMAIN SELECTOR"
 
 static unsigned long nerrors;
 
@@ -125,6 +129,7 @@ static int do_check(void)
   if (directory_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/directory");
   if (ctl_dkim_check(report) < 0) fatalsys(EX_TEMP, "unable to read control/dkim");
   check_compiled();
+  if (ctl_tls_check() < 0) fatalsys(EX_TEMP, "unable to read control/tls/cert.pem");
   if (nerrors) {
     out_putulong(nerrors);
     out_puts(nerrors == 1 ? " error\n" : " errors\n");
@@ -288,6 +293,30 @@ static int do_set(const char *file, char **values)
   return EX_OK;
 }
 
+/* ---- reset */
+
+static const char *reset_file;
+
+static void show_reset(const char *file, const char *value, int is_default)
+{
+  if (!strcmp(file, reset_file)) show_line(file, value, is_default);
+}
+
+static int do_reset(const char *file)
+{
+  int r;
+  if (!known_file(file)) fatal(EX_PERM, "unknown control file: ", file);
+  r = ctl_remove(file);
+  if (r < 0) fatalsys(EX_TEMP, "unable to remove control/", file);
+  out_puts(r ? "imc-ctl: control/" : "imc-ctl: removed control/");
+  out_puts(file);
+  out_puts(r ? " was not there: the default applies\n" : ": the default applies\n");
+  reset_file = file;
+  if (config_show(show_reset) < 0) fatalsys(EX_TEMP, "unable to read control/");
+  out_flush();
+  return EX_OK;
+}
+
 /* ---- compile */
 
 static int do_compile(void)
@@ -312,6 +341,7 @@ int main(int argc, char **argv)
   if (!strcmp(argv[1], "show") && argc == 2) return do_show();
   if (!strcmp(argv[1], "compile") && argc == 2) return do_compile();
   if (!strcmp(argv[1], "set") && argc >= 4) return do_set(argv[2], argv + 3);
+  if (!strcmp(argv[1], "reset") && argc == 3) return do_reset(argv[2]);
   if (!strcmp(argv[1], "spf") && (argc == 4 || argc == 5)) return ctl_spf(argv[2], argv[3], argc == 5 ? argv[4] : 0);
   if (!strcmp(argv[1], "dmarc") && argc == 3) return ctl_dmarc(argv[2], ctl_dnscacheip());
   if (!strcmp(argv[1], "dkim-keygen") && argc == 4) return ctl_dkim_keygen(argv[2], argv[3]);

@@ -30,6 +30,16 @@ int tls_key_load(struct tls_creds **c, const char *keyfile);
 const br_rsa_private_key *tls_key_rsa(const struct tls_creds *c);   /* 0 unless RSA */
 int tls_anchors_load(struct tls_anchors **a, const char *bundle);    /* 0, -1, -2 as above */
 
+/* what imc-ctl check says of a server certificate: the first one of a PEM
+   file, checked by BearSSL's X.509 engine (no DER parsing of our own) */
+struct tls_certinfo {
+  long long not_after;              /* Unix time of notAfter */
+  int self_signed;                  /* its issuer is its subject and its own key signed it */
+  int name_ok;                      /* its subjectAltName (or CN) names the name given */
+};
+/* 0, -1 (errno; ENOENT: no such file), -2 (does not parse: diagnosed on fd 2) */
+int tls_cert_inspect(const char *certfile, const char *name, struct tls_certinfo *ci);
+
 /* Both starts first flush s's pending output (the "220 ready" reply) and
    discard every input byte already buffered (CVE-2011-0411: plaintext
    pipelined after STARTTLS must never be read as if it came over TLS);

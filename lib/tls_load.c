@@ -348,3 +348,68 @@ int tls_anchors_load(struct tls_anchors **ap, const char *bundle)
   *ap = pl.a;
   return 0;
 }
+
+/* ---------------------------------------------------------------- inspection */
+
+/* run the first certificate alone through BearSSL's X.509 validation with
+   anchor as the only trust anchor, at the certificate's notBefore, checking
+   name (0: no name check): 0 when it is trusted, else BR_ERR_X509_* */
+static unsigned chain_verdict(const br_x509_certificate *cert, const br_x509_trust_anchor *anchor,
+                              const br_x509_decoder_context *dc, const char *name)
+{
+  br_x509_minimal_context xc;
+  const br_x509_class **vt = &xc.vtable;
+  br_x509_minimal_init_full(&xc, anchor, 1);
+  br_x509_minimal_set_time(&xc, dc->notbefore_days, dc->notbefore_seconds);
+  (*vt)->start_chain(vt, name);
+  (*vt)->start_cert(vt, (uint32_t)cert->data_len);
+  (*vt)->append(vt, cert->data, cert->data_len);
+  (*vt)->end_cert(vt);
+  return (*vt)->end_chain(vt);
+}
+
+/* days since 0 AD and seconds of the day (BearSSL's dates) as Unix time */
+static long long unix_time(uint32_t days, uint32_t seconds)
+{
+  return ((long long)days - 719528) * 86400 + seconds;
+}
+
+static int inspect(const struct tls_creds *c, const char *name, struct tls_certinfo *ci)
+{
+  struct der_sink dn = { { 0, 0, 0 }, 0 };
+  br_x509_decoder_context dc;
+  br_x509_trust_anchor self;
+  const br_x509_pkey *pk;
+  unsigned v;
+  br_x509_decoder_init(&dc, der_append, &dn);
+  br_x509_decoder_push(&dc, c->chain[0].data, c->chain[0].data_len);
+  pk = br_x509_decoder_get_pkey(&dc);
+  if (!pk || dn.oom) { stralloc_free(&dn.sa); if (dn.oom) errno = ENOMEM; return dn.oom ? -1 : -2; }
+  ci->not_after = unix_time(dc.notafter_days, dc.notafter_seconds);
+  if (anchor_fill(&self, &dn.sa, pk, 1) < 0) { stralloc_free(&dn.sa); return -1; }
+  v = chain_verdict(&c->chain[0], &self, &dc, 0);
+  ci->self_signed = v == 0;
+  v = chain_verdict(&c->chain[0], &self, &dc, name);
+  ci->name_ok = v != BR_ERR_X509_BAD_SERVER_NAME;
+  anchor_clear(&self);
+  stralloc_free(&dn.sa);
+  return 0;
+}
+
+int tls_cert_inspect(const char *certfile, const char *name, struct tls_certinfo *ci)
+{
+  struct pem_load pl = { 0, 0, 0 };
+  int r, e;
+  pl.c = calloc(1, sizeof *pl.c);
+  if (!pl.c) { errno = ENOMEM; return -1; }
+  r = pem_file(certfile, cert_obj, &pl);
+  if (!r && !pl.c->chain_len) { warn("unable to load ", certfile, ": no certificate"); r = -2; }
+  if (!r) {
+    r = inspect(pl.c, name, ci);
+    if (r == -2) warn("unable to load ", certfile, ": unsupported or damaged certificate");
+  }
+  e = errno;
+  tls_creds_free(pl.c);
+  errno = e;
+  return r;
+}

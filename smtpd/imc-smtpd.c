@@ -9,7 +9,17 @@
  *
  *   one session on fd 0 (from the client) and fd 1 (to the client), the
  *   variables in the environment: inetd style, or imc-tcpd with
- *   IMC_SMTPD_UCSPI=1.
+ *   IMC_SMTPD_UCSPI=1;
+ *
+ *   imc-smtpd -l: one session of a local submitter on fds 0 and 1, run by
+ *   the caller (sendmail -bs execs it, imc-inject.c).  The caller is no
+ *   network peer: it may relay like a relay rule, STARTTLS and AUTH are not
+ *   offered, the early-talker check and greetdelay are skipped (a script
+ *   may pipe its commands), and the envelope gets via=inject and uid=N (the
+ *   caller's real uid) instead of peer=.  The policy is otherwise the same.
+ *   imc-smtpd is not setuid: the messages go through the setuid imc-queue,
+ *   which keeps only via=inject from a user that is not imc's own and
+ *   writes uid= itself (docs/INTERNALS.md section 10).
  *
  * Variables: TCPREMOTEIP, TCPLOCALIP (UCSPI style); IMC_RULE, the
  * connection rule's verdict: accept (the default), relay (may send to any
@@ -103,7 +113,7 @@ static void load_tls(struct smtpd_base *b)
 void smtpd_base_load(struct smtpd_base *b)
 {
   load_config(b);
-  load_tls(b);
+  if (!b->local) load_tls(b);
   if (b->dir_ok) directory_close(&b->dir);
   b->dir_ok = directory_open(&b->dir) == 0;
   if (!b->dir_ok) warnsys("unable to open control/directory.cdb");
@@ -130,8 +140,25 @@ static int is_loopback(const char *ip)
   return !strncmp(ip, "127.", 4) || !strcmp(ip, "::1") || !strncmp(ip, "::ffff:127.", 11);
 }
 
+/* "PID " at the head of protocol log lines */
+static void set_tag(struct session *s)
+{
+  s->tag[fmt_ulong(s->tag, (unsigned long)getpid())] = 0;
+  s->tag[str_len(s->tag) + 1] = 0;
+  s->tag[str_len(s->tag)] = ' ';
+}
+
+/* -l: the caller is a local submitter, not a peer */
+static void local_environment(struct session *s)
+{
+  s->remoteip = s->localip = "local";
+  s->relay = 1;
+  set_tag(s);
+}
+
 static void environment(struct session *s, smtpd_getvar get)
 {
+  if (s->local) { local_environment(s); return; }
   const char *rule = get("IMC_RULE"), *sub = get("IMC_SUBMISSION");
   s->remoteip = clean_ip(s->rip, sizeof s->rip, get("TCPREMOTEIP"));
   s->localip = clean_ip(s->lip, sizeof s->lip, get("TCPLOCALIP"));
@@ -143,14 +170,13 @@ static void environment(struct session *s, smtpd_getvar get)
   else if (!strcmp(rule, "tlsauth")) s->must_tls = s->must_auth = 1;
   else if (strcmp(rule, "accept")) warn("unknown IMC_RULE ", rule, ": treated as accept");
   if (sub && !strcmp(sub, "1")) s->must_auth = 1;
-  s->tag[fmt_ulong(s->tag, (unsigned long)getpid())] = 0;
-  s->tag[str_len(s->tag) + 1] = 0;
-  s->tag[str_len(s->tag)] = ' ';
+  set_tag(s);
 }
 
 void smtpd_session(struct session *s, const struct smtpd_base *b, int rfd, int wfd, smtpd_getvar get)
 {
   sio_init(&s->sio, rfd, wfd, 300);
+  s->local = b->local;
   environment(s, get);
   if (!b->cfg_ok) {
     sio_puts(&s->sio, "421 4.3.5 service not available: configuration problem, try again later\r\n");
@@ -171,13 +197,13 @@ static const char *env_var(const char *name) { return getenv(name); }
 int main(int argc, char **argv)
 {
   const char *w = getenv("IMC_WORKER");
-  (void)argv;
   diag_prog = "imc-smtpd";
-  if (argc > 1) usage("(no arguments; fds 0 and 1 are the connection)");
+  if (argc == 2 && !strcmp(argv[1], "-l")) B.local = 1;
+  else if (argc > 1) usage("[-l] (fds 0 and 1 are the connection; -l: a local submitter)");
   signal(SIGPIPE, SIG_IGN);
   signal(SIGCHLD, SIG_DFL);     /* an inherited SIG_IGN would reap imc-queue before we see its code */
   B.report_fd = limits_report_fd();
-  if (w && !strcmp(w, "1")) smtpd_worker(&S, &B);
+  if (w && !strcmp(w, "1") && !B.local) smtpd_worker(&S, &B);
   smtpd_base_load(&B);
   smtpd_session(&S, &B, 0, 1, env_var);
 }

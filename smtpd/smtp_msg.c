@@ -25,6 +25,7 @@
  */
 #include <errno.h>
 #include <time.h>
+#include <unistd.h>
 #include "date.h"
 #include "diag.h"
 #include "exitcodes.h"
@@ -55,6 +56,16 @@ static void cat_ip(stralloc *r, const char *ip)
   stralloc_cats(r, "]");
 }
 
+/* a peer's address, or "uid N" for a local submitter */
+static void cat_origin(stralloc *r, const struct session *s)
+{
+  char uid[FMT_ULONG];
+  if (!s->local) { cat_ip(r, s->remoteip); return; }
+  uid[fmt_ulong(uid, (unsigned long)getuid())] = 0;
+  stralloc_cats(r, "uid ");
+  stralloc_cats(r, uid);
+}
+
 static void received(const struct session *s, stralloc *r)
 {
   char date[DATE_MAX];
@@ -63,7 +74,7 @@ static void received(const struct session *s, stralloc *r)
   stralloc_cats(r, "Received: from ");
   stralloc_cats(r, s->helo);
   stralloc_cats(r, " (");
-  cat_ip(r, s->remoteip);
+  cat_origin(r, s);
   stralloc_cats(r, ")\n\tby ");
   stralloc_cats(r, s->cfg.me.s);
   stralloc_cats(r, " (imc) with ");
@@ -102,6 +113,17 @@ static int env_info(stralloc *env, const char *key, const char *val)
   return env_add(env, 'I', buf, k + v);
 }
 
+/* who gave the message: the peer's address, or for a local submitter
+   (imc-smtpd -l) via=inject and the caller's uid, which imc-queue checks */
+static int env_origin(const struct session *s, stralloc *env)
+{
+  char uid[FMT_ULONG];
+  if (!s->local) return env_info(env, "peer=", s->remoteip);
+  uid[fmt_ulong(uid, (unsigned long)getuid())] = 0;
+  if (env_info(env, "via=", "inject") < 0) return -1;
+  return env_info(env, "uid=", uid);
+}
+
 static int envelope(const struct session *s, stralloc *env)
 {
   static const char *filters[] = { "", "drop", "turf" };
@@ -115,7 +137,7 @@ static int envelope(const struct session *s, stralloc *env)
     d = config_list_next(&s->rcpt_dsn, &dpos);
     if (d && *d && env_add(env, 'N', d, str_len(d)) < 0) return -1;
   }
-  if (env_info(env, "peer=", s->remoteip) < 0 || env_info(env, "helo=", s->helo) < 0
+  if (env_origin(s, env) < 0 || env_info(env, "helo=", s->helo) < 0
       || env_info(env, "proto=", smtpd_proto(s)) < 0) return -1;
   if (s->authed && env_info(env, "auth=", s->auth_user) < 0) return -1;
   if (s->filter && env_info(env, "filter=", filters[s->filter]) < 0) return -1;

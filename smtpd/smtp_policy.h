@@ -1,6 +1,6 @@
 /*
  * smtp_policy.h -- imc-smtpd's decisions about senders and recipients
- * (DESIGN.md section 8: no open relay, no backscatter), apart from the
+ * (docs/SECURITY.md section 4: no open relay, no backscatter), apart from the
  * session so that they can be tested without a network.
  *
  * A relay client is one whose connection rule is `relay`, or one that has

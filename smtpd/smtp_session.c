@@ -186,8 +186,9 @@ static void greet(struct session *s)
 {
   unsigned long d = s->cfg.greetdelay;
   int r = 0;
+  if (s->local) d = 0;             /* a local submitter may pipe its commands in */
   if (d) r = sio_wait_readable(&s->sio, d > 600 ? 600000 : (unsigned)d * 1000);
-  if (r == 0) r = sio_wait_readable(&s->sio, 0);
+  if (r == 0 && !s->local) r = sio_wait_readable(&s->sio, 0);
   if (r == 1) {
     smtpd_reply(s, "554 5.5.0 ", s->cfg.me.s, " input before the greeting: early talker refused");
     smtpd_end(s, "early-talker");

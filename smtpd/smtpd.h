@@ -59,6 +59,7 @@ struct smtpd_base {
   int dir_ok;
   struct tls_creds *creds;          /* 0: STARTTLS not offered */
   int report_fd;                    /* imc-tcpd's report pipe (IMC_REPORT_FD), or -1 */
+  int local;                        /* imc-smtpd -l: a local submitter, no TLS */
 };
 
 /* where a session's client description comes from: getenv, or imc-tcpd's frame */
@@ -76,6 +77,7 @@ struct session {
   int must_auth;                    /* rule auth or tlsauth, or the submission port */
   int must_tls;                     /* rule tls or tlsauth: STARTTLS before MAIL */
   int loopback;
+  int local;                        /* imc-smtpd -l: the caller submits (sendmail -bs) */
   int tls;
   int dead;                         /* the transport failed: nothing more to write */
   int bad;                          /* bad commands so far */

@@ -25,7 +25,10 @@ if [ -d run/service ] && s6-svscanctl -a run/service > /dev/null 2>&1; then
   die 111 "the demo already runs (stop it with: s6-svscanctl -t run/service)"
 fi
 
-imc-setup --user --port 2525 "$run" > /dev/null
+# the first time, control/me (and the certificate imc-setup makes for it) is imc.example
+me=
+[ -e "$run/.demo" ] || me='--me imc.example'
+imc-setup --user --port 2525 $me "$run" > /dev/null
 
 if [ ! -e "$run/.demo" ]; then
   cat > "$run/control/directory" <<'EOF'
@@ -39,7 +42,6 @@ mailbox carol "Carol Example"
 list    team  alice,bob,carol
 contact dave  "Dave Remote" dave@example.net
 EOF
-  echo imc.example > "$run/control/me"
   printf 'example.com\nimc.example\n' > "$run/control/sitedomains"
   : > "$run/.demo"
 fi

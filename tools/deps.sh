@@ -12,7 +12,7 @@
 # all three; `make` and `make install` install nothing.
 set -e
 BUILD="gcc make libc6-dev libowfat-dev libbearssl-dev libcrypt-dev nettle-dev libgmp-dev"
-RUN="s6 execline publicsuffix"
+RUN="s6 execline publicsuffix openssl"
 TEST="swaks dnsmasq sharutils faketime python3 python3-aiosmtpd postfix
       python3-dkim python3-spf python3-authres strace
       clang libclang-rt-14-dev openssl iproute2 procps util-linux man-db groff-base"

@@ -52,6 +52,7 @@ struct aqueue {
   stralloc held;             /* queue/info/held: lower-case domains, each NUL-terminated */
   struct domains doms;       /* control/domains: the content profiles (built-in defaults on errors) */
   unsigned long now;
+  stralloc failed;           /* what aq_open could not read: a path, NUL-terminated */
 };
 
 struct amsg {
@@ -70,6 +71,8 @@ struct amsg {
 };
 
 int aq_open(struct aqueue *aq);                   /* 0, -1 (errno); warns when control/ has errors */
+/* after aq_open failed: the path it could not read (errno is aq_open's) */
+const char *aq_failed(const struct aqueue *aq);
 void aq_close(struct aqueue *aq);
 /* the ids in new/ and mess/H/ (each NUL-terminated, sorted, each once): 0, -1 */
 int aq_ids(const struct aqueue *aq, stralloc *ids);

@@ -42,6 +42,31 @@ int aq_path(const struct aqueue *aq, stralloc *sa, const char *rel)
 
 static void quiet(const char *file, unsigned line, const char *msg) { (void)file; (void)line; (void)msg; }
 
+/* config_load's report of a file it cannot read (line 0) */
+static const char *unreadable = "";
+static void note_unreadable(const char *file, unsigned line, const char *msg)
+{
+  (void)msg;
+  if (!line) unreadable = file;
+}
+
+/* aq->failed = the path under IMC_HOME that could not be read (dir/file, or
+   dir alone when file is 0); returns -1, errno kept */
+static int failed(struct aqueue *aq, const char *dir, const char *file)
+{
+  int e = errno;
+  int r = file ? imc_path2(&aq->failed, dir, file) : imc_path(&aq->failed, dir);
+  if (r < 0 && !stralloc_copys(&aq->failed, "IMC_HOME")) aq->failed.len = 0;
+  if (!stralloc_0(&aq->failed)) aq->failed.len = 0;
+  errno = e;
+  return -1;
+}
+
+const char *aq_failed(const struct aqueue *aq)
+{
+  return aq->failed.len ? aq->failed.s : "the instance (IMC_HOME)";
+}
+
 static int held_load(struct aqueue *aq)
 {
   stralloc p = {0}, text = {0};
@@ -55,24 +80,27 @@ static int held_load(struct aqueue *aq)
 
 int aq_open(struct aqueue *aq)
 {
+  struct stat st;
   int r;
   memset(aq, 0, sizeof *aq);
   aq->now = (unsigned long)time(0);
   aq->dir.fd = -1;
   if (imc_path(&aq->qdir, "queue") < 0) return -1;
-  r = config_load(&aq->cfg, quiet);
-  if (r < 0) return -1;
+  if (stat(aq->qdir.s, &st) < 0) return failed(aq, "queue", 0);     /* not an instance */
+  r = config_load(&aq->cfg, note_unreadable);
+  if (r < 0) return failed(aq, "control", unreadable);
   if (r > 0) {
     config_free(&aq->cfg);
     warn("the control files have errors (imc-ctl check): recipients of new messages are shown unresolved");
   } else aq->cfg_ok = 1;
-  if (aq->cfg_ok && directory_open(&aq->dir) < 0) return -1;
+  if (aq->cfg_ok && directory_open(&aq->dir) < 0) return failed(aq, "control", "directory.cdb");
   if (domains_load(&aq->doms, quiet) != 0) {               /* unreadable or bad: the defaults */
     domains_free(&aq->doms);
     memset(&aq->doms, 0, sizeof aq->doms);
     domains_builtin(&aq->doms.star);
   }
-  return held_load(aq);
+  if (held_load(aq) < 0) return failed(aq, "queue", "info/held");
+  return 0;
 }
 
 void aq_close(struct aqueue *aq)
@@ -81,6 +109,7 @@ void aq_close(struct aqueue *aq)
   directory_close(&aq->dir);
   stralloc_free(&aq->qdir);
   stralloc_free(&aq->held);
+  stralloc_free(&aq->failed);
   domains_free(&aq->doms);
 }
 
@@ -279,16 +308,16 @@ void aq_walk(struct aqueue *aq, amsg_fn fn, aquar_fn qfn, void *ctx)
 {
   stralloc ids = {0};
   size_t pos;
-  if (aq_ids(aq, &ids) < 0) fatalsys(EX_TEMP, "unable to read the queue");
+  if (aq_ids(aq, &ids) < 0) fatalsys(EX_TEMP, "unable to read the queue ", aq->qdir.s);
   for (pos = 0; pos < ids.len; pos += QID_LEN + 1) {
     struct amsg m;
     char area = aq_where(aq, ids.s + pos);
     int bad, r = area ? amsg_load(aq, &m, ids.s + pos, area, &bad) : 0;
-    if (r < 0) fatalsys(EX_TEMP, "unable to read message ", ids.s + pos);
+    if (r < 0) fatalsys(EX_TEMP, "unable to read message ", ids.s + pos, " in ", aq->qdir.s);
     if (r == 0) continue;
     fn(&m, ctx);
     amsg_free(&m);
   }
   stralloc_free(&ids);
-  if (aq_quarantine(aq, qfn, ctx) < 0) fatalsys(EX_TEMP, "unable to read queue/quarantine");
+  if (aq_quarantine(aq, qfn, ctx) < 0) fatalsys(EX_TEMP, "unable to read ", aq->qdir.s, "/quarantine");
 }

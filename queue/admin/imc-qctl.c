@@ -71,7 +71,7 @@ static int requeue_valid(const char *id)
 {
   struct amsg m;
   int bad, r = amsg_load(&aq, &m, id, AREA_QUAR, &bad);
-  if (r < 0) fatalsys(EX_TEMP, "unable to read queue/quarantine/", id);
+  if (r < 0) fatalsys(EX_TEMP, "unable to read ", aq.qdir.s, "/quarantine/", id);
   if (r == 0) {
     warn("queue/quarantine/", id, bad ? " still fails validation: repair it first" : " is gone");
     return 0;
@@ -136,7 +136,7 @@ static int targets(const char *verb, char **args, stralloc *lines)
   for (; *args; args++) {
     if (!strcmp(verb, "requeue") && !strcmp(*args, "all")) {
       struct collect c = { lines };
-      if (aq_quarantine(&aq, on_quarantined, &c) < 0) fatalsys(EX_TEMP, "unable to read queue/quarantine");
+      if (aq_quarantine(&aq, on_quarantined, &c) < 0) fatalsys(EX_TEMP, "unable to read ", aq.qdir.s, "/quarantine");
     } else if (!target_line(verb, *args, lines)) bad++;
   }
   return bad;
@@ -162,8 +162,8 @@ static void request(const char *line, stralloc *names)
 {
   stralloc name = {0};
   if (req_write(&aq, line, &name) < 0) {
-    if (errno == ENOENT) fatal(EX_TEMP, "queue/ctl/ is missing: run imc-setup on the instance to add it");
-    fatalsys(EX_TEMP, "unable to write a request into queue/ctl/");
+    if (errno == ENOENT) fatal(EX_TEMP, aq.qdir.s, "/ctl/ is missing: run imc-setup on the instance to add it");
+    fatalsys(EX_TEMP, "unable to write a request into ", aq.qdir.s, "/ctl/");
   }
   if (!stralloc_cat(names, &name) || !stralloc_0(names) || !stralloc_cats(names, line) || !stralloc_0(names))
     adm_nomem();
@@ -266,7 +266,7 @@ static int do_check(void)
   struct tally t;
   unsigned long nmsgs;
   memset(&t, 0, sizeof t);
-  if (queue_check(&aq, on_check, &t, &nmsgs) < 0) fatal(EX_TEMP, "queue/ is missing: is IMC_HOME an instance?");
+  if (queue_check(&aq, on_check, &t, &nmsgs) < 0) fatal(EX_TEMP, aq.qdir.s, " is missing: is IMC_HOME an instance?");
   return summary("queue: ", nmsgs, &t);
 }
 
@@ -292,7 +292,7 @@ static int do_repair(void)
   struct tally t;
   unsigned long nmsgs;
   memset(&t, 0, sizeof t);
-  if (queue_check(&aq, on_repair, &t, &nmsgs) < 0) fatal(EX_TEMP, "queue/ is missing: is IMC_HOME an instance?");
+  if (queue_check(&aq, on_repair, &t, &nmsgs) < 0) fatal(EX_TEMP, aq.qdir.s, " is missing: is IMC_HOME an instance?");
   out_flush();
   if (t.lines.len) ask(&t.lines);
   if (t.poke)
@@ -350,7 +350,7 @@ int main(int argc, char **argv)
   }
   if (i >= argc) usage(USAGE);
   if (!strcmp(argv[i], "dequeue")) return do_dequeue(argv + i + 1);
-  if (aq_open(&aq) < 0) fatalsys(EX_TEMP, "unable to read the instance");
+  if (aq_open(&aq) < 0) fatalsys(EX_TEMP, "unable to read ", aq_failed(&aq));
   if (!strcmp(argv[i], "check") && i + 1 == argc) ex = do_check();
   else if (!strcmp(argv[i], "repair") && i + 1 == argc) ex = do_repair();
   else if (!strcmp(argv[i], "delete") && i + 1 < argc && !strcmp(argv[i + 1], "--bounce"))

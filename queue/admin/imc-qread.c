@@ -272,7 +272,7 @@ int main(int argc, char **argv)
   diag_prog = "imc-qread";
   for (i = 1; i < argc; i++)
     if (!qid_valid(argv[i], strlen(argv[i]))) usage("[ID...]");
-  if (aq_open(&aq) < 0) fatalsys(EX_TEMP, "unable to read the instance");
+  if (aq_open(&aq) < 0) fatalsys(EX_TEMP, "unable to read ", aq_failed(&aq));
   if (argc == 1) ex = do_list();
   for (i = 1; i < argc; i++) {
     if (i > 1) out_puts("\n");

@@ -281,7 +281,7 @@ int main(int argc, char **argv)
   diag_prog = "imc-qstat";
   if (argc == 2 && !strcmp(argv[1], "-m")) machine = 1;
   else if (argc != 1) usage("[-m]");
-  if (aq_open(&aq) < 0) fatalsys(EX_TEMP, "unable to read the instance");
+  if (aq_open(&aq) < 0) fatalsys(EX_TEMP, "unable to read ", aq_failed(&aq));
   scan();
   held_dests();
   running = req_sender_running(&aq) == 1;

@@ -21,9 +21,22 @@
  *
  * Exit codes (sysexits, lib/exitcodes.h IX_*): 0 queued; 64 usage or no
  * recipients; 65 the message was refused (too big, malformed header
- * addresses); 67 an unusable recipient; 75 a temporary failure.
- * -bs (SMTP on stdin) and the other -b modes are not supported.  -v
+ * addresses); 67 an unusable recipient; 75 a temporary failure.  -v
  * prints "queued as ID" on fd 2.
+ *
+ * The other modes each run another imc program in its place (exec, from
+ * the directory of lib/binpath.h), so that they follow its rules exactly:
+ *   -bs          an SMTP session on stdin and stdout: imc-smtpd -l, a
+ *                local submitter under imc-smtpd's policy, its mail marked
+ *                with the caller's uid by imc-queue (imc-smtpd(8))
+ *   -bp, mailq   the queue, one line a message: imc-qread
+ *   -q           retry every deferred message now: imc-qctl retry all
+ *   -bi, newaliases   compile control/directory: imc-ctl compile
+ * The name it is run by chooses the mode too: mailq is -bp, newaliases -bi
+ * (and sendmail or imc-inject, the rest of the arguments).  /etc/aliases is
+ * not read: the site's aliases are control/directory (imc-control(5)).
+ * These modes exit with the code of the program run, or 75 when it
+ * cannot be started.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -36,16 +49,18 @@
 #include "diag.h"
 #include "dsn.h"
 #include "exitcodes.h"
+#include "binpath.h"
 #include "qclient.h"
 #include "message.h"
 #include "queue.h"
 
-#define USAGE "usage: imc-inject [-t] [-i] [-v] [-f sender] [-F name] [-N dsn] [-R ret] [-V envid] [--] [recipient ...]"
+#define USAGE "usage: imc-inject [-t] [-i] [-v] [-f sender] [-F name] [-N dsn] [-R ret] [-V envid] [--] [recipient ...] | -bs | -bp | -bi | -q"
 
 struct opts {
   int t;                 /* recipients from the header too */
   int dotend;            /* a "." line ends the input (no -i) */
   int verbose;           /* -v: say "queued as ID" */
+  char mode;             /* -b: m (queue a message), s, p, i; 'q' for -q */
   const char *sender;    /* -f, or 0 */
   const char *fullname;  /* -F, or 0 */
   const char *notify;    /* -N, or 0 */
@@ -63,12 +78,18 @@ static stralloc dsn_rcpt;   /* the N record every recipient gets, "" when none *
 
 /* ---- options */
 
-/* -b MODE: only m (deliver, the default) */
-static void opt_b(const char *mode)
+/* -b MODE: m (queue the message on stdin, the default), s, p or i */
+static void opt_b(struct opts *o, const char *mode)
 {
-  if (!strcmp(mode, "m")) return;
-  if (!strcmp(mode, "s")) fatal(IX_USAGE, "-bs (SMTP on standard input) is not supported yet");
-  fatal(IX_USAGE, "-b", mode, " is not supported");
+  if (mode[0] && !mode[1] && strchr("mspi", mode[0])) { o->mode = mode[0]; return; }
+  fatal(IX_USAGE, "-b", mode, " is not supported (" USAGE ")");
+}
+
+/* -q: run the queue now; -qINTERVAL (a queue daemon) is imc-send's job */
+static void opt_q(struct opts *o, const char *rest)
+{
+  if (*rest) fatal(IX_USAGE, "-q", rest, " is not supported: imc-send runs the queue (-q alone retries it now)");
+  o->mode = 'q';
 }
 
 /* the option's argument: the rest of this word, or the next word */
@@ -96,7 +117,8 @@ static void parse_cluster(struct opts *o, char **argv, int *i)
       case 'f': case 'r': o->sender = opt_arg(argv, i, p + 1, *p); return;
       case 'F': o->fullname = opt_arg(argv, i, p + 1, *p); return;
       case 'o': if (!strcmp(opt_arg(argv, i, p + 1, *p), "i")) o->dotend = 0; return;
-      case 'b': opt_b(opt_arg(argv, i, p + 1, *p)); return;
+      case 'b': opt_b(o, opt_arg(argv, i, p + 1, *p)); return;
+      case 'q': opt_q(o, p + 1); return;
       case 'N': o->notify = opt_arg(argv, i, p + 1, *p); return;
       case 'R': o->ret = opt_arg(argv, i, p + 1, *p); return;
       case 'V': o->envid = opt_arg(argv, i, p + 1, *p); return;
@@ -108,17 +130,51 @@ static void parse_cluster(struct opts *o, char **argv, int *i)
   }
 }
 
+/* the mode the name it was run by chooses: mailq -bp, newaliases -bi */
+static char mode_of_name(const char *argv0)
+{
+  const char *base = argv0 ? strrchr(argv0, '/') : 0;
+  base = base ? base + 1 : argv0 ? argv0 : "";
+  if (!strcmp(base, "mailq")) return 'p';
+  if (!strcmp(base, "newaliases")) return 'i';
+  return 'm';
+}
+
 static void parse_args(struct opts *o, int argc, char **argv)
 {
   int i;
   memset(o, 0, sizeof *o);
   o->dotend = 1;
+  o->mode = mode_of_name(argv[0]);
   for (i = 1; i < argc; i++) {
     if (argv[i][0] != '-' || !argv[i][1]) break;
     if (!strcmp(argv[i], "--")) { i++; break; }
     parse_cluster(o, argv, &i);
   }
   o->rcpts = argv + i;
+}
+
+/* ---- the modes other programs serve */
+
+/* exec PROG from imc's directory with the arguments args (args[0] is PROG) */
+static void run_instead(const char *prog, char *const *args)
+{
+  stralloc path = {0};
+  if (bin_path(&path, prog) < 0) fatalsys(IX_TEMPFAIL, "unable to find ", prog);
+  execv(path.s, args);
+  fatalsys(IX_TEMPFAIL, "unable to run ", path.s);
+}
+
+static void run_mode(char mode)
+{
+  static char *smtpd[] = { "imc-smtpd", "-l", 0 };
+  static char *qread[] = { "imc-qread", 0 };
+  static char *qctl[] = { "imc-qctl", "retry", "all", 0 };
+  static char *ctl[] = { "imc-ctl", "compile", 0 };
+  if (mode == 's') run_instead(smtpd[0], smtpd);
+  if (mode == 'p') run_instead(qread[0], qread);
+  if (mode == 'q') run_instead(qctl[0], qctl);
+  if (mode == 'i') run_instead(ctl[0], ctl);
 }
 
 /* ---- addresses */
@@ -282,6 +338,7 @@ int main(int argc, char **argv)
 
   diag_prog = "imc-inject";
   parse_args(&o, argc, argv);
+  if (o.mode != 'm') run_mode(o.mode);
   if (!o.t && !*o.rcpts) fatal(IX_USAGE, "no recipients");
   load_me();
   if (o.sender) sender_address(o.sender, &sender);

@@ -21,7 +21,8 @@
 #     envelope with none of the forged records, via=inject kept and
 #     uid=65534 (nobody's) added by imc-queue, the same through imc-queue -s
 #     (the serial protocol); imc-inject run by nobody gives one uid= record,
-#     nobody's;
+#     nobody's; sendmail -bs run by nobody (imc-smtpd -l as nobody) gives no
+#     peer=, one uid= record, nobody's, even with a forged TCPREMOTEIP;
 #   - the trusted callers keep their records: imc-smtpd run as imcd (the
 #     user of env/IMC_USER, through its imc-queue -s) queues with peer= and helo=, imc-queue run as
 #     imcs (imc-send's notices) keeps dsn=double, and root's keeps every
@@ -205,6 +206,23 @@ if [ "$rc" = 0 ] && [ -f "$Q" ]; then
     sh -c "[ \"\$(grep -c '^Iuid=' '$T_TMP/inject.rec')\" = 1 ] && grep -q '^Iuid=$NOBODY_U\$' '$T_TMP/inject.rec' && grep -q '^Ivia=inject$' '$T_TMP/inject.rec'"
 else
   fail "imc-inject as nobody queues" "exit $rc: $(cat "$W/inject.err")"
+fi
+
+# sendmail -bs run by nobody: imc-smtpd -l runs as nobody, and imc-queue marks
+# the message with nobody's uid; a forged TCPREMOTEIP claims no peer
+rm -f "$I"/queue/new/*
+printf 'HELO nobody.test\r\nMAIL FROM:<nobody@site.test>\r\nRCPT TO:<alice@site.test>\r\nDATA\r\nSubject: bs\r\n\r\nbs\r\n.\r\nQUIT\r\n' > "$M/bs"
+chmod 0644 "$M/bs"
+ln -s imc-inject "$B/sendmail"
+as_nobody "IMC_HOME='$I' TCPREMOTEIP=203.0.113.9 IMC_RULE=auth '$B/sendmail' -bs < '$M/bs' > '$W/bs.out' 2>'$W/bs.err'"
+Q=$(newest)
+if grep -q '^250 .*queued as' "$W/bs.out" && [ -f "$Q" ]; then
+  records "$Q" > "$T_TMP/bs.rec"
+  check "sendmail -bs as nobody: no peer=, one uid= record, uid=$NOBODY_U, and via=inject" \
+    sh -c "! grep -q '^Ipeer=' '$T_TMP/bs.rec' && [ \"\$(grep -c '^Iuid=' '$T_TMP/bs.rec')\" = 1 ] && grep -q '^Iuid=$NOBODY_U\$' '$T_TMP/bs.rec' && grep -q '^Ivia=inject$' '$T_TMP/bs.rec'"
+  check "sendmail -bs as nobody: the Received line names uid $NOBODY_U" grep -q "^Received: from nobody.test (uid $NOBODY_U)" "$Q"
+else
+  fail "sendmail -bs as nobody queues" "$(cat "$W/bs.out" "$W/bs.err")"
 fi
 
 # ---- trusted callers: imc-smtpd as imcd (env/IMC_USER), root

@@ -1,6 +1,6 @@
 #!/bin/sh
-# privsep.sh -- privilege separation of a system-mode instance (DESIGN.md
-# sections 1, 3 and 8; INSTALL section 6; docs/SECURITY.md).  Root only:
+# privsep.sh -- privilege separation of a system-mode instance (docs/SECURITY.md
+# section 2; INSTALL section 6).  Root only:
 # as another user it prints one SKIP line and no PASS line.
 #
 # The programs are copied out of the git checkout (imc-setup then makes
@@ -210,7 +210,7 @@ for u in imcd imcr; do
   never "$u cannot read mail/" "$u" "ls '$I/mail/alice/new'"
   never "$u cannot read a delivered message" "$u" "cat '$I'/mail/alice/new/*"
 done
-# imc-remote with the credentials it really has (DESIGN.md section 8: no queue write access)
+# imc-remote with the credentials it really has (docs/SECURITY.md section 2: no queue write access)
 case $RCREDS in
   *--reuid=[0-9]*)
     bad=

@@ -247,8 +247,8 @@ inject -t
 ck "inject -t: no recipients in the header exits 64" '[ "$rc" = 64 ] && grep -q "no recipients" "$W/err"'
 inject -Q r@x.example
 check "inject: unknown option exits 64" [ "$rc" = 64 ]
-inject -bs
-ck "inject -bs: refused with 64" '[ "$rc" = 64 ] && grep -q "not supported" "$W/err"'
+inject -bd
+ck "inject -bd (no daemon mode): refused with 64" '[ "$rc" = 64 ] && grep -q "not supported" "$W/err"'
 inject 'bad address@'
 check "inject: bad recipient exits 67" [ "$rc" = 67 ]
 inject -f 'x@' r@x.example

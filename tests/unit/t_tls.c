@@ -4,7 +4,8 @@
  * Without arguments (tests/run.sh): self-contained checks with throwaway
  * certificates embedded below (self-signed, CN=localhost, valid to 2126;
  * never use them for anything else): loading credentials and anchors
- * (missing file -1 ENOENT, garbage -2, mismatched key -2), cipher suite
+ * (missing file -1 ENOENT, garbage -2, mismatched key -2), what
+ * tls_cert_inspect says of a certificate (dates, self-signed, name), cipher suite
  * names, and sessions between a forked server and a client over a
  * socketpair: STARTTLS with pipelined plaintext discarded, verified and
  * opportunistic clients, refused certificates (-2), a silent peer
@@ -275,6 +276,25 @@ static void test_creds(void)
   stralloc_free(&both);
 }
 
+/* tls_cert_inspect: what imc-ctl check says of control/tls/cert.pem */
+static void test_certinfo(void)
+{
+  struct tls_certinfo ci;
+  const char *ec = file("ec.pem", 0), *rsa = file("rsa.pem", 0);
+  errno = 0;
+  CHECK(tls_cert_inspect(file("missing.pem", 0), "localhost", &ci) == -1 && errno == ENOENT);
+  CHECK(tls_cert_inspect(file("garbage", 0), "localhost", &ci) == -2);
+  CHECK(tls_cert_inspect(file("badder", 0), "localhost", &ci) == -2);
+  CHECK(tls_cert_inspect(file("ec.key", 0), "localhost", &ci) == -2);   /* a key, no certificate */
+  memset(&ci, 0, sizeof ci);
+  CHECK(tls_cert_inspect(ec, "localhost", &ci) == 0);
+  CHECK(ci.self_signed == 1 && ci.name_ok == 1);
+  CHECK(ci.not_after == 4949435788LL);                  /* notAfter 2126-11-04 03:16:28Z */
+  CHECK(tls_cert_inspect(ec, "LocalHost", &ci) == 0 && ci.name_ok == 1);
+  CHECK(tls_cert_inspect(ec, "mx.example.com", &ci) == 0 && ci.name_ok == 0 && ci.self_signed == 1);
+  CHECK(tls_cert_inspect(rsa, "localhost", &ci) == 0 && ci.self_signed == 1 && ci.name_ok == 1);
+}
+
 static void test_anchors(void)
 {
   struct tls_anchors *a = 0;
@@ -489,6 +509,7 @@ static int self_checks(void)
   struct tls_anchors *eca = 0, *rsaa = 0, *sys = 0;
   if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 111; }
   test_creds();
+  test_certinfo();
   test_anchors();
   test_names();
   CHECK(tls_creds_load(&ec, file("ec.pem", 0), file("ec.key", 0)) == 0);
