@@ -12,7 +12,7 @@
  * carry (addr_carried: e.g. "a>b"@example.org) are refused, 553 5.1.7 at
  * MAIL and 553 5.1.3 at RCPT, rather than accepted and never delivered.
  * Past SMTPD_MAX_REFUSED_RCPT refused recipients the session ends (421
- * 4.7.0: directory harvesting); ETRN is accepted once a minute per client
+ * 4.7.0: directory harvesting); ETRN is accepted in one session a minute per client, 16 domains
  * (458 4.7.0 otherwise; smtp_limits.c).
  *
  * The ETRN request on queue/trigger is one write of "R@DOMAIN\n" (the
@@ -178,7 +178,7 @@ void smtpd_etrn(struct session *s, const struct smtp_cmd *c)
   e = smtp_etrn_parse(c->arg, c->arglen, dom);
   if (e) { if (e[0] == '5') smtpd_bad(s, e); else smtpd_reply(s, e); return; }
   e = policy_etrn(&s->cfg, dom);
-  if (!e && !limits_etrn_allowed(s)) e = "458 4.7.0 one ETRN a minute per client: try again later";
+  if (!e && !limits_etrn_allowed(s)) e = "458 4.7.0 ETRN in one session a minute per client, 16 domains: try again later";
   if (e) smtpd_reply(s, e);
   else if (trigger_etrn(dom) < 0) smtpd_reply(s, "458 4.4.0 unable to queue messages for node ", dom);
   else { limits_etrn_done(s); smtpd_reply(s, "250 2.0.0 queuing for node ", dom, " started"); }

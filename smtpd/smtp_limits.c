@@ -11,7 +11,10 @@
  *                           its 535; with IMC_AUTHFAIL (imc-tcpd's count for the
  *                           client) they reach control/authfailures: 454 4.7.0
  *   refused recipients      past SMTPD_MAX_REFUSED_RCPT, 421 4.7.0 and close
- *   ETRN                    one accepted per client a minute (IMC_ETRNWAIT)
+ *   ETRN                    one session a minute per client (IMC_ETRNWAIT);
+ *                           the session whose ETRN was accepted may name
+ *                           ETRN_DOMAINS domains in all (a provider's
+ *                           customer asks for each of its domains)
  *
  * Both deadlines become the sio's deadline, so that no read or write of the
  * session waits past them (sio.h); the DATA one moves with every read
@@ -37,6 +40,7 @@
 #define AUTH_DELAY_MAX 16             /* seconds: the longest wait after a failure */
 #define END_GRACE_MS 10000            /* for the last reply once a deadline passed */
 #define ETRN_INTERVAL_MS 60000
+#define ETRN_DOMAINS 16               /* domains one session may name with ETRN */
 
 static unsigned long var_ulong(smtpd_getvar get, const char *name, unsigned long def)
 {
@@ -99,6 +103,7 @@ void limits_init(struct session *s, smtpd_getvar get, int report_fd)
   l->report_fd = report_fd;
   if (wait > 60) wait = 60;
   l->etrn_after = wait ? now + (long long)wait * 1000 : 0;
+  l->etrn_left = 0;
   set_deadline(s);
 }
 
@@ -172,11 +177,13 @@ int limits_rcpt_refused(struct session *s)
 
 int limits_etrn_allowed(const struct session *s)
 {
-  return !s->lim.etrn_after || sio_now_ms() >= s->lim.etrn_after;
+  return s->lim.etrn_left || !s->lim.etrn_after || sio_now_ms() >= s->lim.etrn_after;
 }
 
 void limits_etrn_done(struct session *s)
 {
+  if (s->lim.etrn_left) { s->lim.etrn_left--; return; }
+  s->lim.etrn_left = ETRN_DOMAINS - 1;
   s->lim.etrn_after = sio_now_ms() + ETRN_INTERVAL_MS;
   report(s, "etrn");
 }

@@ -49,6 +49,7 @@ struct session_limits {
   unsigned long auth_failed_before; /* ... and from this client before it (IMC_AUTHFAIL) */
   int report_fd;                    /* imc-tcpd's report pipe (IMC_REPORT_FD), or -1 */
   long long etrn_after;             /* sio_now_ms() before which ETRN is refused; 0: allowed */
+  unsigned etrn_left;               /* more domains this session may name after its accepted ETRN */
 };
 
 /* what a worker keeps from one session to the next (smtp_worker.c) */
@@ -159,7 +160,7 @@ void limits_end_grace(struct session *s);            /* a few seconds more for t
 int limits_auth_blocked(const struct session *s);    /* 1: too many failures from this client */
 void limits_auth_failed(struct session *s);          /* report it, then wait 1, 2, 4 ... 16 s */
 int limits_rcpt_refused(struct session *s);          /* count one: 1 when past SMTPD_MAX_REFUSED_RCPT */
-int limits_etrn_allowed(const struct session *s);    /* 1: no ETRN from this client in the last minute */
+int limits_etrn_allowed(const struct session *s);    /* 1: no ETRN from this client in the last minute, or more domains of this session's */
 void limits_etrn_done(struct session *s);            /* an ETRN was accepted: report it */
 
 #endif

@@ -3,7 +3,7 @@
 # and P2, that route our.test to our instance O, and O itself.  While O is
 # down each provider takes a message for bob@our.test, fails to deliver it
 # (connection refused) and holds it (control/retry 1h).  Then O starts with
-#     [127.0.0.1]:P1 every=2s etrn=our.test
+#     [127.0.0.1]:P1 every=2s etrn=our.test,lists.our.test
 #     [127.0.0.1]:P2 at=HH:MM etrn=our.test     (twelve hours from now)
 # Checked: O's imc-dequeue sends ETRN our.test to P1 on schedule, P1 answers
 # 250 and delivers its held message to O; P2's message stays held (its time
@@ -11,8 +11,8 @@
 # arrives too; the messages came in over SMTP from the providers; imc-qctl
 # refuses a malformed host and fails while imc-dequeue is down; imc-ctl
 # check and set report bad control/dequeue lines as control/dequeue:LINE:
-# reason.  Each provider accepts one ETRN a minute
-# from a client, hence two providers rather than one.
+# reason.  Each provider accepts ETRN in one session a minute from a
+# client, hence two providers rather than one.
 . "$(dirname "$0")/../lib.sh"
 
 mkprov() {    # mkprov DIR NAME: a provider holding mail for our.test for O
@@ -50,7 +50,7 @@ check "provider 2 holds the message (our instance is down)" t_wait 20 held "$P2"
 LATER=$(date -u -d '+12 hours' +%H:%M)
 cat > "$O/control/dequeue" <<EOF
 # the providers that hold our mail
-[127.0.0.1]:$PP1 every=2s etrn=our.test
+[127.0.0.1]:$PP1 every=2s etrn=our.test,lists.our.test
 [127.0.0.1]:$PP2 at=$LATER etrn=our.test
 EOF
 IMC_HOME=$O imc-ctl check > "$T_TMP/check.out" 2>&1
@@ -65,6 +65,7 @@ check "it came over SMTP from provider 1" grep -q 'by our.test' "$f"
 check "provider 1 tracked the delivery" t_wait 5 grep -q "	delivered	.*bob@our.test" "$P1/log/track/current"
 check "our imc-dequeue logged the ETRN and its 250" t_wait 5 grep -q "127.0.0.1\]:$PP1: ETRN our.test: 250" "$O/log/dequeue/current"
 check "provider 1's imc-smtpd took the ETRN" t_wait 5 grep -rq 'etrn=our.test' "$P1/log/smtpd"
+check "the second domain's ETRN in the same session got 250" t_wait 5 grep -q "127.0.0.1\]:$PP1: ETRN lists.our.test: 250" "$O/log/dequeue/current"
 
 sleep 3
 check "provider 2 still holds its message (not its time yet)" t_count_is "$O/mail/bob" 1
