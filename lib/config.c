@@ -439,6 +439,8 @@ static const char *p_authpolicy(struct config *c, char *line)
   return 0;
 }
 
+/* a new setting: name it in the list of each program that reads it (the
+   table in docs/INTERNALS.md section 19), or that program has its default */
 static const struct setting settings[] = {
   { "me", 0, def_me, p_me, 0 },
   { "sitedomains", 0, def_sitedomains, p_sitedomains, 0 },
