@@ -440,6 +440,8 @@ static const char *p_authpolicy(struct config *c, char *line)
   return 0;
 }
 
+/* a new setting: name it in the list of each program that reads it (the
+   table in docs/INTERNALS.md section 19), or that program has its default */
 static const struct setting settings[] = {
   { "me", 0, def_me, p_me, 0 },
   { "sitedomains", 0, def_sitedomains, p_sitedomains, 0 },
@@ -551,12 +553,36 @@ static int wanted(const char *file, const char *const *only)
   return 0;
 }
 
+static int is_setting(const char *file)
+{
+  size_t i;
+  for (i = 0; i < NSETTINGS; i++) if (!strcmp(settings[i].file, file)) return 1;
+  return 0;
+}
+
+/* a program's list of files: each one a setting, and me with sitedomains
+   (whose default is control/me); else the name at fault, 0 when good */
+static const char *only_bad(const char *const *only)
+{
+  const char *const *p;
+  if (!only) return 0;
+  for (p = only; *p; p++) if (!is_setting(*p)) return *p;
+  if (wanted("sitedomains", only) && !wanted("me", only)) return "sitedomains";
+  return 0;
+}
+
 int config_load_only(struct config *c, const char *const *only, config_errfn err)
 {
   size_t i;
   int errors = 0;
   ctl_file f = {0};
+  const char *bad = only_bad(only);
   memset(c, 0, sizeof *c);
+  if (bad) {
+    if (err) err(bad, 0, "not a setting, or sitedomains without me");
+    errno = EINVAL;
+    return -1;
+  }
   for (i = 0; i < NSETTINGS; i++) {
     int r = wanted(settings[i].file, only) ? setting_open(&settings[i], c, &f) : setting_default(&settings[i], c, &f);
     if (r < 0) {

@@ -1,7 +1,9 @@
 /*
  * config.h -- every setting of the instance, parsed from control/ by one
- * table (config.c).  config_load reads all of them (imc-ctl, imc-send,
- * imc-smtpd), config_load_only the ones a program names; each error is reported
+ * table (config.c).  config_load reads all of them (imc-ctl, imc-qstat and
+ * the other queue tools, imc-send's check for the postmaster's connector
+ * fault notice), config_load_only the ones a program names (each daemon's
+ * list: docs/INTERNALS.md section 19); each error is reported
  * through the caller's function as FILE, LINE, MESSAGE, so that imc-ctl
  * check prints `control/FILE:LINE: message` and a daemon can refuse a bad
  * configuration while keeping its old one.
@@ -91,7 +93,9 @@ void config_warn(const char *file, unsigned line, const char *msg);
 int config_load(struct config *c, config_errfn err);  /* 0 ok, >0 errors, -1 unreadable */
 /* the same reading only the files named in `only` (a list ending in 0); every other
    setting gets its default, its file never opened: a program loads what it uses,
-   so a control file it does not use can never stop it */
+   so a control file it does not use can never stop it.  A name that is not
+   a setting, or sitedomains without me (its default), is a mistake in the
+   program: -1 with errno EINVAL, the name reported with line 0 */
 int config_load_only(struct config *c, const char *const *only, config_errfn err);
 /* control/me alone (its default: the host name), NUL-terminated, me->len without the NUL:
    0, or -1 (unreadable, empty, or out of memory) */

@@ -32,12 +32,11 @@
  * failures in the current 10-minute window; IMC_ETRNWAIT, seconds until
  * the client may ETRN again.
  *
- * Control files: me, sitedomains, directory (the cdb), postmaster,
- * databytes, maxrcpt, timeoutsmtpd, timeoutsession, mindatarate,
- * mindatagrace, authfailures, greetdelay, addressspace, filter,
- * senders.allow, senders.deny, auth, loglevel, tls/cert.pem and
- * tls/key.pem (without them STARTTLS is not offered).  A worker reads
- * them at its start and again before a session when one of them changed
+ * Control files: those of smtpd_config_files below (lib/config.c's
+ * table), directory (the cdb), tls/cert.pem and tls/key.pem (without them
+ * STARTTLS is not offered); no other file of the table is read, so an
+ * error in one (retry, lifetime) never stops it.  A worker reads them at
+ * its start and again before a session when one of them changed
  * (smtp_worker.c).
  *
  * It never writes the queue: each message goes to imc-queue (smtp_msg.c).
@@ -74,13 +73,25 @@ static void config_err(const char *file, unsigned line, const char *msg)
   else warnsys("unable to read control/", file);
 }
 
+/* the settings imc-smtpd uses, and what uses them: the greeting and replies
+   (me), local domains and recipients (sitedomains, postmaster, through the
+   directory), limits (databytes, maxrcpt, greetdelay, timeoutsmtpd,
+   timeoutsession, mindatarate, mindatagrace, authfailures), relaying and
+   ETRN (addressspace, senders.allow, senders.deny), MAIL (filter), AUTH
+   (auth), SPF, DKIM and DMARC (authpolicy), logging (loglevel) */
+const char *const smtpd_config_files[] = {
+  "me", "sitedomains", "postmaster", "databytes", "maxrcpt", "greetdelay", "timeoutsmtpd",
+  "timeoutsession", "mindatarate", "mindatagrace", "authfailures", "addressspace",
+  "senders.allow", "senders.deny", "filter", "auth", "authpolicy", "loglevel", 0
+};
+
 /* the control files into b->cfg, replacing what was there only when they load */
 static void load_config(struct smtpd_base *b)
 {
   struct config fresh;
   int r;
   memset(&fresh, 0, sizeof fresh);
-  r = config_load(&fresh, config_err);
+  r = config_load_only(&fresh, smtpd_config_files, config_err);
   if (r == 0 && stralloc_0(&fresh.me)) {
     fresh.me.len--;
     if (b->cfg_ok) config_free(&b->cfg);

@@ -22,7 +22,7 @@
  * memory however big its last session was.
  *
  * Control files: before each session the files imc-smtpd reads are
- * stat()ed (every file of lib/config.c's table, tls/cert.pem, tls/key.pem;
+ * stat()ed (smtpd_config_files, tls/cert.pem, tls/key.pem;
  * device, inode, size, mtime and ctime to the nanosecond); when any
  * differs from the last load, they are all loaded again (imc-ctl set
  * replaces a file by rename: a new inode).  directory.cdb is reopened
@@ -65,8 +65,8 @@ static const char *watched(size_t i)
 {
   static const char *const tls[] = { "tls/cert.pem", "tls/key.pem" };
   size_t n = 0;
-  while (config_file(n)) n++;
-  if (i < n) return config_file(i);
+  while (smtpd_config_files[n]) n++;
+  if (i < n) return smtpd_config_files[i];
   return i - n < 2 ? tls[i - n] : 0;
 }
 

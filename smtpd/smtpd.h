@@ -107,6 +107,8 @@ struct session {
 void smtpd_run(struct session *s) __attribute__((noreturn));
 
 /* ---- imc-smtpd.c and smtp_worker.c */
+/* the files of lib/config.c's table imc-smtpd reads (a list ending in 0) */
+extern const char *const smtpd_config_files[];
 /* one session on rfd and wfd: never returns (see smtpd_end) */
 void smtpd_session(struct session *s, const struct smtpd_base *b, int rfd, int wfd, smtpd_getvar get)
   __attribute__((noreturn));

@@ -16,6 +16,10 @@
  * next batches start new ones, which read the new settings); TERM stops
  * starting deliveries, closes the job channels, waits for every process
  * it started and exits 0.
+ * Control files: those of send_config_files below (lib/config.c's table),
+ * routes, smarthost, transfermode, domains and the directory; an error in
+ * another file of the table (greetdelay, auth) never touches its settings.  Only its connector fault check (send_fault.c)
+ * reads every file, to tell the postmaster of an error in any of them.
  * Exit codes: 0 after TERM, 111 when it cannot start.
  */
 #include <errno.h>
@@ -53,10 +57,23 @@ static void signals_init(void)
   signal(SIGPIPE, SIG_IGN);
 }
 
+/* the settings imc-send uses, and what uses them: notices and bounces (me,
+   postmaster, notify), local domains and recipients (sitedomains, through
+   the directory), the address space and restrictions of outbound mail
+   (addressspace, senders.allow, senders.deny), the schedule (retry,
+   lifetime, delaywarn), deliverers (maxlocal, maxoutbound, maxperhost,
+   connectioncache), archive, tracking, faults (diskfree, queuewarn),
+   logging (loglevel) */
+static const char *const send_config_files[] = {
+  "me", "sitedomains", "postmaster", "notify", "addressspace", "senders.allow", "senders.deny",
+  "retry", "lifetime", "delaywarn", "maxlocal", "maxoutbound", "maxperhost", "connectioncache",
+  "archive", "tracking", "diskfree", "queuewarn", "loglevel", 0
+};
+
 static void config_reload(void)
 {
   struct config fresh;
-  int r = config_load(&fresh, config_warn);
+  int r = config_load_only(&fresh, send_config_files, config_warn);
   if (r != 0) {
     if (r > 0) config_free(&fresh);
     warn("control files have errors: keeping the old settings");
@@ -98,7 +115,7 @@ static void start(void)
   fd = open("queue/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) fatalsys(EX_TEMP, "unable to open queue/lock");
   if (flock(fd, LOCK_EX | LOCK_NB) < 0) fatalsys(EX_TEMP, "unable to lock queue/lock (another imc-send?)");
-  if (config_load(&cfg, config_warn) != 0) fatal(EX_TEMP, "unable to read the control files");
+  if (config_load_only(&cfg, send_config_files, config_warn) != 0) fatal(EX_TEMP, "unable to read the control files");
   track_enable(cfg.tracking);
   log_init(&cfg);
   if (directory_open(&dir) < 0) fatalsys(EX_TEMP, "unable to open control/directory.cdb");

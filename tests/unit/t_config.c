@@ -3,6 +3,7 @@
  * table (lib/config.c) and libowfat's number formatting through owfat.h.
  * Files are written into a temporary instance named by IMC_HOME.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -278,6 +279,31 @@ static void test_only(void)
   drop("me");
 }
 
+/* a program's list naming a file that is not a setting, or sitedomains
+   without me (whose default it is), is refused before any file is read */
+static void test_only_bad(void)
+{
+  static const char *const typo[] = { "databytes", "databyte", 0 };
+  static const char *const nome[] = { "sitedomains", "loglevel", 0 };
+  static const char *const good[] = { "loglevel", "sitedomains", "me", 0 };
+  struct config c;
+  put("me", "mx.example.net\n");
+  errs[0] = 0;
+  errno = 0;
+  CHECK(config_load_only(&c, typo, collect) == -1);
+  CHECK(errno == EINVAL);
+  CHECK_STR(errs, "databyte:0: not a setting, or sitedomains without me\n");
+  errs[0] = 0;
+  CHECK(config_load_only(&c, nome, collect) == -1);
+  CHECK_STR(errs, "sitedomains:0: not a setting, or sitedomains without me\n");
+  errs[0] = 0;
+  CHECK(config_load_only(&c, good, collect) == 0);
+  CHECK_STR(errs, "");
+  CHECK(config_is_sitedomain(&c, "mx.example.net", 14));    /* the default from control/me */
+  config_free(&c);
+  drop("me");
+}
+
 static void test_check_text(void)
 {
   errs[0] = 0;
@@ -302,6 +328,7 @@ int main(void)
   test_sitedomains();
   test_errors();
   test_only();
+  test_only_bad();
   test_check_text();
   fixture_close();
   return check_done("t_config");
