@@ -67,7 +67,7 @@ static void signals_init(void)
 static const char *const send_config_files[] = {
   "me", "sitedomains", "postmaster", "notify", "addressspace", "senders.allow", "senders.deny",
   "retry", "lifetime", "delaywarn", "maxlocal", "maxoutbound", "maxperhost", "connectioncache",
-  "archive", "tracking", "diskfree", "queuewarn", "loglevel", 0
+  "archive", "tracking", "diskfree", "queuewarn", "dsnfullmax", "loglevel", 0
 };
 
 static void config_reload(void)
