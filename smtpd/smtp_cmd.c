@@ -6,6 +6,9 @@
  * modes: every malformed input gives a reply text; nothing is allocated
  * and no input can write past SMTP_ADDR_MAX.
  *
+ * BDAT (RFC 3030): the chunk size, at most SMTP_BDAT_DIGITS digits, and
+ * an optional LAST, separated by single spaces.
+ *
  * Paths (RFC 5321 4.1.2): "<" [source-route ":"] local-part "@" domain ">"
  * where the local part is a dot-atom or a quoted string and the domain a
  * host name or an address literal.  The source route is dropped (flagged);
@@ -23,7 +26,7 @@ static const struct { const char *name; int verb; } verbs[] = {
   { "HELO", V_HELO }, { "EHLO", V_EHLO }, { "MAIL", V_MAIL }, { "RCPT", V_RCPT },
   { "DATA", V_DATA }, { "RSET", V_RSET }, { "NOOP", V_NOOP }, { "QUIT", V_QUIT },
   { "HELP", V_HELP }, { "VRFY", V_VRFY }, { "EXPN", V_EXPN }, { "STARTTLS", V_STARTTLS },
-  { "AUTH", V_AUTH }, { "ETRN", V_ETRN }, { 0, 0 }
+  { "AUTH", V_AUTH }, { "ETRN", V_ETRN }, { "BDAT", V_BDAT }, { 0, 0 }
 };
 
 const char *smtp_verb_name(int verb)
@@ -279,4 +282,21 @@ const char *smtp_etrn_parse(const char *arg, size_t len, char dom[256])
   dom[len] = 0;
   case_lowerb(dom, len);
   return 0;
+}
+
+/* ---- BDAT */
+
+const char *smtp_bdat_parse(const char *arg, size_t len, unsigned long long *size, int *last)
+{
+  size_t i = 0;
+  *size = 0;
+  *last = 0;
+  while (i < len && arg[i] >= '0' && arg[i] <= '9') {
+    if (i == SMTP_BDAT_DIGITS) return "501 5.5.4 BDAT chunk size too large";
+    *size = *size * 10 + (unsigned long long)(arg[i++] - '0');
+  }
+  if (i == 0) return "501 5.5.4 syntax: BDAT chunk-size [LAST]";
+  if (i == len) return 0;
+  if (len - i == 5 && !case_diffb(arg + i, 5, " LAST")) { *last = 1; return 0; }
+  return "501 5.5.4 syntax: BDAT chunk-size [LAST]";
 }

@@ -20,7 +20,8 @@
 #define SMTP_LOCAL_MAX 64
 
 enum smtp_verb { V_UNKNOWN, V_HELO, V_EHLO, V_MAIL, V_RCPT, V_DATA, V_RSET, V_NOOP, V_QUIT,
-                 V_HELP, V_VRFY, V_EXPN, V_STARTTLS, V_AUTH, V_ETRN };
+                 V_HELP, V_VRFY, V_EXPN, V_STARTTLS, V_AUTH, V_ETRN,
+                 V_BDAT };
 
 struct smtp_cmd {
   int verb;
@@ -66,5 +67,11 @@ int smtp_helo_valid(const char *arg, size_t len);
 /* ETRN argument: "domain" or "@domain" (the @ is dropped) into dom (lower case,
    NUL-terminated, at most 255 bytes): 0 ok, or the refusal */
 const char *smtp_etrn_parse(const char *arg, size_t len, char dom[256]);
+
+/* BDAT argument (RFC 3030): "SIZE" or "SIZE LAST", SIZE 1 to 18 digits (case of
+   LAST ignored): 0 ok with *size and *last, or the refusal.  A refused BDAT line
+   leaves the chunk's end unknown: the session answers it and closes */
+#define SMTP_BDAT_DIGITS 18
+const char *smtp_bdat_parse(const char *arg, size_t len, unsigned long long *size, int *last);
 
 #endif

@@ -104,6 +104,7 @@ void smtpd_rcpt(struct session *s, const struct smtp_cmd *c)
   struct smtp_path p;
   const char *e;
   if (!s->mail_seen) { smtpd_bad(s, "503 5.5.1 send MAIL first"); return; }
+  if (s->bdat) { smtpd_bad(s, "503 5.5.1 RCPT is not allowed after BDAT"); return; }
   e = smtp_path_parse(c->arg, c->arglen, 0, &p);
   if (e) { smtpd_bad(s, e); return; }
   if (!addr_carried(p.addr, p.len)) {

@@ -157,6 +157,8 @@ int smtpd_getline(struct session *s, int *crlf)
 
 void smtpd_tx_reset(struct session *s)
 {
+  if (s->bdat) smtpd_msg_cancel();
+  s->bdat = 0;
   s->mail_seen = 0;
   s->rcpts.len = 0;
   s->nrcpt = 0;
@@ -205,6 +207,7 @@ static void ehlo_reply(struct session *s)
   smtpd_reply(s, "250-8BITMIME");
   smtpd_reply(s, "250-ENHANCEDSTATUSCODES");
   smtpd_reply(s, "250-ETRN");
+  smtpd_reply(s, "250-CHUNKING");
   if (s->creds && !s->tls) smtpd_reply(s, "250-STARTTLS");
   if (smtpd_auth_offered(s)) smtpd_reply(s, "250-AUTH PLAIN LOGIN");
   smtpd_reply(s, "250 HELP");
@@ -238,7 +241,7 @@ static void cmd_simple(struct session *s, const struct smtp_cmd *c)
     smtpd_reply(s, "221 2.0.0 ", s->cfg.me.s, " closing connection");
     smtpd_end(s, "quit");
   case V_HELP:
-    smtpd_reply(s, "214 2.0.0 commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT HELP VRFY EXPN STARTTLS AUTH ETRN");
+    smtpd_reply(s, "214 2.0.0 commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT HELP VRFY EXPN STARTTLS AUTH ETRN BDAT");
     return;
   case V_VRFY:
     if (!c->arglen) { smtpd_bad(s, "501 5.5.4 syntax: VRFY address"); return; }
@@ -258,6 +261,7 @@ static void dispatch(struct session *s, const struct smtp_cmd *c)
   case V_STARTTLS: smtpd_starttls(s, c); return;
   case V_AUTH: smtpd_auth(s, c); return;
   case V_ETRN: smtpd_etrn(s, c); return;
+  case V_BDAT: smtpd_bdat(s, c); return;
   case V_RSET: case V_NOOP: case V_QUIT: case V_HELP: case V_VRFY: case V_EXPN: cmd_simple(s, c); return;
   default: smtpd_bad(s, "500 5.5.1 command not recognized");
   }

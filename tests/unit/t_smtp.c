@@ -189,6 +189,61 @@ static void test_data(void)
   check_data("123456\r\n.\r\n", 6, 0, DATA_TOOBIG, 11);
 }
 
+/* BDAT: the chunks of in, split at each '|', fed in pieces of every size; last: BDAT LAST */
+static void check_chunks(const char *in, size_t max, const char *want, int errors)
+{
+  size_t step;
+  for (step = 1; step <= 8; step++) {
+    struct smtp_data d;
+    char out[4096], chunk[4096];
+    size_t n = 0, used, olen;
+    const char *p = in;
+    smtp_data_init_chunks(&d, max, 0);
+    for (;;) {
+      size_t k = strcspn(p, "|");
+      memcpy(chunk, p, k);
+      n += data_run(&d, chunk, k, step, out + n, &used);
+      if (!p[k] || d.done) break;
+      p += k + 1;
+    }
+    smtp_data_last(&d, out + n, &olen);
+    n += olen;
+    CHECK(d.errors == errors && d.done);
+    if (want) { CHECK_MEM(out, n, want); CHECK(d.bytes == strlen(want)); }
+  }
+}
+
+static void test_bdat(void)
+{
+  struct smtp_cmd c;
+  unsigned long long size;
+  int last;
+  CHECK(smtp_cmd_parse("bdat 10 last", 12, &c) == 0 && c.verb == V_BDAT);
+  CHECK(smtp_bdat_parse("0", 1, &size, &last) == 0 && size == 0 && !last);
+  CHECK(smtp_bdat_parse("123 LAST", 8, &size, &last) == 0 && size == 123 && last);
+  CHECK(smtp_bdat_parse("123 last", 8, &size, &last) == 0 && last);
+  CHECK(smtp_bdat_parse("999999999999999999", 18, &size, &last) == 0 && size == 999999999999999999ULL);
+  CHECK_STR(smtp_bdat_parse("1000000000000000000", 19, &size, &last), "501 5.5.4 BDAT chunk size too large");
+  CHECK_STR(smtp_bdat_parse("", 0, &size, &last), "501 5.5.4 syntax: BDAT chunk-size [LAST]");
+  CHECK_STR(smtp_bdat_parse("12x", 3, &size, &last), "501 5.5.4 syntax: BDAT chunk-size [LAST]");
+  CHECK_STR(smtp_bdat_parse("12  LAST", 8, &size, &last), "501 5.5.4 syntax: BDAT chunk-size [LAST]");
+  CHECK_STR(smtp_bdat_parse("12 LASTX", 8, &size, &last), "501 5.5.4 syntax: BDAT chunk-size [LAST]");
+  CHECK_STR(smtp_bdat_parse("+1", 2, &size, &last), "501 5.5.4 syntax: BDAT chunk-size [LAST]");
+  check_chunks("a\r\n.\r\n..b\r\n", 0, "a\n.\n..b\n", 0);       /* no dot stuffing, no end */
+  check_chunks("a\r|\nb\r\n", 0, "a\nb\n", 0);                   /* CR LF split */
+  check_chunks("a\r\n||b\r\n|", 0, "a\nb\n", 0);                 /* empty chunks */
+  check_chunks("a\r\nno end", 0, "a\nno end\n", 0);               /* the last LF added */
+  check_chunks("", 0, "", 0);                                        /* an empty message */
+  check_chunks("a\nb\r\n", 0, 0, DATA_BARE);
+  check_chunks("a\rb\r\n", 0, 0, DATA_BARE);
+  check_chunks("a\r|b\r\n", 0, 0, DATA_BARE);                      /* bare across chunks */
+  check_chunks("a\r\nb\r", 0, 0, DATA_BARE);                       /* CR at the very end */
+  check_chunks("12345\r\n", 6, "12345\n", 0);
+  check_chunks("12345\r|\n", 6, "12345\n", 0);
+  check_chunks("12345\r|\n6", 6, 0, DATA_TOOBIG);
+  check_chunks("123456", 6, 0, DATA_TOOBIG);                        /* the added LF counts too */
+}
+
 static void test_data_lines(void)
 {
   char buf[3000];
@@ -631,6 +686,7 @@ int main(void)
   test_etrn();
   test_data();
   test_data_lines();
+  test_bdat();
   test_smuggle();
   test_line_bare();
   test_base64();
