@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "diag.h"
 #include "log.h"
+#include "utf8.h"
 
 static const struct config *log_cfg;
 
@@ -32,14 +33,12 @@ int log_enabled(int cat, int level)
   return log_cfg && config_logging(log_cfg, cat, level);
 }
 
+/* s into buf as printable UTF-8 (lib/utf8.h: controls and stray octets '?'), so
+   that internationalized addresses (RFC 6531) stay readable */
 static size_t put(char *buf, size_t pos, const char *s, size_t len)
 {
-  size_t i;
-  for (i = 0; i < len && pos < LOG_LINE_MAX - 1; i++) {
-    unsigned char c = (unsigned char)s[i];
-    buf[pos++] = (c < 32 || c == 127) ? '?' : (char)c;
-  }
-  return pos;
+  if (pos >= LOG_LINE_MAX - 1) return pos;
+  return pos + utf8_clean(buf + pos, LOG_LINE_MAX - 1 - pos, s, len, '?');
 }
 
 static size_t put_head(char *buf, int cat)

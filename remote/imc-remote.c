@@ -72,6 +72,7 @@
 #include <unistd.h>
 #include "addr.h"
 #include "child.h"
+#include "utf8.h"
 #include "diag.h"
 #include "exitcodes.h"
 #include "fileio.h"
@@ -137,8 +138,11 @@ static void job_add(char *line, const struct rjob *j, size_t first)
   line[j->sender - line + j->slen] = 0;
   m->sender = j->sender;
   if (job_rcpts(line, j, m) < 0) { for (i = 0; i < j->nrcpt; i++) rep_set(first + i, 'Z', "4.3.0 out of memory"); return; }
-  for (i = 0; i < m->nrcpt; i++)
+  m->smtputf8 = j->smtputf8 || utf8_has8bit(m->sender, j->slen);
+  for (i = 0; i < m->nrcpt; i++) {
     if (!rjob_addr_ok(m->rcpt[i], strlen(m->rcpt[i]))) rep_set(first + i, 'Z', "4.3.0 malformed recipient in job line");
+    if (utf8_has8bit(m->rcpt[i], strlen(m->rcpt[i]))) m->smtputf8 = 1;
+  }
   nmsgs++;
 }
 

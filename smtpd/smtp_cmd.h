@@ -54,12 +54,18 @@ struct smtp_path {
   int has_size;
   unsigned long size;             /* SIZE=, saturated at ULONG_MAX */
   int body;                       /* BODY=: BODY_NONE, BODY_7BIT, BODY_8BITMIME */
+  int utf8;                       /* the address has UTF-8 (octets above 127) */
+  int smtputf8;                   /* MAIL FROM's SMTPUTF8 parameter (RFC 6531) */
 };
 
 /* arg: "FROM:<...> PARAMS" (mail) or "TO:<...> PARAMS"; 0 ok or the refusal.
+   An address with UTF-8 parses (utf8 set) whether or not SMTPUTF8 was given:
+   SMTP_UTF8_REPLY is the caller's refusal when the transaction lacks it.
    The domain is lower-cased; a quoted local part that is a dot-atom is unquoted.
    A path without a domain parses (at == len): only RCPT TO:<postmaster> may use it. */
 const char *smtp_path_parse(const char *arg, size_t len, int mail, struct smtp_path *p);
+
+#define SMTP_UTF8_REPLY "553 5.6.7 non-ASCII address: give MAIL FROM the SMTPUTF8 parameter (RFC 6531)"
 
 /* EHLO/HELO argument: one word of printable ASCII, 1..255 bytes: 1 ok, 0 not */
 int smtp_helo_valid(const char *arg, size_t len);

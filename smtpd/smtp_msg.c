@@ -10,7 +10,8 @@
  *
  * Envelope: F the sender, T each recipient, I peer=IP, helo=NAME,
  * proto=SMTP|ESMTP|ESMTPS|ESMTPA|ESMTPSA, auth=USER (after AUTH),
- * filter=drop|turf (control/filter matched the sender; imc-send acts on it).
+ * filter=drop|turf (control/filter matched the sender; imc-send acts on it),
+ * smtputf8=yes (MAIL FROM had SMTPUTF8: the next hop must offer it).
  *
  * Failure modes: imc-queue cannot start (451 4.3.0, before the 354); the
  * text is refused (a long line 500 5.5.2, too big 552 5.3.4: read to the
@@ -115,6 +116,7 @@ static int envelope(const struct session *s, stralloc *env)
       || env_info(env, "proto=", smtpd_proto(s)) < 0) return -1;
   if (s->authed && env_info(env, "auth=", s->auth_user) < 0) return -1;
   if (s->filter && env_info(env, "filter=", filters[s->filter]) < 0) return -1;
+  if (s->sender.smtputf8 && env_info(env, "smtputf8=", "yes") < 0) return -1;
   return env_finish(env);
 }
 

@@ -165,6 +165,7 @@ void smtpd_tx_reset(struct session *s)
   s->filter = FILTER_NONE;
   s->sender.len = 0;
   s->sender.addr[0] = 0;
+  s->sender.utf8 = s->sender.smtputf8 = 0;
 }
 
 unsigned long smtpd_maxrcpt(const struct session *s)
@@ -173,11 +174,13 @@ unsigned long smtpd_maxrcpt(const struct session *s)
   return m && m < SMTPD_RCPT_HARDMAX ? m : SMTPD_RCPT_HARDMAX;
 }
 
+/* RFC 3848, and RFC 6531 3.7.3 for a transaction with SMTPUTF8 */
 const char *smtpd_proto(const struct session *s)
 {
+  int u = s->sender.smtputf8;
   if (!s->esmtp && !s->tls && !s->authed) return "SMTP";
-  if (s->tls) return s->authed ? "ESMTPSA" : "ESMTPS";
-  return s->authed ? "ESMTPA" : "ESMTP";
+  if (s->tls) return s->authed ? (u ? "UTF8SMTPSA" : "ESMTPSA") : (u ? "UTF8SMTPS" : "ESMTPS");
+  return s->authed ? (u ? "UTF8SMTPA" : "ESMTPA") : (u ? "UTF8SMTP" : "ESMTP");
 }
 
 /* ---- the greeting */
@@ -208,6 +211,7 @@ static void ehlo_reply(struct session *s)
   smtpd_reply(s, "250-ENHANCEDSTATUSCODES");
   smtpd_reply(s, "250-ETRN");
   smtpd_reply(s, "250-CHUNKING");
+  smtpd_reply(s, "250-SMTPUTF8");
   if (s->creds && !s->tls) smtpd_reply(s, "250-STARTTLS");
   if (smtpd_auth_offered(s)) smtpd_reply(s, "250-AUTH PLAIN LOGIN");
   smtpd_reply(s, "250 HELP");

@@ -152,7 +152,7 @@ int smtpd_auth_offered(const struct session *s);    /* AUTH in the EHLO reply */
 void smtpd_data(struct session *s, const struct smtp_cmd *c);
 void smtpd_bdat(struct session *s, const struct smtp_cmd *c);
 void smtpd_queue_close(void);    /* ends the process's imc-queue (smtp_msg.c): at exit */
-const char *smtpd_proto(const struct session *s);  /* SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA */
+const char *smtpd_proto(const struct session *s);  /* SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA; UTF8SMTP... with SMTPUTF8 */
 
 /* smtp_limits.c */
 /* after the control files: the deadline; IMC_AUTHFAIL and IMC_ETRNWAIT from get */

@@ -25,12 +25,18 @@
 
 static int cats(stralloc *sa, const char *s) { return stralloc_cats(sa, s) ? 0 : -1; }
 
-/* "5.1.1" from a reply that starts with a status code, else a default by class */
+/* "5.1.1" from a reply that starts with a status code, perhaps after imc-remote's
+   "HOST [IP]: " (section 8 of docs/INTERNALS.md) and a server's reply code, else
+   a default by class */
 static void dsn_status(const struct qinfo_rcpt *r, char out[16])
 {
   const char *s = r->reply.s ? r->reply.s : "";
-  size_t i = 0;
-  while (i < r->reply.len && i < 15 && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) i++;
+  size_t len = r->reply.len, i = 0, k = 0;
+  while (k + 2 < len && k < 300 && !(s[k] == ']' && s[k + 1] == ':' && s[k + 2] == ' ')) k++;
+  if (k + 2 < len && k < 300) { s += k + 3; len -= k + 3; }
+  if (len > 4 && s[0] >= '2' && s[0] <= '5' && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9'
+      && s[3] == ' ') { s += 4; len -= 4; }
+  while (i < len && i < 15 && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) i++;
   if (i >= 5 && (s[0] == '4' || s[0] == '5') && s[1] == '.') {
     memcpy(out, s, i);
     out[i] = 0;

@@ -109,7 +109,7 @@ static const char *prio_name(int p)
   return p == PRIO_URGENT ? "urgent" : p == PRIO_NONURGENT ? "nonurgent" : "normal";
 }
 
-/* one line per message: FD MSGLEN PRIORITY SENDER RECIPIENT... */
+/* one line per message: FD MSGLEN PRIORITY[,smtputf8] SENDER RECIPIENT... */
 static int job_lines(const struct job *jobs, unsigned long n, stralloc *in)
 {
   unsigned long k, line = 0;
@@ -117,6 +117,7 @@ static int job_lines(const struct job *jobs, unsigned long n, stralloc *in)
     const struct msg *m = jobs[k].m;
     int head = job_line_head(in, jobs, k, &line);
     if (head < 0 || (head && (!stralloc_append(in, "\t") || !stralloc_cats(in, prio_name(m->prio))
+                              || (m->smtputf8 && !stralloc_cats(in, ",smtputf8"))
                               || !stralloc_append(in, "\t") || !stralloc_cat(in, &m->sender)))) return -1;
     if (!stralloc_append(in, "\t") || !stralloc_cat(in, &m->q.r[jobs[k].i].address)) return -1;
   }

@@ -27,6 +27,7 @@
 #include "../../smtpd/smtp_policy.h"
 #include "../../remote/rjob.h"
 #include "addr.h"
+#include "utf8.h"
 
 /* ---- command lines */
 
@@ -83,7 +84,20 @@ static void test_paths(void)
   CHECK_STR(path("FROM:<a..b@b.c>", 1, &p), "501 5.1.7 bad sender address syntax");
   CHECK_STR(path("FROM:<a@b..c>", 1, &p), "501 5.1.7 bad sender address syntax");
   CHECK_STR(path("FROM:<a@-b.c>", 1, &p), "501 5.1.7 bad sender address syntax");
-  CHECK_STR(path("FROM:<\xc3\xa9@b.c>", 1, &p), "501 5.1.7 bad sender address syntax");
+  /* UTF-8 (RFC 6531): parsed and flagged, SMTPUTF8 or not (the caller says 553 5.6.7);
+     ill-formed UTF-8 and C1 controls are syntax errors */
+  CHECK(path("FROM:<\xc3\xa9@b.c>", 1, &p) == 0 && p.utf8 && !p.smtputf8);
+  CHECK(path("FROM:<a@b.c>", 1, &p) == 0 && !p.utf8);
+  CHECK(path("TO:<J\xc3\xb6rg@B\xc3\xbc" "cher.Example>", 0, &p) == 0 && p.utf8);
+  CHECK_STR(p.addr, "J\xc3\xb6rg@b\xc3\xbc" "cher.example");             /* ASCII lower-cased only */
+  CHECK(path("TO:<\"\xe7\x94\xa8 \xe6\x88\xb7\"@b.c>", 0, &p) == 0 && p.utf8 && p.quoted);
+  CHECK(path("TO:<\xf0\x9f\x98\x80@\xe4\xbe\x8b.example>", 0, &p) == 0 && p.utf8);
+  CHECK_STR(path("FROM:<\xe9@b.c>", 1, &p), "501 5.1.7 bad sender address syntax");          /* Latin-1 */
+  CHECK_STR(path("FROM:<\xc0\xaf@b.c>", 1, &p), "501 5.1.7 bad sender address syntax");      /* overlong */
+  CHECK_STR(path("FROM:<\xed\xa0\x80@b.c>", 1, &p), "501 5.1.7 bad sender address syntax");  /* surrogate */
+  CHECK_STR(path("FROM:<\xc2\x85@b.c>", 1, &p), "501 5.1.7 bad sender address syntax");      /* C1 NEL */
+  CHECK_STR(path("TO:<a@\xc3.example>", 0, &p), "501 5.1.3 bad recipient address syntax");    /* cut short */
+  CHECK_STR(path("TO:<a@b\xf4\x90\x80\x80.example>", 0, &p), "501 5.1.3 bad recipient address syntax"); /* > U+10FFFF */
   CHECK_STR(path("FROM:<\"unterminated@b.c>", 1, &p), "501 5.1.7 bad sender address syntax");
   CHECK_STR(path("TO <a@b.c>", 0, &p), "501 5.5.4 syntax: RCPT TO:<address>");
   CHECK_STR(path("", 1, &p), "501 5.5.4 syntax: MAIL FROM:<address>");
@@ -111,6 +125,21 @@ static void test_long_paths(void)
   CHECK(path(buf, 0, &p) != 0);
 }
 
+/* lib/utf8.c: what log and tracking lines are made of */
+static void test_utf8(void)
+{
+  char out[16];
+  unsigned long cp;
+  CHECK(utf8_char("\xe2\x82\xac", 3, &cp) == 3 && cp == 0x20ac);
+  CHECK(utf8_char("\xf0\x9f\x98\x80", 4, &cp) == 4 && cp == 0x1f600);
+  CHECK(utf8_char("\xe2\x82", 2, &cp) == 0);
+  CHECK(utf8_char("\xe0\x80\x80", 3, &cp) == 0);                    /* overlong */
+  CHECK(utf8_printable("\xc3\xa9t\xc3\xa9", 5) && !utf8_printable("a\tb", 3) && !utf8_printable("\xc2\x9b", 2));
+  CHECK_MEM(out, utf8_clean(out, sizeof out, "a\x1b[1m\xc2\x9b\xe9\xc3\xa9", 10, '?'), "a?[1m??\xc3\xa9");
+  CHECK_MEM(out, utf8_clean(out, 4, "abc\xc3\xa9", 5, '?'), "abc");  /* never half a character */
+  CHECK_MEM(out, utf8_clean(out, sizeof out, "x\x7fy\n", 4, ' '), "x y ");
+}
+
 static void test_params(void)
 {
   struct smtp_path p;
@@ -121,7 +150,10 @@ static void test_params(void)
   CHECK_STR(path("FROM:<a@b.c> SIZE=12x", 1, &p), "501 5.5.4 bad SIZE parameter");
   CHECK_STR(path("FROM:<a@b.c> SIZE", 1, &p), "501 5.5.4 bad SIZE parameter");
   CHECK_STR(path("FROM:<a@b.c> BODY=BINARYMIME", 1, &p), "501 5.5.4 bad BODY parameter (7BIT or 8BITMIME)");
-  CHECK_STR(path("FROM:<a@b.c> SMTPUTF8", 1, &p), "555 5.5.4 unsupported parameter");
+  CHECK(path("FROM:<a@b.c> SMTPUTF8", 1, &p) == 0 && p.smtputf8 && !p.utf8);
+  CHECK(path("FROM:<\xc3\xa9@b.c> smtputf8 BODY=8BITMIME", 1, &p) == 0 && p.smtputf8 && p.utf8);
+  CHECK_STR(path("FROM:<a@b.c> SMTPUTF8=yes", 1, &p), "501 5.5.4 SMTPUTF8 takes no value");
+  CHECK_STR(path("TO:<a@b.c> SMTPUTF8", 0, &p), "555 5.5.4 unsupported parameter");
   CHECK_STR(path("TO:<a@b.c> NOTIFY=NEVER", 0, &p), "555 5.5.4 unsupported parameter");
 }
 
@@ -683,6 +715,7 @@ int main(void)
   test_paths();
   test_long_paths();
   test_params();
+  test_utf8();
   test_etrn();
   test_data();
   test_data_lines();
