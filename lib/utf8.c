@@ -43,6 +43,17 @@ size_t utf8_char(const char *s, size_t n, unsigned long *cp)
   return len;
 }
 
+int utf8_wellformed(const char *s, size_t n)
+{
+  size_t i = 0, k;
+  unsigned long cp;
+  while (i < n) {
+    if ((k = utf8_char(s + i, n - i, &cp)) == 0) return 0;
+    i += k;
+  }
+  return 1;
+}
+
 int utf8_printable(const char *s, size_t n)
 {
   size_t i = 0, k;

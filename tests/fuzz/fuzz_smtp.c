@@ -16,7 +16,10 @@
  * commands inside chunks.
  *
  * Checks: a parsed address is NUL-terminated, within SMTP_ADDR_MAX, and
- * one the queue accepts (addr_valid); the data machine never outputs more
+ * one the queue accepts (addr_valid), flagged utf8 exactly when it has
+ * an octet above 127 and then well-formed UTF-8 without controls (RFC
+ * 6531; MAIL's SMTPUTF8 parameter is in the corpus); lib/utf8.c's
+ * cleaning for log lines gives printable UTF-8 from any input; the data machine never outputs more
  * than it was given, never consumes past the end, counts exactly what it
  * outputs while no error is noted, never outputs a CR, and ends exactly
  * where a second, independent reading of the rule says: at the first
@@ -30,6 +33,7 @@
 #include <string.h>
 #include "base64.h"
 #include "addr.h"
+#include "utf8.h"
 #include "../../smtpd/smtp_auth.h"
 #include "../../smtpd/smtp_cmd.h"
 #include "../../smtpd/smtp_data.h"
@@ -42,6 +46,15 @@ static void check_path(const char *s, size_t n, int mail)
   if (p.at < p.len && !addr_valid(p.addr, p.len)) abort();
   if (p.at == p.len && p.len && (mail || p.len != 10)) abort();
   if (p.len == 0 && !mail) abort();
+  if (p.utf8 != utf8_has8bit(p.addr, p.len) || (p.utf8 && !utf8_printable(p.addr, p.len))) abort();
+}
+
+/* what a log line makes of any input: printable UTF-8, within its room */
+static void check_clean(const char *s, size_t n)
+{
+  char out[300];
+  size_t cap = n % sizeof out, len = utf8_clean(out, cap, s, n, '?');
+  if (len > cap || !utf8_printable(out, len)) abort();
 }
 
 static void check_command(const char *s, size_t n)
@@ -300,6 +313,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
   check_path(s, size, 1);
   check_path(s, size, 0);
   check_auth(s, nl);
+  check_clean(s, size);
   check_data(data, size);
   check_session(data, size);
   return 0;

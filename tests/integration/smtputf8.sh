@@ -7,7 +7,8 @@
 # Checked: SMTPUTF8 in the EHLO reply; without the parameter an address
 # with UTF-8 is refused at MAIL and at RCPT with 553 5.6.7; with it,
 # ill-formed UTF-8 (Latin-1, overlong, a C1 control) is a syntax error
-# (501); Python's smtplib sends with SMTPUTF8 to a mailbox whose directory
+# (501), and so is a header section that is not UTF-8 (554 5.6.0);
+# Python's smtplib sends with SMTPUTF8 to a mailbox whose directory
 # alias is UTF-8 (jörg), which gets it in its Maildir with the UTF-8
 # Subject intact and "with UTF8SMTP" in the Received line; a message with
 # SMTPUTF8 relayed to aiosmtpd arrives with the SMTPUTF8 parameter and the
@@ -113,6 +114,12 @@ r2 = c.cmd(b"RCPT TO:<j\xf6rg@example.com>")
 result("ill-formed UTF-8 recipient: 501 5.1.3", r2[-1].startswith("501 5.1.3"), "%r" % r2)
 r2 = c.cmd("RCPT TO:<nobody\u00e9@example.com>".encode())
 result("unknown UTF-8 local recipient: 550 5.1.1", r2[-1].startswith("550 5.1.1"), "%r" % r2)
+c.cmd(b"RSET")
+c.cmd(b"MAIL FROM:<bob@example.com> SMTPUTF8")
+c.cmd("RCPT TO:<jörg@example.com>".encode())
+c.cmd(b"DATA")
+r = c.cmd(b"From: bob@example.com\r\nSubject: caf\xe9 latin-1\r\n\r\nx\r\n.")
+result("SMTPUTF8 message with a Latin-1 Subject: 554 5.6.0", r[-1].startswith("554 5.6.0"), "%r" % r)
 r = c.cmd(b"NOOP \x1b[2J\xe9\xc2\x85")
 c.cmd(b"QUIT")
 PY
@@ -192,5 +199,6 @@ PY
 check "the smtpd log logged the escape-laden NOOP" grep -q 'NOOP ?\[2J' "$SMTPDLOG"
 check "the smtpd and tracking logs are printable UTF-8" "$PYTHON" "$T_TMP/printable.py" "$SMTPDLOG" "$TRACK"
 check "the tracking log names jörg@example.com readably" grep -q 'jörg@example.com' "$TRACK"
-check "imc-qread shows nothing stuck" t_wait 20 t_queue_empty "$I"
+check "the queue is empty at the end" t_wait 20 t_queue_empty "$I"
+check "jörg got the one message only (not the Latin-1 one)" t_count_is "$JM" 1
 t_done
