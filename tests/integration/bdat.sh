@@ -19,6 +19,11 @@
 # line over 1000 octets across chunks: 500 5.5.2; a forged
 # Authentication-Results field split across chunks removed as after DATA;
 # a chunk that stops coming: 421 4.4.2 at control/timeoutsmtpd.
+#
+# Then a started instance (imc-tcpd and its pool of imc-smtpd workers,
+# imc-send, imc-local): a message in chunks is delivered to a Maildir with
+# its text intact; a client that goes away in the middle of a chunk leaves
+# nothing behind, and the worker's next session takes BDAT again.
 . "$(dirname "$0")/../lib.sh"
 
 J=$T_TMP/j
@@ -246,4 +251,66 @@ grep -q '^PASS: ' "$T_TMP/bdat.out" || fail bdat.py "no result from the peer: $(
 T_FAILS=$((T_FAILS + $(grep -c '^FAIL: ' "$T_TMP/bdat.out")))
 grep -q 'Traceback' "$T_TMP/bdat.out" && fail bdat.py "the peer crashed"
 check "no imc-smtpd crashed" t_lacks "$T_TMP/smtpd.log" -E 'Sanitizer|runtime error|fatal'
+
+# ---- a started instance: the pool's workers, delivery to a Maildir
+I=$T_TMP/i
+IMC_HOME=$I; export IMC_HOME
+t_instance "$I" || { fail setup "imc-setup I failed"; t_done; exit; }
+echo mx.example.com > "$I/control/me"
+echo example.com > "$I/control/sitedomains"
+printf 'mailbox alice "Alice"\nmailbox bob "Bob"\n' > "$I/control/directory"
+imc-ctl compile > /dev/null || fail compile "imc-ctl compile I"
+t_start "$I" || { fail start "services did not come up"; t_done; exit; }
+t_wait 10 port_open "$T_PORT" || fail listen "imc-tcpd does not listen on $T_PORT"
+cat > "$T_TMP/live.py" <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+HDR = b"From: bob@example.com\r\nTo: alice@example.com\r\nSubject: %s\r\n\r\n"
+def talk(payload, n, close_early=False):
+    s = socket.create_connection(("127.0.0.1", port), timeout=15)
+    f = s.makefile("rb")
+    f.readline()
+    s.sendall(b"EHLO client.example\r\n")
+    while f.readline()[3:4] == b"-":
+        pass
+    s.sendall(payload)
+    if close_early:
+        s.close()
+        return []
+    r = []
+    for _ in range(n):
+        l = f.readline()
+        r.append(l.decode("latin1").rstrip())
+        while l[3:4] == b"-":
+            l = f.readline()
+    s.close()
+    return r
+ENV = b"MAIL FROM:<bob@example.com>\r\nRCPT TO:<alice@example.com>\r\n"
+def bdat(c, last=False):
+    return b"BDAT %d%s\r\n" % (len(c), b" LAST" if last else b"") + c
+what = sys.argv[2]
+if what == "first":
+    r = talk(ENV + bdat(HDR % b"chunked-one" + b"line\r") + bdat(b"\n.\r\n.line\r\n", True) + b"QUIT\r\n", 5)
+elif what == "cut":
+    r = talk(ENV + b"BDAT 1000 LAST\r\n" + HDR % b"cut-off" + b"only part of it", 0, True)
+else:
+    r = talk(ENV + bdat(HDR % b"chunked-two" + b"after\r\n", True) + b"QUIT\r\n", 4)
+print("\n".join(r))
+PY
+"$PYTHON" "$T_TMP/live.py" "$T_PORT" first > "$T_TMP/live1.out" 2>&1
+check "live: BDAT chunks answered 250, 250, 250 queued, 221" \
+  sh -c "grep -c '^250' '$T_TMP/live1.out' | grep -qx 4 && grep -q '^250 2.0.0 ok: queued as' '$T_TMP/live1.out' && grep -q '^221' '$T_TMP/live1.out'"
+"$PYTHON" "$T_TMP/live.py" "$T_PORT" cut > /dev/null 2>&1
+"$PYTHON" "$T_TMP/live.py" "$T_PORT" second > "$T_TMP/live2.out" 2>&1
+check "live: after a client cut off in a chunk, the next session's BDAT queues" grep -q '^250 2.0.0 ok: queued as' "$T_TMP/live2.out"
+check "live: both messages in alice's Maildir" t_wait 15 t_count_is "$I/mail/alice" 2
+ends_with() {
+  "$PYTHON" -c 'import glob, sys
+f = [g for g in glob.glob(sys.argv[1] + "/new/*") if b"Subject: chunked-one" in open(g, "rb").read()]
+sys.exit(0 if len(f) == 1 and open(f[0], "rb").read().endswith(b"Subject: chunked-one\n\nline\n.\n.line\n") else 1)' "$1"
+}
+check "live: the chunked text delivered as sent (LF line ends, dots kept)" ends_with "$I/mail/alice"
+sleep 1
+check "live: the message cut off in its chunk is nowhere" sh -c "! grep -rq 'cut-off' '$I/mail' '$I/queue'"
+check "live: the cut session logged as disconnected in data" grep -q 'result=disconnected-in-data' "$I/log/smtpd/current"
 t_done
