@@ -138,6 +138,13 @@ static void test_utf8(void)
   CHECK_MEM(out, utf8_clean(out, sizeof out, "a\x1b[1m\xc2\x9b\xe9\xc3\xa9", 10, '?'), "a?[1m??\xc3\xa9");
   CHECK_MEM(out, utf8_clean(out, 4, "abc\xc3\xa9", 5, '?'), "abc");  /* never half a character */
   CHECK_MEM(out, utf8_clean(out, sizeof out, "x\x7fy\n", 4, ' '), "x y ");
+  CHECK(utf8_wellformed("a\tb\r\n\xc3\xa9", 7) && !utf8_wellformed("caf\xe9", 4));
+  /* lib/addr.c: UTF-8 aliases, domains and addresses (RFC 6531) */
+  CHECK(mailbox_name_valid("j\xc3\xb6rg", 5) && !mailbox_name_valid("j\xf6rg", 4));
+  CHECK(!mailbox_name_valid("a\xc2\x85", 3) && !mailbox_name_valid("a/\xc3\xb6", 4));
+  CHECK(domain_utf8_valid("b\xc3\xbc" "cher.example", 14) && !domain_valid("b\xc3\xbc" "cher.example", 14));
+  CHECK(!domain_utf8_valid("b\xfc" "cher.example", 13) && !domain_utf8_valid("\xc3\xbc-.example", 11));
+  CHECK(addr_valid("\xe7\x94\xa8@\xe4\xbe\x8b.example", 15) && !addr_valid("\xe7\x94@b.example", 12));
 }
 
 static void test_params(void)
