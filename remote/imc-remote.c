@@ -72,6 +72,7 @@
 #include <unistd.h>
 #include "addr.h"
 #include "child.h"
+#include "idna.h"
 #include "utf8.h"
 #include "diag.h"
 #include "exitcodes.h"
@@ -356,10 +357,18 @@ static int dkim_refresh(void)
   return 0;
 }
 
-/* DOMAIN: a domain (kept in lower case) or an address literal */
+/* DOMAIN: a domain (kept in lower case) or an address literal; a domain with
+   UTF-8 labels (RFC 6531) in its A-label form (lib/idna.h), which routes, DNS
+   and TLS name checks use */
 static int set_domain(const char *d)
 {
   size_t n = strlen(d);
+  if (utf8_has8bit(d, n)) {
+    if (!domain_utf8_valid(d, n) || idna_to_ascii(d, n, domain, sizeof domain) <= 0) return -1;
+    n = strlen(domain);
+    case_lowerb(domain, n);
+    return domain_valid(domain, n) ? 0 : -1;
+  }
   if (n > HOST_MAX || !(domain_valid(d, n) || domain_literal(d, n))) return -1;
   memcpy(domain, d, n + 1);
   if (d[0] != '[') case_lowerb(domain, n);

@@ -18,7 +18,8 @@
  * Checks: a parsed address is NUL-terminated, within SMTP_ADDR_MAX, and
  * one the queue accepts (addr_valid), flagged utf8 exactly when it has
  * an octet above 127 and then well-formed UTF-8 without controls (RFC
- * 6531; MAIL's SMTPUTF8 parameter is in the corpus); lib/utf8.c's
+ * 6531; MAIL's SMTPUTF8 parameter is in the corpus), its domain's
+ * A-label form (lib/idna.c) ASCII and within its bounds; lib/utf8.c's
  * cleaning for log lines gives printable UTF-8 from any input; the data machine never outputs more
  * than it was given, never consumes past the end, counts exactly what it
  * outputs while no error is noted, never outputs a CR, and ends exactly
@@ -33,10 +34,23 @@
 #include <string.h>
 #include "base64.h"
 #include "addr.h"
+#include "idna.h"
 #include "utf8.h"
 #include "../../smtpd/smtp_auth.h"
 #include "../../smtpd/smtp_cmd.h"
 #include "../../smtpd/smtp_data.h"
+
+/* a domain's A-label form (lib/idna.c): a host name of ASCII, its labels at most
+   63 octets, never more than the room given; the ASCII labels as they were */
+static void check_idna(const char *d, size_t n)
+{
+  char out[256];
+  long len = idna_to_ascii(d, n, out, sizeof out);
+  if (len < 0) return;
+  if ((size_t)len >= sizeof out || strlen(out) != (size_t)len || utf8_has8bit(out, (size_t)len)) abort();
+  if (len <= 253 && !domain_valid(out, (size_t)len)) abort();
+  if (!utf8_has8bit(d, n) && ((size_t)len != n || memcmp(out, d, n))) abort();
+}
 
 static void check_path(const char *s, size_t n, int mail)
 {
@@ -47,6 +61,7 @@ static void check_path(const char *s, size_t n, int mail)
   if (p.at == p.len && p.len && (mail || p.len != 10)) abort();
   if (p.len == 0 && !mail) abort();
   if (p.utf8 != utf8_has8bit(p.addr, p.len) || (p.utf8 && !utf8_printable(p.addr, p.len))) abort();
+  if (p.at < p.len && !p.literal) check_idna(p.addr + p.at + 1, p.len - p.at - 1);
 }
 
 /* what a log line makes of any input: printable UTF-8, within its room */

@@ -12,7 +12,8 @@
 # alias is UTF-8 (jörg), which gets it in its Maildir with the UTF-8
 # Subject intact and "with UTF8SMTP" in the Received line; a message with
 # SMTPUTF8 relayed to aiosmtpd arrives with the SMTPUTF8 parameter and the
-# UTF-8 sender and recipient; the same to smtp-sink fails with 5.6.7 and
+# UTF-8 sender and recipient, and one to a U-label domain goes by the
+# route of its A-label (xn--fsqu00a.test); the same to smtp-sink fails with 5.6.7 and
 # the sender gets a bounce (RFC 3464, Status 5.6.7), while an ordinary
 # message to smtp-sink is delivered; the smtpd log at loglevel maximum and
 # the tracking log stay printable UTF-8 (no control octets but its TABs, no stray
@@ -32,7 +33,8 @@ UTF=$(hip 3) PLAIN=$(hip 4)
 echo mx.example.com > "$I/control/me"
 echo example.com > "$I/control/sitedomains"
 printf 'mailbox bob "Bob"\nmailbox j\303\266rg "J\303\266rg"\n' > "$I/control/directory"
-printf 'utf.test [%s]\nplain.test [%s]\n' "$UTF" "$PLAIN" > "$I/control/routes"
+# the U-label domain 例子.test is routed by its A-label, as DNS would know it
+printf 'utf.test [%s]\nxn--fsqu00a.test [%s]\nplain.test [%s]\n' "$UTF" "$UTF" "$PLAIN" > "$I/control/routes"
 echo maximum > "$I/control/loglevel"
 imc-ctl compile > "$T_TMP/compile.out" 2>&1 || fail compile "imc-ctl compile: $(cat "$T_TMP/compile.out")"
 imc-ctl check > "$T_TMP/check.out" 2>&1 || fail ctl-check "$(cat "$T_TMP/check.out")"
@@ -45,9 +47,9 @@ addr, out = sys.argv[1], sys.argv[2]
 class Keep:
     async def handle_DATA(self, server, session, env):
         name = os.path.join(out, "msg%d.json" % time.monotonic_ns())
-        with open(name + ".tmp", "w") as f:
+        with open(name + ".tmp", "w", encoding="utf-8") as f:
             json.dump({"from": env.mail_from, "options": env.mail_options, "rcpts": env.rcpt_tos,
-                       "text": env.content.decode("utf-8", "replace")}, f)
+                       "text": env.content.decode("utf-8", "replace")}, f, ensure_ascii=False)
         os.rename(name + ".tmp", name)
         return "250 2.0.0 kept"
 c = Controller(Keep(), hostname=addr, port=25, enable_SMTPUTF8=True)
@@ -161,7 +163,8 @@ check "smtplib relays 用户@utf.test from jörg@example.com with SMTPUTF8" send
 check "aiosmtpd got it" t_wait 20 sh -c "ls '$T_TMP'/hop/msg*.json > /dev/null 2>&1"
 cat > "$T_TMP/hopcheck.py" <<'PY'
 import email, email.policy, glob, json, sys
-d = json.load(open(sorted(glob.glob(sys.argv[1] + "/msg*.json"))[0]))
+d = [json.load(open(f, encoding="utf-8")) for f in glob.glob(sys.argv[1] + "/msg*.json")]
+d = [x for x in d if x["rcpts"] == ["用户@utf.test"]][0]
 assert "SMTPUTF8" in [o.upper() for o in d["options"]], "MAIL options %r" % d["options"]
 assert d["from"] == "jörg@example.com", "sender %r" % d["from"]
 assert d["rcpts"] == ["用户@utf.test"], "recipients %r" % d["rcpts"]
@@ -169,6 +172,9 @@ m = email.message_from_string(d["text"], policy=email.policy.SMTPUTF8)
 assert str(m["Subject"]) == sys.argv[2], "Subject %r" % str(m["Subject"])
 PY
 check "the next hop saw SMTPUTF8, the UTF-8 sender, recipient and Subject" "$PYTHON" "$T_TMP/hopcheck.py" "$T_TMP/hop" "$SUBJ"
+
+check "smtplib relays 张三@例子.test (a U-label domain) with SMTPUTF8" send 'bob@example.com' '张三@例子.test' 'idn' 1
+check "aiosmtpd got it through the route of xn--fsqu00a.test" t_wait 20 sh -c "grep -l '张三@例子.test' '$T_TMP'/hop/msg*.json > /dev/null 2>&1"
 
 check "an ordinary message to smtp-sink is sent" send 'bob@example.com' 'someone@plain.test' 'plain' 0
 check "... and delivered (tracking log)" t_wait 20 sh -c "grep 'delivered' '$TRACK' | grep -q 'someone@plain.test'"
@@ -179,7 +185,7 @@ check "the bounce says 5.6.7 for other@plain.test" dsn_check "$B" '
 assert any(r["Status"] == "5.6.7" and "other@plain.test" in r["Final-Recipient"] for r in rcpts), [dict(r) for r in rcpts]
 assert any("SMTPUTF8" in str(r.get("Diagnostic-Code", "")) for r in rcpts), [dict(r) for r in rcpts]'
 check "the tracking log has the bounce of other@plain.test" sh -c "grep 'other@plain.test' '$TRACK' | grep -q bounced"
-check "no second message reached aiosmtpd" sh -c "[ \$(ls '$T_TMP'/hop/msg*.json | wc -l) = 1 ]"
+check "nothing more reached aiosmtpd" sh -c "[ \$(ls '$T_TMP'/hop/msg*.json | wc -l) = 2 ]"
 
 # ---- the logs: printable UTF-8, and jörg readable in the tracking log
 cat > "$T_TMP/printable.py" <<'PY'
