@@ -14,7 +14,8 @@
 # SMTPUTF8 relayed to aiosmtpd arrives with the SMTPUTF8 parameter and the
 # UTF-8 sender and recipient, and one to a U-label domain goes by the
 # route of its A-label (xn--fsqu00a.test); the same to smtp-sink fails with 5.6.7 and
-# the sender gets a bounce (RFC 3464, Status 5.6.7), while an ordinary
+# the sender gets a bounce (RFC 3464, Status 5.6.7), also jörg in the
+# Maildir of a UTF-8 alias, while an ordinary
 # message to smtp-sink is delivered; the smtpd log at loglevel maximum and
 # the tracking log stay printable UTF-8 (no control octets but its TABs, no stray
 # 8-bit octets) though the client sent escape sequences and Latin-1, and
@@ -184,6 +185,11 @@ B=$(find "$M/bob/new" -type f | head -1)
 check "the bounce says 5.6.7 for other@plain.test" dsn_check "$B" '
 assert any(r["Status"] == "5.6.7" and "other@plain.test" in r["Final-Recipient"] for r in rcpts), [dict(r) for r in rcpts]
 assert any("SMTPUTF8" in str(r.get("Diagnostic-Code", "")) for r in rcpts), [dict(r) for r in rcpts]'
+check "jörg@example.com sends to smtp-sink's domain too" send 'jörg@example.com' 'third@plain.test' "$SUBJ" 1
+check "jörg gets that bounce in the UTF-8 Maildir" t_wait 30 t_count_is "$JM" 2
+JB=$(grep -l 'third@plain.test' "$JM"/new/* 2> /dev/null | head -1)
+check "jörg's bounce is a DSN with 5.6.7 for third@plain.test" dsn_check "${JB:-/nonexistent}" '
+assert any(r["Status"] == "5.6.7" and "third@plain.test" in r["Final-Recipient"] for r in rcpts), [dict(r) for r in rcpts]'
 check "the tracking log has the bounce of other@plain.test" sh -c "grep 'other@plain.test' '$TRACK' | grep -q bounced"
 check "nothing more reached aiosmtpd" sh -c "[ \$(ls '$T_TMP'/hop/msg*.json | wc -l) = 2 ]"
 
@@ -206,5 +212,5 @@ check "the smtpd log logged the escape-laden NOOP" grep -q 'NOOP ?\[2J' "$SMTPDL
 check "the smtpd and tracking logs are printable UTF-8" "$PYTHON" "$T_TMP/printable.py" "$SMTPDLOG" "$TRACK"
 check "the tracking log names jörg@example.com readably" grep -q 'jörg@example.com' "$TRACK"
 check "the queue is empty at the end" t_wait 20 t_queue_empty "$I"
-check "jörg got the one message only (not the Latin-1 one)" t_count_is "$JM" 1
+check "jörg got the message and the bounce only (not the Latin-1 message)" t_count_is "$JM" 2
 t_done
