@@ -72,17 +72,17 @@
 #include <unistd.h>
 #include "addr.h"
 #include "child.h"
-#include "idna.h"
-#include "utf8.h"
 #include "diag.h"
 #include "exitcodes.h"
 #include "fileio.h"
+#include "idna.h"
 #include "jobchan.h"
 #include "control.h"
 #include "dkimcfg.h"
 #include "remote.h"
 #include "rules.h"
 #include "rjob.h"
+#include "utf8.h"
 
 #define REMOTE_MAXJOBS 1000
 #define REMOTE_MAXRCPT 10000
