@@ -179,6 +179,21 @@ result("RSET: only the second message queued", len(new) == 1 and stored(list(new
        "new %r" % new)
 c.send(b"QUIT\r\n"); c.reply()
 
+# ---- BDAT after a DATA that was refused: the transaction is over, a new one works
+before = queued()
+c = Conn(); c.ehlo()
+c.send(ENV + b"DATA\r\n")
+r = c.replies(3)
+c.send(HDR + b"z" * 1200 + b"\r\n.\r\n" + bdat(b"after the refused DATA\r\n", True) + ENV + bdat(HDR + b"fresh\r\n", True))
+r += c.replies(5)
+result("DATA with a 1,200-octet line: 500 5.5.2", r[3].startswith("500 5.5.2"), "replies %r" % r)
+result("BDAT after it: 503 5.5.1 (no transaction), its chunk dropped", r[4].startswith("503 5.5.1"), "replies %r" % r)
+result("a new transaction by BDAT: queued", r[-1].startswith("250 2.0.0 ok: queued as"), "replies %r" % r)
+new = queued() - before
+result("only the new transaction's text queued", len(new) == 1 and stored(list(new)[0])[1] == expect_lf(HDR + b"fresh\r\n"),
+       "new %r" % new)
+c.send(b"QUIT\r\n"); c.reply()
+
 # ---- BDAT that cannot be taken: the chunk is read and dropped
 before = queued()
 c = Conn(); c.ehlo()
