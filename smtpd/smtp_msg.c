@@ -169,13 +169,13 @@ static size_t text_feed(struct smtp_data *d, const char *b, size_t n)
 }
 
 /* the client's next octets of message text (DATA or a BDAT chunk): at least one,
-   or the session ends (EOF, the timeout, a read error) */
+   or the session ends (EOF, a read error, or a limit: the 421 names which) */
 void smtpd_text_peek(struct session *s, const char **p, size_t *n)
 {
   int r = sio_peek(&s->sio, p, n);
   if (r == 0) { s->dead = 1; smtpd_end(s, "disconnected-in-data"); }
   if (r < 0 && errno == ETIMEDOUT) {
-    smtpd_reply(s, "421 4.4.2 ", s->cfg.me.s, " timeout, closing connection");
+    smtpd_reply(s, "421 4.4.2 ", s->cfg.me.s, " ", limits_timeout_text(s), ", closing connection");
     smtpd_end(s, "timeout-in-data");
   }
   if (r < 0) { s->dead = 1; smtpd_end(s, "read-error-in-data"); }

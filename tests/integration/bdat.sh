@@ -18,7 +18,8 @@
 # 552 5.3.4 after the chunk, the next BDAT 503, the session going on; a
 # line over 1000 octets across chunks: 500 5.5.2; a forged
 # Authentication-Results field split across chunks removed as after DATA;
-# a chunk that stops coming: 421 4.4.2 at control/timeoutsmtpd.
+# a chunk that stops coming: 421 4.4.2 at control/timeoutsmtpd; one that
+# trickles: 421 4.4.2 at control/mindatarate after control/mindatagrace.
 #
 # Then a started instance (imc-tcpd and its pool of imc-smtpd workers,
 # imc-send, imc-local): a message in chunks is delivered to a Maildir with
@@ -259,6 +260,29 @@ result("a stalled chunk: 421 4.4.2", r[2].startswith("421 4.4.2"), "replies %r" 
 result("a stalled chunk: connection closed", c.closed(), "still open")
 os.unlink(os.path.join(control, "timeoutsmtpd"))
 nothing_new("a stalled chunk", before)
+
+# ---- a chunk that trickles: control/mindatarate after control/mindatagrace, per chunk
+open(os.path.join(control, "mindatarate"), "w").write("1000\n")
+open(os.path.join(control, "mindatagrace"), "w").write("1\n")
+before = queued()
+c = Conn(); c.ehlo()
+c.send(ENV + bdat(HDR + b"quick\r\n") + b"BDAT 100000 LAST\r\n")
+start = time.monotonic()
+r = c.replies(3)
+try:
+    for _ in range(40):
+        c.send(b"x" * 10)
+        time.sleep(0.25)
+except OSError:
+    pass
+r += c.replies(1)
+took = time.monotonic() - start
+result("a trickling chunk after a quick one: 421 4.4.2 data arriving too slowly",
+       r[2].startswith("250") and r[3].startswith("421 4.4.2") and "too slowly" in r[3], "replies %r" % r)
+result("a trickling chunk: cut off within 6 s", took < 6, "took %.1f s" % took)
+os.unlink(os.path.join(control, "mindatarate"))
+os.unlink(os.path.join(control, "mindatagrace"))
+nothing_new("a trickling chunk", before)
 PY
 "$PYTHON" "$T_TMP/bdat.py" "$P" "$J/queue" "$J/control" > "$T_TMP/bdat.out" 2>&1
 cat "$T_TMP/bdat.out"
