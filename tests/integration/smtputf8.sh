@@ -67,6 +67,18 @@ T_PIDS="$T_PIDS $!"
 t_wait 10 test -e "$T_TMP/hop/ready" || { fail hop "aiosmtpd did not start: $(cat "$T_TMP/hop.err")"; exit 1; }
 t_wait 10 in_use "$PLAIN:25" || { fail sink "smtp-sink did not start: $(cat "$T_TMP/sink.err")"; exit 1; }
 
+# the premise of the relay checks: aiosmtpd offers SMTPUTF8, smtp-sink does not
+ehlo_has() {
+  "$PYTHON" -c 'import smtplib, sys
+s = smtplib.SMTP(sys.argv[1], 25, timeout=10); s.ehlo("probe.example")
+sys.exit(0 if s.has_extn("smtputf8") else 1)' "$1"
+}
+check "aiosmtpd offers SMTPUTF8" ehlo_has "$UTF"
+ehlo_lacks() { "$PYTHON" -c 'import smtplib, sys
+s = smtplib.SMTP(sys.argv[1], 25, timeout=10); s.ehlo("probe.example")
+sys.exit(1 if s.has_extn("smtputf8") or not s.has_extn("8bitmime") else 0)' "$1"; }
+check "smtp-sink does not offer SMTPUTF8 (but answers EHLO with 8BITMIME)" ehlo_lacks "$PLAIN"
+
 t_start "$I" || { fail start "services did not come up"; exit 1; }
 port_open() {
   "$PYTHON" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()' "$1"
