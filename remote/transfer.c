@@ -114,9 +114,9 @@ static int put_addr_cmd(struct session *s, const char *verb, const char *addr, i
 static int put_mail(struct session *s, const struct rmsg *m, int flush)
 {
   if (!stralloc_copys(&cmd, "MAIL FROM:<") || !stralloc_cats(&cmd, m->sender) || !stralloc_append(&cmd, ">")) return -1;
+  if (m->smtputf8 && !stralloc_cats(&cmd, " SMTPUTF8")) return -1;
   if (s->ehlo.size && (!stralloc_cats(&cmd, " SIZE=") || !stralloc_catulong0(&cmd, (unsigned long)m->scan.size, 0))) return -1;
   if (m->scan.eightbit && !stralloc_cats(&cmd, " BODY=8BITMIME")) return -1;
-  if (m->smtputf8 && !stralloc_cats(&cmd, " SMTPUTF8")) return -1;
   return sess_cmd(s, cmd.s, cmd.len, flush);
 }
 

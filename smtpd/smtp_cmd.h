@@ -51,11 +51,11 @@ struct smtp_path {
   int quoted;                     /* the local part needs quotes (not a dot-atom) */
   int trailing_dot;               /* the domain ended in a dot (it is dropped) */
   int literal;                    /* the domain is an address literal [...] */
+  int utf8;                       /* the address has UTF-8 (octets above 127) */
+  int smtputf8;                   /* MAIL FROM's SMTPUTF8 parameter (RFC 6531) */
   int has_size;
   unsigned long size;             /* SIZE=, saturated at ULONG_MAX */
   int body;                       /* BODY=: BODY_NONE, BODY_7BIT, BODY_8BITMIME */
-  int utf8;                       /* the address has UTF-8 (octets above 127) */
-  int smtputf8;                   /* MAIL FROM's SMTPUTF8 parameter (RFC 6531) */
 };
 
 /* arg: "FROM:<...> PARAMS" (mail) or "TO:<...> PARAMS"; 0 ok or the refusal.

@@ -206,12 +206,12 @@ static void ehlo_reply(struct session *s)
   size[fmt_ulong(size, s->cfg.databytes)] = 0;
   smtpd_reply(s, "250-", s->cfg.me.s, " hello ", s->helo, " [", s->remoteip, "]");
   smtpd_reply(s, "250-PIPELINING");
+  smtpd_reply(s, "250-CHUNKING");
+  smtpd_reply(s, "250-SMTPUTF8");
   smtpd_reply(s, "250-SIZE", s->cfg.databytes ? " " : "", s->cfg.databytes ? size : "");
   smtpd_reply(s, "250-8BITMIME");
   smtpd_reply(s, "250-ENHANCEDSTATUSCODES");
   smtpd_reply(s, "250-ETRN");
-  smtpd_reply(s, "250-CHUNKING");
-  smtpd_reply(s, "250-SMTPUTF8");
   if (s->creds && !s->tls) smtpd_reply(s, "250-STARTTLS");
   if (smtpd_auth_offered(s)) smtpd_reply(s, "250-AUTH PLAIN LOGIN");
   smtpd_reply(s, "250 HELP");
