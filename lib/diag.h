@@ -11,7 +11,9 @@
  * One message is one line, whatever its text holds (a reply or a notice of
  * several lines, bytes from the network): a run of line breaks (CR, LF)
  * inside it is written as one space, a break at its end is dropped, and
- * any other byte below 32, and 127, is written as '?'.  lib/log.c writes
+ * any other control character (below 32, 127, C1) and any octet that is not
+ * part of well-formed UTF-8 is written as '?' (lib/utf8.h), so a line is
+ * printable UTF-8 and internationalized addresses (RFC 6531) stay readable.  lib/log.c writes
  * its lines through the same folding (diag_fold).
  */
 #ifndef IMC_DIAG_H

@@ -14,16 +14,19 @@
 #include "diag.h"
 #include "fileio.h"
 #include "track.h"
+#include "utf8.h"
 
 static int enabled = 1;
 
 void track_enable(int on) { enabled = on; }
 
+/* a field as printable UTF-8: controls (TAB and LF among them) and stray octets
+   become spaces (lib/utf8.h), so internationalized addresses stay readable */
 static size_t put(char *buf, size_t pos, size_t cap, const char *s)
 {
   if (!s || !*s) s = "-";
-  for (; *s && pos < cap; s++) buf[pos++] = ((unsigned char)*s < 32) ? ' ' : *s;
-  return pos;
+  if (pos >= cap) return pos;
+  return pos + utf8_clean(buf + pos, cap - pos, s, strlen(s), ' ');
 }
 
 static size_t put_time(char *buf, size_t pos, size_t cap, unsigned long now)

@@ -76,12 +76,14 @@
 #include "diag.h"
 #include "exitcodes.h"
 #include "fileio.h"
+#include "idna.h"
 #include "jobchan.h"
 #include "control.h"
 #include "dkimcfg.h"
 #include "remote.h"
 #include "rules.h"
 #include "rjob.h"
+#include "utf8.h"
 
 #define REMOTE_MAXJOBS 1000
 #define REMOTE_MAXRCPT 10000
@@ -150,8 +152,11 @@ static void job_add(char *line, const struct rjob *j, size_t first)
   m->id = "";
   if (j->idlen) { line[j->id - line + j->idlen] = 0; m->id = j->id; }
   if (job_rcpts(line, j, m) < 0) { for (i = 0; i < j->nrcpt; i++) rep_set(first + i, 'Z', "4.3.0 out of memory"); return; }
-  for (i = 0; i < m->nrcpt; i++)
+  m->smtputf8 = j->smtputf8 || utf8_has8bit(m->sender, j->slen);
+  for (i = 0; i < m->nrcpt; i++) {
     if (!rjob_addr_ok(m->rcpt[i], strlen(m->rcpt[i]))) rep_set(first + i, 'Z', "4.3.0 malformed recipient in job line");
+    if (utf8_has8bit(m->rcpt[i], strlen(m->rcpt[i]))) m->smtputf8 = 1;
+  }
   nmsgs++;
 }
 
@@ -368,10 +373,18 @@ static int dkim_refresh(void)
   return 0;
 }
 
-/* DOMAIN: a domain (kept in lower case) or an address literal */
+/* DOMAIN: a domain (kept in lower case) or an address literal; a domain with
+   UTF-8 labels (RFC 6531) in its A-label form (lib/idna.h), which routes, DNS
+   and TLS name checks use */
 static int set_domain(const char *d)
 {
   size_t n = strlen(d);
+  if (utf8_has8bit(d, n)) {
+    if (!domain_utf8_valid(d, n) || idna_to_ascii(d, n, domain, sizeof domain) <= 0) return -1;
+    n = strlen(domain);
+    case_lowerb(domain, n);
+    return domain_valid(domain, n) ? 0 : -1;
+  }
   if (n > HOST_MAX || !(domain_valid(d, n) || domain_literal(d, n))) return -1;
   memcpy(domain, d, n + 1);
   if (d[0] != '[') case_lowerb(domain, n);

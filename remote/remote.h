@@ -151,6 +151,7 @@ struct rmsg {
   struct msgscan scan;
   int own_fd;                      /* the downgraded or signed copy (a memfd) that m->fd now is, else -1 */
   int dkim_done;                   /* signed (or found to need no signature) */
+  int smtputf8;                    /* SMTPUTF8 needed: the job said so, or an address has UTF-8 */
 };
 
 /* one message; every recipient gets a report unless the connection is lost

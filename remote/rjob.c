@@ -43,6 +43,21 @@ static int scan_prio(const char *s, size_t n)
   return -1;
 }
 
+/* "PRIO[,OPTION...]": the priority, and the options it knows */
+static int scan_prio_opts(const char *s, size_t n, struct rjob *j)
+{
+  const char *c = memchr(s, ',', n);
+  size_t k = c ? (size_t)(c - s) : n;
+  int prio = scan_prio(s, k);
+  while (c) {
+    const char *o = c + 1, *e = memchr(o, ',', n - (size_t)(o - s));
+    size_t olen = e ? (size_t)(e - o) : n - (size_t)(o - s);
+    if (olen == 8 && !memcmp(o, "smtputf8", 8)) j->smtputf8 = 1;
+    c = e;
+  }
+  return prio;
+}
+
 static size_t count_fields(const char *s, size_t len)
 {
   size_t n = 1, i;
@@ -58,7 +73,7 @@ static const char *parse_head(const char *f[4], const size_t n[4], struct rjob *
   if (!scan_num(f[0], fdlen, 1U << 30, &v)) return "bad fd";
   j->fd = (int)v;
   if (!scan_num(f[1], n[1], ~0ULL >> 1, &j->msglen)) return "bad message length";
-  if ((j->prio = scan_prio(f[2], n[2])) < 0) return "bad priority";
+  if ((j->prio = scan_prio_opts(f[2], n[2], j)) < 0) return "bad priority";
   j->sender = f[3];
   j->slen = n[3];
   if (n[3] && f[3][0] == '<') {

@@ -2,6 +2,9 @@
  * rjob.h -- imc-remote's job lines (docs/INTERNALS.md section 8):
  *     FD[:ID] TAB MSGLEN TAB PRIORITY TAB SENDER TAB RECIPIENT [TAB RECIPIENT ...]
  * where SENDER and each RECIPIENT is ADDRESS or "<ADDRESS> DSN-PARAMETERS".
+ * PRIORITY is a priority's name and options after commas: `smtputf8` (the
+ * message was received with SMTPUTF8: the next hop must offer it); an
+ * option imc-remote does not know is ignored.
  * rjob_parse tells three cases apart: a blank line (no recipient: skipped);
  * a line whose FD, MSGLEN, PRIORITY or SENDER is unusable (each recipient
  * it names fails); a line without any recipient field (it counts as one
@@ -21,6 +24,7 @@ struct rjob {
   size_t idlen;
   unsigned long long msglen;    /* the message is its first msglen bytes */
   int prio;                     /* PRIO_* of config.h */
+  int smtputf8;                 /* the option smtputf8 */
   const char *sender;           /* into the line, not NUL-terminated; empty: <> */
   size_t slen;
   const char *rcpts;            /* "RCPT[\tRCPT...]", into the line */

@@ -19,7 +19,10 @@
  *     `imc-convert -8 keep` (8-bit parts become quoted-printable or base64,
  *     RFC 6152) into a memfd that replaces m->fd; when that fails, or the
  *     result is still 8-bit, Z and nothing sent;
- *   larger than the server's SIZE: D 5.3.4, nothing sent.
+ *   larger than the server's SIZE: D 5.3.4, nothing sent;
+ *   a message that needs SMTPUTF8 (the job's option, or an address with
+ *     UTF-8), server without it: D 5.6.7, nothing sent (RFC 6531 3.4);
+ *     with it, MAIL FROM carries the SMTPUTF8 parameter.
  * Failure modes: SESS_LOST when the connection breaks or times out; the
  * recipients without a report are then the caller's (section 8: Z, or
  * one retry on a fresh connection when the server never answered MAIL).
@@ -134,6 +137,7 @@ static int put_rcpt(struct session *s, const struct rmsg *m, size_t i, int flush
 static int put_mail(struct session *s, const struct rmsg *m, int flush)
 {
   if (!stralloc_copys(&cmd, "MAIL FROM:<") || !stralloc_cats(&cmd, m->sender) || !stralloc_append(&cmd, ">")) return -1;
+  if (m->smtputf8 && !stralloc_cats(&cmd, " SMTPUTF8")) return -1;
   if (s->ehlo.size && (!stralloc_cats(&cmd, " SIZE=") || !stralloc_catulong0(&cmd, (unsigned long)m->scan.size, 0))) return -1;
   if (m->scan.eightbit && !stralloc_cats(&cmd, " BODY=8BITMIME")) return -1;
   if (put_dsn(s, m->mdsn) < 0) return -1;
@@ -294,6 +298,11 @@ static int refused_early(struct session *s, struct rmsg *m)
   static const char big[] = "5.3.4 message larger than the server's SIZE limit";
   char a[FMT_ULONG], b[FMT_ULONG];
   const char *why;
+  if (m->smtputf8 && !s->ehlo.smtputf8) {
+    sess_why(s, "5.6.7 the message needs SMTPUTF8 (RFC 6531), which the server does not offer");
+    result_all(s, m, 'D', s->why.s, 0);
+    return 1;
+  }
   if (m->scan.eightbit && !s->ehlo.eightbitmime && (m->own_fd >= 0 || downgrade(m) < 0)) {
     sess_why(s, "4.3.0 8-bit message, the server lacks 8BITMIME, and the downgrade to 7 bits failed");
     result_all(s, m, 'Z', s->why.s, 0);

@@ -30,7 +30,9 @@
  * authserv-id is control/me are removed from the header section (RFC 8601
  * section 5), so that nothing from outside can speak in this host's name.
  * The header section is bounded: over CHECK_HEAD_MAX octets or
- * DKIM_FIELDS_MAX fields the message is refused (552 5.3.4).
+ * DKIM_FIELDS_MAX fields the message is refused (552 5.3.4).  In a
+ * transaction with SMTPUTF8 the header section may hold UTF-8 (RFC 6532),
+ * which must be well-formed: else 554 5.6.0.
  *
  * Memory: the verification, the cache and the header are this module's
  * statics and heap; check_forget wipes and frees them after a session.
@@ -52,6 +54,7 @@
 #include "smtp_check.h"
 #include "smtpd.h"
 #include "spf.h"
+#include "utf8.h"
 
 /* DNS and the PSL: the process's, kept across sessions */
 static struct dnsq_servers servers;
@@ -148,8 +151,13 @@ const char *check_mail(struct session *s)
 
 /* ---- DATA: the header section */
 
+/* SMTPUTF8: the header section must be well-formed UTF-8; it was not */
+static int head_utf8, head_bad_utf8;
+
 void check_text_begin(struct session *s)
 {
+  head_utf8 = s->sender.smtputf8;
+  head_bad_utf8 = 0;
   head.len = 0;
   in_head = 1;
   head_over = 0;
@@ -214,6 +222,7 @@ static void head_done(size_t hl, check_emit out)
   int nf, k;
   in_head = 0;
   if (head_over) return;
+  if (head_utf8 && !utf8_wellformed(head.s, hl)) head_bad_utf8 = 1;
   nf = dkim_fields(head.s, hl, fields, DKIM_FIELDS_MAX, &dummy);
   if (nf < 0) { head_over = 1; return; }
   if (active) {
@@ -437,6 +446,7 @@ const char *check_verdict(struct session *s, stralloc *top, stralloc *log)
   struct dmarc_out o;
   top->len = log->len = 0;
   if (head_over) return "552 5.3.4 message header section too big (over 1 MB or 1000 fields)";
+  if (head_bad_utf8) return "554 5.6.0 the header section is not valid UTF-8 (RFC 6532)";
   if (!active) return 0;
   if (dv_nomem) return "451 4.3.0 out of memory, try again later";
   dns_ready();

@@ -6,14 +6,21 @@
  * modes: every malformed input gives a reply text; nothing is allocated
  * and no input can write past SMTP_ADDR_MAX.
  *
+ * BDAT (RFC 3030): the chunk size, at most SMTP_BDAT_DIGITS digits, and
+ * an optional LAST, separated by single spaces.
+ *
  * Paths (RFC 5321 4.1.2): "<" [source-route ":"] local-part "@" domain ">"
  * where the local part is a dot-atom or a quoted string and the domain a
  * host name or an address literal.  The source route is dropped (flagged);
- * a trailing dot on the domain is dropped (flagged); 8-bit bytes are refused
- * (no SMTPUTF8).  Spaces after the colon are tolerated, brackets are not
- * optional.  Parameters: SIZE, BODY, AUTH and the DSN ones (RFC 3461,
- * lib/dsn.h: RET and ENVID on MAIL, NOTIFY and ORCPT on RCPT, each at most
- * once, xtext checked; kept packed in the path).
+ * a trailing dot on the domain is dropped (flagged).  Octets above 127 are
+ * taken in the local part (as atext or in quotes) and in the domain's
+ * labels (RFC 6531) when the whole address is well-formed UTF-8 without
+ * control characters (lib/utf8.h), and flagged (utf8): whether the
+ * transaction allows them (the SMTPUTF8 parameter) is the caller's
+ * question.  Spaces after the colon are tolerated, brackets are not
+ * optional.  Parameters: SIZE, BODY, AUTH, SMTPUTF8 and the DSN ones
+ * (RFC 3461, lib/dsn.h: RET and ENVID on MAIL, NOTIFY and ORCPT on RCPT,
+ * each at most once, xtext checked; kept packed in the path).
  */
 #include <limits.h>
 #include <string.h>
@@ -21,12 +28,13 @@
 #include "dsn.h"
 #include "owfat.h"
 #include "smtp_cmd.h"
+#include "utf8.h"
 
 static const struct { const char *name; int verb; } verbs[] = {
   { "HELO", V_HELO }, { "EHLO", V_EHLO }, { "MAIL", V_MAIL }, { "RCPT", V_RCPT },
   { "DATA", V_DATA }, { "RSET", V_RSET }, { "NOOP", V_NOOP }, { "QUIT", V_QUIT },
   { "HELP", V_HELP }, { "VRFY", V_VRFY }, { "EXPN", V_EXPN }, { "STARTTLS", V_STARTTLS },
-  { "AUTH", V_AUTH }, { "ETRN", V_ETRN }, { 0, 0 }
+  { "AUTH", V_AUTH }, { "ETRN", V_ETRN }, { "BDAT", V_BDAT }, { 0, 0 }
 };
 
 const char *smtp_verb_name(int verb)
@@ -65,9 +73,11 @@ int smtp_line_bare(const char *line, size_t len, int crlf)
 
 /* ---- paths */
 
+/* atext, and the octets of UTF-8 characters (RFC 6531's UTF8-non-ascii: checked
+   as UTF-8 once the address is whole) */
 static int is_atext(unsigned char c)
 {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return 1;
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80) return 1;
   return c && strchr("!#$%&'*+/=?^_`{|}~-", c) != 0;
 }
 
@@ -98,7 +108,7 @@ static int scan_quoted(const char *s, size_t len, size_t *pos, char *q, size_t *
   for (; i < len && s[i] != '"'; i++) {
     unsigned char c = (unsigned char)s[i];
     if (c == '\\' && ++i < len) c = (unsigned char)s[i];
-    if (i >= len || c < 32 || c > 126 || *qlen >= SMTP_LOCAL_MAX) return -1;
+    if (i >= len || c < 32 || c == 127 || *qlen >= SMTP_LOCAL_MAX) return -1;
     q[(*qlen)++] = (char)c;
   }
   if (i >= len) return -1;
@@ -145,7 +155,7 @@ static int domain_part(const char *s, size_t len, size_t *pos, struct smtp_path 
     p->literal = 1;
   } else {
     if (end > start + 1 && s[end - 1] == '.') { end--; p->trailing_dot = 1; }
-    if (!domain_valid(s + start, end - start)) return -1;
+    if (!domain_utf8_valid(s + start, end - start)) return -1;
   }
   p->at = p->len;
   if (put_byte(p, '@') < 0) return -1;
@@ -179,7 +189,8 @@ static int mailbox(const char *s, size_t len, size_t *pos, int mail, struct smtp
   }
   if (*pos >= len || s[*pos] != '>') return -1;
   ++*pos;
-  return 0;
+  p->utf8 = utf8_has8bit(p->addr, p->len);
+  return p->utf8 && !utf8_printable(p->addr, p->len) ? -1 : 0;
 }
 
 /* ---- parameters */
@@ -212,6 +223,11 @@ static const char *mail_param(const char *k, size_t klen, const char *v, size_t 
     return 0;
   }
   if (klen == 4 && !case_diffb(k, 4, "AUTH")) return hasv && vlen ? 0 : "501 5.5.4 bad AUTH parameter";
+  if (klen == 8 && !case_diffb(k, 8, "SMTPUTF8")) {
+    if (hasv) return "501 5.5.4 SMTPUTF8 takes no value";
+    p->smtputf8 = 1;
+    return 0;
+  }
   return "555 5.5.4 unsupported parameter";
 }
 
@@ -298,4 +314,21 @@ const char *smtp_etrn_parse(const char *arg, size_t len, char dom[256])
   dom[len] = 0;
   case_lowerb(dom, len);
   return 0;
+}
+
+/* ---- BDAT */
+
+const char *smtp_bdat_parse(const char *arg, size_t len, unsigned long long *size, int *last)
+{
+  size_t i = 0;
+  *size = 0;
+  *last = 0;
+  while (i < len && arg[i] >= '0' && arg[i] <= '9') {
+    if (i == SMTP_BDAT_DIGITS) return "501 5.5.4 BDAT chunk size too large";
+    *size = *size * 10 + (unsigned long long)(arg[i++] - '0');
+  }
+  if (i == 0) return "501 5.5.4 syntax: BDAT chunk-size [LAST]";
+  if (i == len) return 0;
+  if (len - i == 5 && !case_diffb(arg + i, 5, " LAST")) { *last = 1; return 0; }
+  return "501 5.5.4 syntax: BDAT chunk-size [LAST]";
 }

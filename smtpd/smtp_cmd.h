@@ -23,7 +23,8 @@
 #define SMTP_LOCAL_MAX 64
 
 enum smtp_verb { V_UNKNOWN, V_HELO, V_EHLO, V_MAIL, V_RCPT, V_DATA, V_RSET, V_NOOP, V_QUIT,
-                 V_HELP, V_VRFY, V_EXPN, V_STARTTLS, V_AUTH, V_ETRN };
+                 V_HELP, V_VRFY, V_EXPN, V_STARTTLS, V_AUTH, V_ETRN,
+                 V_BDAT };
 
 struct smtp_cmd {
   int verb;
@@ -53,6 +54,8 @@ struct smtp_path {
   int quoted;                     /* the local part needs quotes (not a dot-atom) */
   int trailing_dot;               /* the domain ended in a dot (it is dropped) */
   int literal;                    /* the domain is an address literal [...] */
+  int utf8;                       /* the address has UTF-8 (octets above 127) */
+  int smtputf8;                   /* MAIL FROM's SMTPUTF8 parameter (RFC 6531) */
   int has_size;
   unsigned long size;             /* SIZE=, saturated at ULONG_MAX */
   int body;                       /* BODY=: BODY_NONE, BODY_7BIT, BODY_8BITMIME */
@@ -61,9 +64,13 @@ struct smtp_path {
 };
 
 /* arg: "FROM:<...> PARAMS" (mail) or "TO:<...> PARAMS"; 0 ok or the refusal.
+   An address with UTF-8 parses (utf8 set) whether or not SMTPUTF8 was given:
+   SMTP_UTF8_REPLY is the caller's refusal when the transaction lacks it.
    The domain is lower-cased; a quoted local part that is a dot-atom is unquoted.
    A path without a domain parses (at == len): only RCPT TO:<postmaster> may use it. */
 const char *smtp_path_parse(const char *arg, size_t len, int mail, struct smtp_path *p);
+
+#define SMTP_UTF8_REPLY "553 5.6.7 non-ASCII address: give MAIL FROM the SMTPUTF8 parameter (RFC 6531)"
 
 /* EHLO/HELO argument: one word of printable ASCII, 1..255 bytes: 1 ok, 0 not */
 int smtp_helo_valid(const char *arg, size_t len);
@@ -71,5 +78,11 @@ int smtp_helo_valid(const char *arg, size_t len);
 /* ETRN argument: "domain" or "@domain" (the @ is dropped) into dom (lower case,
    NUL-terminated, at most 255 bytes): 0 ok, or the refusal */
 const char *smtp_etrn_parse(const char *arg, size_t len, char dom[256]);
+
+/* BDAT argument (RFC 3030): "SIZE" or "SIZE LAST", SIZE 1 to 18 digits (case of
+   LAST ignored): 0 ok with *size and *last, or the refusal.  A refused BDAT line
+   leaves the chunk's end unknown: the session answers it and closes */
+#define SMTP_BDAT_DIGITS 18
+const char *smtp_bdat_parse(const char *arg, size_t len, unsigned long long *size, int *last);
 
 #endif

@@ -10,7 +10,9 @@
  * are counted as received; a line over SMTP_LINE_MAX only notes
  * DATA_LONGLINE and leaves the state alone.  Inside a line, the octets up
  * to the next CR or LF go in one copy (text_run) when they raise no error;
- * the result is the same as octet by octet.
+ * the result is the same as octet by octet.  Chunked (BDAT), a "." at the
+ * beginning of a line is text and nothing ends the data but a bare CR or
+ * LF; smtp_data_last closes it.
  *
  * Inputs: network bytes.  Outputs: bytes to store, counts, error bits.
  * Failure modes: none of its own; every error is a bit in d->errors.
@@ -28,7 +30,14 @@ void smtp_data_init(struct smtp_data *d, unsigned long long max, unsigned long l
   d->linelen = 0;
   d->bytes = already;
   d->max = max;
+  d->chunked = 0;
   if (max && already > max) d->errors |= DATA_TOOBIG;
+}
+
+void smtp_data_init_chunks(struct smtp_data *d, unsigned long long max, unsigned long long already)
+{
+  smtp_data_init(d, max, already);
+  d->chunked = 1;
 }
 
 static void store(struct smtp_data *d, char c, char *out, size_t *n)
@@ -49,7 +58,7 @@ static int step_special(struct smtp_data *d, char c, char *out, size_t *n)
 {
   switch (d->state) {
   case S_BOL:
-    if (c == '.') { d->state = S_DOT; return 1; }
+    if (c == '.' && !d->chunked) { d->state = S_DOT; return 1; }
     break;
   case S_DOT:                                /* the stuffed dot is dropped */
     if (c == '\r') { d->state = S_DOTCR; return 1; }
@@ -103,6 +112,16 @@ size_t smtp_data_feed(struct smtp_data *d, const char *in, size_t len, char *out
     step(d, in[i++], out, outlen);
   }
   return i;
+}
+
+void smtp_data_last(struct smtp_data *d, char *out, size_t *outlen)
+{
+  *outlen = 0;
+  if (d->done) return;
+  d->done = 1;
+  if (d->state == S_CR) { d->errors |= DATA_BARE; return; }
+  if (d->state == S_TEXT) store(d, '\n', out, outlen);
+  d->state = S_BOL;
 }
 
 const char *smtp_data_reply(const struct smtp_data *d)

@@ -16,6 +16,15 @@
  * too much text only stop the output: the input is still read to its end
  * so the session can answer once and go on.
  *
+ * BDAT chunks (RFC 3030) go through the same machine in its chunked form
+ * (smtp_data_init_chunks): no dot stuffing and no end mark, since the
+ * client counts the octets; the caller feeds each chunk's octets and
+ * nothing more, so a CR LF may be split across two chunks.  CR LF still
+ * becomes LF, and a bare CR or LF is refused exactly as in DATA (done,
+ * DATA_BARE: 550 5.6.11 and the session closes).  smtp_data_last ends the
+ * text at BDAT LAST: a CR left at its end is bare, and a last line without
+ * its line end gets an LF, so that the stored text ends in LF as after DATA.
+ *
  * No memory is allocated; the caller's output buffer is never filled
  * beyond the input length.
  */
@@ -38,10 +47,16 @@ struct smtp_data {
   size_t linelen;                 /* octets of the current line so far, as received */
   unsigned long long bytes;       /* octets as stored */
   unsigned long long max;         /* 0: no limit */
+  int chunked;                    /* BDAT: no dot stuffing, no end mark */
 };
 
 /* already: octets the caller stores before the text (its Received line) */
 void smtp_data_init(struct smtp_data *d, unsigned long long max, unsigned long long already);
+/* the same for the chunks of one BDAT transaction */
+void smtp_data_init_chunks(struct smtp_data *d, unsigned long long max, unsigned long long already);
+/* BDAT LAST: the text ends here.  A CR at its end is bare (DATA_BARE); a last line
+   without its line end gets its LF, put in out (room for 1 octet, *outlen 0 or 1) */
+void smtp_data_last(struct smtp_data *d, char *out, size_t *outlen);
 /* consumes input up to and including the end of the data, or the octet that shows a
    CR or LF bare; appends the octets to store to out (room for len octets), setting
    *outlen; returns the octets consumed (less than len only when d->done became set) */

@@ -11,6 +11,9 @@
  * trigger nobody reads gives 458.  Addresses imc-remote's job line cannot
  * carry (addr_carried: e.g. "a>b"@example.org) are refused, 553 5.1.7 at
  * MAIL and 553 5.1.3 at RCPT, rather than accepted and never delivered.
+ * An address with UTF-8 needs MAIL FROM's SMTPUTF8 parameter (RFC 6531):
+ * without it, 553 5.6.7, at MAIL for the sender and at RCPT for each
+ * recipient.
  * Past SMTPD_MAX_REFUSED_RCPT refused recipients the session ends (421
  * 4.7.0: directory harvesting); ETRN is accepted in one session a minute per client, 16 domains
  * (458 4.7.0 otherwise; smtp_limits.c).
@@ -66,6 +69,7 @@ void smtpd_mail(struct session *s, const struct smtp_cmd *c)
   if (s->mail_seen) { smtpd_bad(s, "503 5.5.1 nested MAIL command"); return; }
   if (mail_unprotected(s)) return;
   e = smtp_path_parse(c->arg, c->arglen, 1, &s->sender);
+  if (!e && s->sender.utf8 && !s->sender.smtputf8) e = SMTP_UTF8_REPLY;
   if (e) { smtpd_tx_reset(s); smtpd_bad(s, e); return; }
   if (s->sender.len && !addr_carried(s->sender.addr, s->sender.len)) {
     log_event(LOG_SMTP, LEVEL_MEDIUM, s->remoteip, " mail=<", s->sender.addr, "> refused: cannot be carried");
@@ -117,7 +121,9 @@ void smtpd_rcpt(struct session *s, const struct smtp_cmd *c)
   struct smtp_path p;
   const char *e;
   if (!s->mail_seen) { smtpd_bad(s, "503 5.5.1 send MAIL first"); return; }
+  if (s->bdat) { smtpd_bad(s, "503 5.5.1 RCPT is not allowed after BDAT"); return; }
   e = smtp_path_parse(c->arg, c->arglen, 0, &p);
+  if (!e && p.utf8 && !s->sender.smtputf8) e = SMTP_UTF8_REPLY;
   if (e) { smtpd_bad(s, e); return; }
   if (!addr_carried(p.addr, p.len)) {
     smtpd_bad(s, "553 5.1.3 recipient address not accepted: its quoted local part cannot be delivered from here");

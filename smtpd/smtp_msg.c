@@ -10,7 +10,8 @@
  *
  * Envelope: F the sender, T each recipient, I peer=IP, helo=NAME,
  * proto=SMTP|ESMTP|ESMTPS|ESMTPA|ESMTPSA, auth=USER (after AUTH),
- * filter=drop|turf (control/filter matched the sender; imc-send acts on it).
+ * filter=drop|turf (control/filter matched the sender; imc-send acts on it),
+ * smtputf8=yes (MAIL FROM had SMTPUTF8: the next hop must offer it).
  *
  * Failure modes: imc-queue cannot start (451 4.3.0, before the 354); the
  * text is refused (a long line 500 5.5.2, too big 552 5.3.4: read to the
@@ -141,6 +142,7 @@ static int envelope(const struct session *s, stralloc *env)
       || env_info(env, "proto=", smtpd_proto(s)) < 0) return -1;
   if (s->authed && env_info(env, "auth=", s->auth_user) < 0) return -1;
   if (s->filter && env_info(env, "filter=", filters[s->filter]) < 0) return -1;
+  if (s->sender.smtputf8 && env_info(env, "smtputf8=", "yes") < 0) return -1;
   return env_finish(env);
 }
 
@@ -192,19 +194,25 @@ static size_t text_feed(struct smtp_data *d, const char *b, size_t n)
   return total;
 }
 
+/* the client's next octets of message text (DATA or a BDAT chunk): at least one,
+   or the session ends (EOF, a read error, or a limit: the 421 names which) */
+void smtpd_text_peek(struct session *s, const char **p, size_t *n)
+{
+  int r = sio_peek(&s->sio, p, n);
+  if (r == 0) { s->dead = 1; smtpd_end(s, "disconnected-in-data"); }
+  if (r < 0 && errno == ETIMEDOUT) {
+    smtpd_reply(s, "421 4.4.2 ", s->cfg.me.s, " ", limits_timeout_text(s), ", closing connection");
+    smtpd_end(s, "timeout-in-data");
+  }
+  if (r < 0) { s->dead = 1; smtpd_end(s, "read-error-in-data"); }
+}
+
 static void text_read(struct session *s, struct smtp_data *d)
 {
   const char *p;
   size_t n;
-  int r;
   while (!d->done) {
-    r = sio_peek(&s->sio, &p, &n);
-    if (r == 0) { s->dead = 1; smtpd_end(s, "disconnected-in-data"); }
-    if (r < 0 && errno == ETIMEDOUT) {
-      smtpd_reply(s, "421 4.4.2 ", s->cfg.me.s, " timeout, closing connection");
-      smtpd_end(s, "timeout-in-data");
-    }
-    if (r < 0) { s->dead = 1; smtpd_end(s, "read-error-in-data"); }
+    smtpd_text_peek(s, &p, &n);
     sio_skip(&s->sio, text_feed(d, p, n));
   }
 }
@@ -238,28 +246,64 @@ static void text_finish(struct session *s, const struct smtp_data *d)
   smtpd_reply(s, e);
 }
 
-void smtpd_data(struct session *s, const struct smtp_cmd *c)
+/* a message begins in imc-queue: the Received line goes first; -1 (the reply
+   given, the transaction reset) when imc-queue cannot take it */
+int smtpd_msg_begin(struct session *s, struct smtp_data *d, int chunked)
 {
-  struct smtp_data d;
-  if (c->arglen) { smtpd_bad(s, "501 5.5.4 syntax: DATA"); return; }
-  if (!s->mail_seen) { smtpd_bad(s, "503 5.5.1 send MAIL first"); return; }
-  if (!s->nrcpt) { smtpd_reply(s, "554 5.5.1 no valid recipients"); return; }
   received(s, &recv);
   if (qconn_begin(&queue) < 0) {
     smtpd_reply(s, "451 4.3.0 unable to queue the message, try again later");
     smtpd_tx_reset(s);
-    return;
+    return -1;
   }
   running = 1;
+  qconn_put(&queue, recv.s, recv.len);
+  if (chunked) smtp_data_init_chunks(d, s->cfg.databytes, recv.len);
+  else smtp_data_init(d, s->cfg.databytes, recv.len);
+  check_text_begin(s);
+  return 0;
+}
+
+size_t smtpd_msg_feed(struct smtp_data *d, const char *b, size_t n)
+{
+  return text_feed(d, b, n);
+}
+
+/* the text is complete (or refused: d->errors): one reply, the transaction reset;
+   the chunks of BDAT are closed first (smtp_data_last) */
+void smtpd_msg_end(struct session *s, struct smtp_data *d)
+{
+  char lf[1];
+  size_t n;
+  if (d->chunked) {
+    smtp_data_last(d, lf, &n);
+    if (n) check_text(lf, n, to_queue);
+  }
+  running = 0;
+  text_finish(s, d);
+  smtpd_tx_reset(s);
+}
+
+/* a message under way is given up: imc-queue writes nothing */
+void smtpd_msg_cancel(void)
+{
+  char id[QID_LEN + 1];
+  if (running) qconn_end(&queue, 0, id);
+  running = 0;
+}
+
+void smtpd_data(struct session *s, const struct smtp_cmd *c)
+{
+  struct smtp_data d;
+  if (c->arglen) { smtpd_bad(s, "501 5.5.4 syntax: DATA"); return; }
+  if (s->bdat) { smtpd_bad(s, "503 5.5.1 DATA is not allowed after BDAT"); return; }
+  if (!s->mail_seen) { smtpd_bad(s, "503 5.5.1 send MAIL first"); return; }
+  if (!s->nrcpt) { smtpd_reply(s, "554 5.5.1 no valid recipients"); return; }
+  if (smtpd_msg_begin(s, &d, 0) < 0) return;
   smtpd_reply(s, "354 go ahead, end with <CRLF>.<CRLF>");
   smtpd_flush(s);
-  qconn_put(&queue, recv.s, recv.len);
-  smtp_data_init(&d, s->cfg.databytes, recv.len);
-  check_text_begin(s);
   text_read(s, &d);
-  running = 0;
-  text_finish(s, &d);
-  smtpd_tx_reset(s);
+  smtpd_msg_end(s, &d);
   /* what follows a bare CR or LF is never read as a command: the 550 is the last reply */
   if (d.errors & DATA_BARE) smtpd_end(s, "bare-newline-in-data");
 }
@@ -269,9 +313,7 @@ void smtpd_data(struct session *s, const struct smtp_cmd *c)
    line and envelope buffers are wiped (qconn wipes the text it sent) */
 void smtpd_msg_forget(void)
 {
-  char id[QID_LEN + 1];
-  if (running) qconn_end(&queue, 0, id);
-  running = 0;
+  smtpd_msg_cancel();
   if (recv.s) explicit_bzero(recv.s, recv.a);
   if (env.s) explicit_bzero(env.s, env.a);
   if (top.s) explicit_bzero(top.s, top.a);

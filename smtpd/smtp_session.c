@@ -157,6 +157,8 @@ int smtpd_getline(struct session *s, int *crlf)
 
 void smtpd_tx_reset(struct session *s)
 {
+  if (s->bdat) smtpd_msg_cancel();
+  s->bdat = 0;
   s->mail_seen = 0;
   s->rcpts.len = 0;
   s->rcpt_dsn.len = 0;
@@ -165,6 +167,7 @@ void smtpd_tx_reset(struct session *s)
   s->sender.len = 0;
   s->sender.dsnlen = 0;
   s->sender.addr[0] = 0;
+  s->sender.utf8 = s->sender.smtputf8 = 0;
 }
 
 unsigned long smtpd_maxrcpt(const struct session *s)
@@ -173,11 +176,13 @@ unsigned long smtpd_maxrcpt(const struct session *s)
   return m && m < SMTPD_RCPT_HARDMAX ? m : SMTPD_RCPT_HARDMAX;
 }
 
+/* RFC 3848, and RFC 6531 3.7.3 for a transaction with SMTPUTF8 */
 const char *smtpd_proto(const struct session *s)
 {
+  int u = s->sender.smtputf8;
   if (!s->esmtp && !s->tls && !s->authed) return "SMTP";
-  if (s->tls) return s->authed ? "ESMTPSA" : "ESMTPS";
-  return s->authed ? "ESMTPA" : "ESMTP";
+  if (s->tls) return s->authed ? (u ? "UTF8SMTPSA" : "ESMTPSA") : (u ? "UTF8SMTPS" : "ESMTPS");
+  return s->authed ? (u ? "UTF8SMTPA" : "ESMTPA") : (u ? "UTF8SMTP" : "ESMTP");
 }
 
 /* ---- the greeting */
@@ -204,6 +209,8 @@ static void ehlo_reply(struct session *s)
   size[fmt_ulong(size, s->cfg.databytes)] = 0;
   smtpd_reply(s, "250-", s->cfg.me.s, " hello ", s->helo, " [", s->remoteip, "]");
   smtpd_reply(s, "250-PIPELINING");
+  smtpd_reply(s, "250-CHUNKING");
+  smtpd_reply(s, "250-SMTPUTF8");
   smtpd_reply(s, "250-SIZE", s->cfg.databytes ? " " : "", s->cfg.databytes ? size : "");
   smtpd_reply(s, "250-8BITMIME");
   smtpd_reply(s, "250-ENHANCEDSTATUSCODES");
@@ -242,7 +249,7 @@ static void cmd_simple(struct session *s, const struct smtp_cmd *c)
     smtpd_reply(s, "221 2.0.0 ", s->cfg.me.s, " closing connection");
     smtpd_end(s, "quit");
   case V_HELP:
-    smtpd_reply(s, "214 2.0.0 commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT HELP VRFY EXPN STARTTLS AUTH ETRN");
+    smtpd_reply(s, "214 2.0.0 commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT HELP VRFY EXPN STARTTLS AUTH ETRN BDAT");
     return;
   case V_VRFY:
     if (!c->arglen) { smtpd_bad(s, "501 5.5.4 syntax: VRFY address"); return; }
@@ -262,6 +269,7 @@ static void dispatch(struct session *s, const struct smtp_cmd *c)
   case V_STARTTLS: smtpd_starttls(s, c); return;
   case V_AUTH: smtpd_auth(s, c); return;
   case V_ETRN: smtpd_etrn(s, c); return;
+  case V_BDAT: smtpd_bdat(s, c); return;
   case V_RSET: case V_NOOP: case V_QUIT: case V_HELP: case V_VRFY: case V_EXPN: cmd_simple(s, c); return;
   default: smtpd_bad(s, "500 5.5.1 command not recognized");
   }

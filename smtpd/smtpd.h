@@ -90,6 +90,7 @@ struct session {
   int authed;
   /* the mail transaction */
   int mail_seen;
+  int bdat;                         /* a BDAT chunk went to imc-queue: no RCPT, no DATA */
   struct smtp_path sender;
   stralloc rcpts;                   /* accepted recipients, each NUL-terminated */
   stralloc rcpt_dsn;                /* each one's DSN parameters (lib/dsn.h), NUL-terminated, "" when none */
@@ -119,6 +120,18 @@ void smtpd_worker(struct session *s, struct smtpd_base *b) __attribute__((noretu
 void smtpd_end_jump(sigjmp_buf *j);
 /* the session is over: to the worker's loop, or _exit(code) */
 void smtpd_leave(int code) __attribute__((noreturn));
+/* smtp_msg.c: the message text, for DATA and for BDAT (smtp_bdat.c).  begin: the
+   Received line to imc-queue and d ready (chunked: BDAT), or -1, answered (451)
+   and the transaction reset; feed: octets through d to imc-queue, the octets
+   consumed; end: the one reply for the message, the transaction reset; cancel:
+   the message under way is dropped (imc-queue writes nothing) */
+struct smtp_data;
+int smtpd_msg_begin(struct session *s, struct smtp_data *d, int chunked);
+size_t smtpd_msg_feed(struct smtp_data *d, const char *b, size_t n);
+void smtpd_msg_end(struct session *s, struct smtp_data *d);
+void smtpd_msg_cancel(void);
+/* the client's next octets of text, at least one, or the session ends (EOF, timeout) */
+void smtpd_text_peek(struct session *s, const char **p, size_t *n);
 /* smtp_msg.c: a DATA cut short is given up (imc-queue writes nothing), its buffers wiped */
 void smtpd_msg_forget(void);
 
@@ -146,8 +159,9 @@ void smtpd_starttls(struct session *s, const struct smtp_cmd *c);
 void smtpd_auth(struct session *s, const struct smtp_cmd *c);
 int smtpd_auth_offered(const struct session *s);    /* AUTH in the EHLO reply */
 void smtpd_data(struct session *s, const struct smtp_cmd *c);
+void smtpd_bdat(struct session *s, const struct smtp_cmd *c);
 void smtpd_queue_close(void);    /* ends the process's imc-queue (smtp_msg.c): at exit */
-const char *smtpd_proto(const struct session *s);  /* SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA */
+const char *smtpd_proto(const struct session *s);  /* SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA; UTF8SMTP... with SMTPUTF8 */
 
 /* smtp_limits.c */
 /* after the control files: the deadline; IMC_AUTHFAIL and IMC_ETRNWAIT from get */

@@ -63,6 +63,7 @@ struct msg {
   int double_bounce;              /* envelope says dsn=double: never bounce it */
   int prio;                       /* PRIO_URGENT, PRIO_NORMAL, PRIO_NONURGENT from the headers */
   char filter;                    /* 'd' drop, 't' turf (envelope filter=), else 0 */
+  int smtputf8;                   /* envelope smtputf8=yes: the next hop must offer SMTPUTF8 */
   unsigned long next;             /* heap key */
   long heap;                      /* index in the heap, -1 when not in it */
   unsigned inflight;              /* recipients in running deliveries */

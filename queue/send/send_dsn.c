@@ -36,6 +36,20 @@ static int cats(stralloc *sa, const char *s) { return stralloc_cats(sa, s) ? 0 :
 #define N_DELAY 1
 #define N_FINAL 0
 
+/* a failed recipient's reply past imc-remote's "HOST [IP]: " (section 8 of
+   docs/INTERNALS.md) and a server's reply code, where its status code is */
+static void past_host(const char **s, size_t *len)
+{
+  const char *p = *s;
+  size_t n = *len, k = 0;
+  while (k + 2 < n && k < 300 && !(p[k] == ']' && p[k + 1] == ':' && p[k + 2] == ' ')) k++;
+  if (k + 2 < n && k < 300) { p += k + 3; n -= k + 3; }
+  if (n > 4 && p[0] >= '2' && p[0] <= '5' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9'
+      && p[3] == ' ') { p += 4; n -= 4; }
+  *s = p;
+  *len = n;
+}
+
 static int is_bouncing(const struct qinfo_rcpt *r, int delayed)
 {
   return delayed ? r->state == QI_PENDING : r->state == QI_FAILED || r->state == QI_EXPIRED;
@@ -59,13 +73,15 @@ static unsigned long notice_count(const struct msg *m, int delayed, char state)
   return n;
 }
 
-/* "5.1.1" from a reply that starts with a status code, else a default by state */
+/* "5.1.1" from a reply that starts with a status code (for a failed recipient,
+   also past imc-remote's host and the server's code), else a default by state */
 static void dsn_status(const struct qinfo_rcpt *r, char out[16])
 {
   const char *s = r->reply.s ? r->reply.s : "";
-  size_t i = 0;
+  size_t len = r->reply.len, i = 0;
   char cls = r->state == QI_SUCCESS ? '2' : 0;
-  while (i < r->reply.len && i < 15 && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) i++;
+  if (r->state == QI_FAILED) past_host(&s, &len);
+  while (i < len && i < 15 && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) i++;
   if (i >= 5 && (s[0] == '4' || s[0] == '5' || s[0] == '2') && s[1] == '.' && (!cls || s[0] == cls)) {
     memcpy(out, s, i);
     out[i] = 0;

@@ -49,6 +49,7 @@ static void load_envelope(struct msg *m, const struct qfile *qf, stralloc *rcpts
     else if (len == 10 && (!memcmp(val, "dsn=double", 10) || !memcmp(val, "dsn=notice", 10))) m->double_bounce = 1;
     else if (len == 11 && !memcmp(val, "filter=drop", 11)) m->filter = 'd';
     else if (len == 11 && !memcmp(val, "filter=turf", 11)) m->filter = 't';
+    else if (len == 12 && !memcmp(val, "smtputf8=yes", 12)) m->smtputf8 = 1;
   }
   stralloc_0(&m->sender);
   m->sender.len--;

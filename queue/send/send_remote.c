@@ -122,7 +122,7 @@ static int job_addr(stralloc *in, const stralloc *addr, const struct dsn_params 
   return 0;
 }
 
-/* one line per message: FD MSGLEN PRIORITY SENDER RECIPIENT... */
+/* one line per message: FD MSGLEN PRIORITY[,smtputf8] SENDER RECIPIENT... */
 static int job_lines(const struct job *jobs, unsigned long n, stralloc *in)
 {
   unsigned long k, line = 0;
@@ -132,6 +132,7 @@ static int job_lines(const struct job *jobs, unsigned long n, stralloc *in)
     int head = job_line_head(in, jobs, k, &line);
     msg_dsn_mail(m, &p);
     if (head < 0 || (head && (!stralloc_append(in, "\t") || !stralloc_cats(in, prio_name(m->prio))
+                              || (m->smtputf8 && !stralloc_cats(in, ",smtputf8"))
                               || !stralloc_append(in, "\t") || job_addr(in, &m->sender, &p, 1) < 0))) return -1;
     msg_dsn_rcpt(m, jobs[k].i, &p);
     if (!stralloc_append(in, "\t") || job_addr(in, &m->q.r[jobs[k].i].address, &p, 0) < 0) return -1;

@@ -47,7 +47,8 @@ static void rjob_same(const struct rjob *a, const struct rjob *b)
 {
   size_t pa = 0, pb = 0, la, lb;
   const char *ra, *rb;
-  if (b->err || a->fd != b->fd || a->msglen != b->msglen || a->prio != b->prio || a->nrcpt != b->nrcpt
+  if (b->err || a->fd != b->fd || a->msglen != b->msglen || a->prio != b->prio || a->smtputf8 != b->smtputf8
+      || a->nrcpt != b->nrcpt
       || a->slen != b->slen || memcmp(a->sender, b->sender, a->slen)) abort();
   while (rjob_rcpt_next(a, &pa, &ra, &la)) {
     if (!rjob_rcpt_next(b, &pb, &rb, &lb) || la != lb || memcmp(ra, rb, la)) abort();
@@ -63,7 +64,8 @@ static void rjob_roundtrip(const struct rjob *j)
   char num[FMT_ULONG];
   if (!stralloc_catb(&l, num, fmt_ulong(num, (unsigned long)j->fd)) || !stralloc_append(&l, "\t")
       || !stralloc_catb(&l, num, fmt_ulong(num, (unsigned long)j->msglen)) || !stralloc_append(&l, "\t")
-      || !stralloc_cats(&l, prio_names[j->prio]) || !stralloc_append(&l, "\t")
+      || !stralloc_cats(&l, prio_names[j->prio]) || (j->smtputf8 && !stralloc_cats(&l, ",smtputf8"))
+      || !stralloc_append(&l, "\t")
       || !stralloc_catb(&l, j->sender, j->slen) || !stralloc_append(&l, "\t")
       || !stralloc_catb(&l, j->rcpts, j->rlen)) abort();
   if (rjob_parse(l.s, l.len, &back) != j->nrcpt) abort();

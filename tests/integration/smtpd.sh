@@ -43,34 +43,9 @@ pick_ports() {
   return 1
 }
 
-# the acceptor: runs PROG per connection with the socket as fds 0 and 1 and
-# VAR=VALUE settings added to the environment; logs "PID PEERPORT" lines
-cat > "$T_TMP/acceptor.py" <<'PY'
-import os, signal, socket, sys
-port, prog, pidlog = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-extra = dict(a.split("=", 1) for a in sys.argv[4:])
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", port))
-s.listen(64)
-signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
-while True:
-    c, peer = s.accept()
-    env = dict(os.environ)
-    env.update(TCPREMOTEIP=peer[0], TCPREMOTEPORT=str(peer[1]), TCPLOCALIP="127.0.0.1", TCPLOCALPORT=str(port))
-    env.update(extra)
-    pid = os.fork()
-    if pid == 0:
-        s.close()
-        os.dup2(c.fileno(), 0)
-        os.dup2(c.fileno(), 1)
-        c.close()
-        os.execve(prog, [prog], env)
-    with open(pidlog, "a") as f:
-        f.write("%d %d\n" % (pid, peer[1]))
-    c.close()
-PY
+# the acceptor (tests/tools/acceptor.py): runs PROG per connection with the
+# socket as fds 0 and 1 and VAR=VALUE settings added to the environment
+cp "$TOP/tests/tools/acceptor.py" "$T_TMP/acceptor.py"
 
 # dlg.py PORT [SRC]: a scripted SMTP dialogue from stdin, one step a line:
 #   S text   send text and CR LF     R text  send text as it is (both with \r \n \x00 escapes)

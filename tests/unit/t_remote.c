@@ -662,6 +662,12 @@ static void test_rjob(void)
   CHECK_MEM(j.id, j.idlen, "6b0a42108275300043b");
   CHECK(rjob_parse("5:\t1\tnormal\ts@x\ta@b", 19, &j) == 1 && j.err && !j.idlen);    /* empty id */
   CHECK(rjob_parse("5:a-b\t1\tnormal\ts@x\ta@b", 22, &j) == 1 && j.err && !j.idlen); /* not letters and digits */
+  /* PRIORITY options: smtputf8 (RFC 6531) noted, an unknown one ignored */
+  CHECK(rjob_parse("3\t1\tnormal,smtputf8\ts@x\ta@b", 24, &j) == 1 && !j.err && j.smtputf8 && j.prio == PRIO_NORMAL);
+  CHECK(rjob_parse("3\t1\turgent,x,smtputf8\ts@x\ta@b", 26, &j) == 1 && !j.err && j.smtputf8 && j.prio == PRIO_URGENT);
+  CHECK(rjob_parse("3\t1\tnormal,other\ts@x\ta@b", 21, &j) == 1 && !j.err && !j.smtputf8);
+  CHECK(rjob_parse("3\t1\t,smtputf8\ts@x\ta@b", 18, &j) == 1 && j.err);
+  CHECK(rjob_parse("3\t1\tnormal\t\xc3\xa9@x\t\xe4\xbe\x8b@b", 21, &j) == 1 && !j.err && !j.smtputf8);
   CHECK(rjob_addr_ok("a@b", 3));
   CHECK(rjob_addr_ok("\"a b\"@c", 7));
   CHECK(!rjob_addr_ok("a b@c", 5));

@@ -28,6 +28,8 @@
 #include "../../smtpd/smtp_policy.h"
 #include "../../remote/rjob.h"
 #include "addr.h"
+#include "utf8.h"
+#include "idna.h"
 
 /* ---- command lines */
 
@@ -84,7 +86,20 @@ static void test_paths(void)
   CHECK_STR(path("FROM:<a..b@b.c>", 1, &p), "501 5.1.7 bad sender address syntax");
   CHECK_STR(path("FROM:<a@b..c>", 1, &p), "501 5.1.7 bad sender address syntax");
   CHECK_STR(path("FROM:<a@-b.c>", 1, &p), "501 5.1.7 bad sender address syntax");
-  CHECK_STR(path("FROM:<\xc3\xa9@b.c>", 1, &p), "501 5.1.7 bad sender address syntax");
+  /* UTF-8 (RFC 6531): parsed and flagged, SMTPUTF8 or not (the caller says 553 5.6.7);
+     ill-formed UTF-8 and C1 controls are syntax errors */
+  CHECK(path("FROM:<\xc3\xa9@b.c>", 1, &p) == 0 && p.utf8 && !p.smtputf8);
+  CHECK(path("FROM:<a@b.c>", 1, &p) == 0 && !p.utf8);
+  CHECK(path("TO:<J\xc3\xb6rg@B\xc3\xbc" "cher.Example>", 0, &p) == 0 && p.utf8);
+  CHECK_STR(p.addr, "J\xc3\xb6rg@b\xc3\xbc" "cher.example");             /* ASCII lower-cased only */
+  CHECK(path("TO:<\"\xe7\x94\xa8 \xe6\x88\xb7\"@b.c>", 0, &p) == 0 && p.utf8 && p.quoted);
+  CHECK(path("TO:<\xf0\x9f\x98\x80@\xe4\xbe\x8b.example>", 0, &p) == 0 && p.utf8);
+  CHECK_STR(path("FROM:<\xe9@b.c>", 1, &p), "501 5.1.7 bad sender address syntax");          /* Latin-1 */
+  CHECK_STR(path("FROM:<\xc0\xaf@b.c>", 1, &p), "501 5.1.7 bad sender address syntax");      /* overlong */
+  CHECK_STR(path("FROM:<\xed\xa0\x80@b.c>", 1, &p), "501 5.1.7 bad sender address syntax");  /* surrogate */
+  CHECK_STR(path("FROM:<\xc2\x85@b.c>", 1, &p), "501 5.1.7 bad sender address syntax");      /* C1 NEL */
+  CHECK_STR(path("TO:<a@\xc3.example>", 0, &p), "501 5.1.3 bad recipient address syntax");    /* cut short */
+  CHECK_STR(path("TO:<a@b\xf4\x90\x80\x80.example>", 0, &p), "501 5.1.3 bad recipient address syntax"); /* > U+10FFFF */
   CHECK_STR(path("FROM:<\"unterminated@b.c>", 1, &p), "501 5.1.7 bad sender address syntax");
   CHECK_STR(path("TO <a@b.c>", 0, &p), "501 5.5.4 syntax: RCPT TO:<address>");
   CHECK_STR(path("", 1, &p), "501 5.5.4 syntax: MAIL FROM:<address>");
@@ -112,6 +127,67 @@ static void test_long_paths(void)
   CHECK(path(buf, 0, &p) != 0);
 }
 
+/* lib/utf8.c: what log and tracking lines are made of */
+static void test_utf8(void)
+{
+  char out[16];
+  unsigned long cp;
+  CHECK(utf8_char("\xe2\x82\xac", 3, &cp) == 3 && cp == 0x20ac);
+  CHECK(utf8_char("\xf0\x9f\x98\x80", 4, &cp) == 4 && cp == 0x1f600);
+  CHECK(utf8_char("\xe2\x82", 2, &cp) == 0);
+  CHECK(utf8_char("\xe0\x80\x80", 3, &cp) == 0);                    /* overlong */
+  CHECK(utf8_printable("\xc3\xa9t\xc3\xa9", 5) && !utf8_printable("a\tb", 3) && !utf8_printable("\xc2\x9b", 2));
+  CHECK_MEM(out, utf8_clean(out, sizeof out, "a\x1b[1m\xc2\x9b\xe9\xc3\xa9", 10, '?'), "a?[1m??\xc3\xa9");
+  CHECK_MEM(out, utf8_clean(out, 4, "abc\xc3\xa9", 5, '?'), "abc");  /* never half a character */
+  CHECK_MEM(out, utf8_clean(out, sizeof out, "x\x7fy\n", 4, ' '), "x y ");
+  CHECK(utf8_wellformed("a\tb\r\n\xc3\xa9", 7) && !utf8_wellformed("caf\xe9", 4));
+  /* lib/addr.c: UTF-8 aliases, domains and addresses (RFC 6531) */
+  CHECK(mailbox_name_valid("j\xc3\xb6rg", 5) && !mailbox_name_valid("j\xf6rg", 4));
+  CHECK(!mailbox_name_valid("a\xc2\x85", 3) && !mailbox_name_valid("a/\xc3\xb6", 4));
+  CHECK(domain_utf8_valid("b\xc3\xbc" "cher.example", 14) && !domain_valid("b\xc3\xbc" "cher.example", 14));
+  CHECK(!domain_utf8_valid("b\xfc" "cher.example", 13) && !domain_utf8_valid("\xc3\xbc-.example", 11));
+  CHECK(addr_valid("\xe7\x94\xa8@\xe4\xbe\x8b.example", 15) && !addr_valid("\xe7\x94@b.example", 12));
+}
+
+/* lib/idna.c against Python's punycode codec (RFC 3492), label by label */
+static void test_idna(void)
+{
+  char out[256];
+  static const char *const vec[][2] = {   /* UTF-8 source text: U-labels as written */
+    { "bücher.example", "xn--bcher-kva.example" },
+    { "例子.test", "xn--fsqu00a.test" },
+    { "münchen.de", "xn--mnchen-3ya.de" },
+    { "ελληνικά.gr", "xn--hxargifdar.gr" },
+    { "mail.xn--ok.test", "mail.xn--ok.test" },
+    { "日本語.jp", "xn--wgv71a119e.jp" },
+    { "Ⅸ-ß-ç.example", "xn-----gia7a7875a.example" },
+    { "😀.example", "xn--e28h.example" },
+    { "a.ü.b", "a.xn--tda.b" },
+    { "правительство.рф", "xn--80aealotwbjpid2k.xn--p1ai" },
+  };
+  size_t i;
+  for (i = 0; i < sizeof vec / sizeof vec[0]; i++) {
+    CHECK(idna_to_ascii(vec[i][0], strlen(vec[i][0]), out, sizeof out) == (long)strlen(vec[i][1]));
+    CHECK_STR(out, vec[i][1]);
+  }
+  CHECK(idna_to_ascii("a..b", 4, out, sizeof out) == -1);                 /* an empty label */
+  CHECK(idna_to_ascii("\xc3.b", 3, out, sizeof out) == -1);              /* not UTF-8 */
+  CHECK(idna_to_ascii("b\xc3\xbc" "cher.example", 14, out, 12) == -1);    /* no room */
+  {
+    char big[64 * 3];
+    for (i = 0; i < 21; i++) memcpy(big + 3 * i, "\xe4\xbe\x8b", 3);  /* 21 times U+4F8B */
+    CHECK(idna_to_ascii(big, 63, out, sizeof out) == 27);
+    CHECK_STR(out, "xn--fsqaaaaaaaaaaaaaaaaaaaa");
+    memset(big, 'a', 58);
+    memcpy(big + 58, "\xc3\xbc", 2);                                     /* 58 a, then u-umlaut: 66 */
+    CHECK(idna_to_ascii(big, 60, out, sizeof out) == -1);
+    CHECK(idna_to_ascii(big + 3, 57, out, sizeof out) == 63);                /* 55 a: 63, the most */
+    CHECK_STR(out + 59, "-8yf");
+    for (i = 0; i < 64; i++) big[i] = 'a';
+    CHECK(idna_to_ascii(big, 64, out, sizeof out) == -1);                /* a 64-octet label */
+  }
+}
+
 static void test_params(void)
 {
   struct smtp_path p;
@@ -122,7 +198,6 @@ static void test_params(void)
   CHECK_STR(path("FROM:<a@b.c> SIZE=12x", 1, &p), "501 5.5.4 bad SIZE parameter");
   CHECK_STR(path("FROM:<a@b.c> SIZE", 1, &p), "501 5.5.4 bad SIZE parameter");
   CHECK_STR(path("FROM:<a@b.c> BODY=BINARYMIME", 1, &p), "501 5.5.4 bad BODY parameter (7BIT or 8BITMIME)");
-  CHECK_STR(path("FROM:<a@b.c> SMTPUTF8", 1, &p), "555 5.5.4 unsupported parameter");
   CHECK_STR(path("TO:<a@b.c> XFOO=1", 0, &p), "555 5.5.4 unsupported parameter");
   /* DSN (RFC 3461): kept packed, checked strictly */
   CHECK(path("TO:<a@b.c> orcpt=rfc822;A+2Bb@c.d notify=delay,failure", 0, &p) == 0);
@@ -132,6 +207,10 @@ static void test_params(void)
   CHECK(path("FROM:<a@b.c> SIZE=10", 1, &p) == 0 && p.dsnlen == 0 && p.dsn[0] == 0);
   CHECK_STR(path("TO:<a@b.c> NOTIFY=NEVER,DELAY", 0, &p), "501 5.5.4 bad NOTIFY parameter (NEVER, or SUCCESS, FAILURE, DELAY separated by commas)");
   CHECK_STR(path("FROM:<a@b.c> NOTIFY=NEVER", 1, &p), "555 5.5.4 NOTIFY and ORCPT belong to RCPT TO");
+  CHECK(path("FROM:<a@b.c> SMTPUTF8", 1, &p) == 0 && p.smtputf8 && !p.utf8);
+  CHECK(path("FROM:<\xc3\xa9@b.c> smtputf8 BODY=8BITMIME", 1, &p) == 0 && p.smtputf8 && p.utf8);
+  CHECK_STR(path("FROM:<a@b.c> SMTPUTF8=yes", 1, &p), "501 5.5.4 SMTPUTF8 takes no value");
+  CHECK_STR(path("TO:<a@b.c> SMTPUTF8", 0, &p), "555 5.5.4 unsupported parameter");
 }
 
 static void test_etrn(void)
@@ -196,6 +275,61 @@ static void test_data(void)
   check_data("a\r\n\r.\r\n", 0, 0, DATA_BARE, 5);             /* CR "." at the start of a line */
   check_data("12345\r\n.\r\n", 6, "12345\n", 0, 10);          /* exactly the limit */
   check_data("123456\r\n.\r\n", 6, 0, DATA_TOOBIG, 11);
+}
+
+/* BDAT: the chunks of in, split at each '|', fed in pieces of every size; last: BDAT LAST */
+static void check_chunks(const char *in, size_t max, const char *want, int errors)
+{
+  size_t step;
+  for (step = 1; step <= 8; step++) {
+    struct smtp_data d;
+    char out[4096], chunk[4096];
+    size_t n = 0, used, olen;
+    const char *p = in;
+    smtp_data_init_chunks(&d, max, 0);
+    for (;;) {
+      size_t k = strcspn(p, "|");
+      memcpy(chunk, p, k);
+      n += data_run(&d, chunk, k, step, out + n, &used);
+      if (!p[k] || d.done) break;
+      p += k + 1;
+    }
+    smtp_data_last(&d, out + n, &olen);
+    n += olen;
+    CHECK(d.errors == errors && d.done);
+    if (want) { CHECK_MEM(out, n, want); CHECK(d.bytes == strlen(want)); }
+  }
+}
+
+static void test_bdat(void)
+{
+  struct smtp_cmd c;
+  unsigned long long size;
+  int last;
+  CHECK(smtp_cmd_parse("bdat 10 last", 12, &c) == 0 && c.verb == V_BDAT);
+  CHECK(smtp_bdat_parse("0", 1, &size, &last) == 0 && size == 0 && !last);
+  CHECK(smtp_bdat_parse("123 LAST", 8, &size, &last) == 0 && size == 123 && last);
+  CHECK(smtp_bdat_parse("123 last", 8, &size, &last) == 0 && last);
+  CHECK(smtp_bdat_parse("999999999999999999", 18, &size, &last) == 0 && size == 999999999999999999ULL);
+  CHECK_STR(smtp_bdat_parse("1000000000000000000", 19, &size, &last), "501 5.5.4 BDAT chunk size too large");
+  CHECK_STR(smtp_bdat_parse("", 0, &size, &last), "501 5.5.4 syntax: BDAT chunk-size [LAST]");
+  CHECK_STR(smtp_bdat_parse("12x", 3, &size, &last), "501 5.5.4 syntax: BDAT chunk-size [LAST]");
+  CHECK_STR(smtp_bdat_parse("12  LAST", 8, &size, &last), "501 5.5.4 syntax: BDAT chunk-size [LAST]");
+  CHECK_STR(smtp_bdat_parse("12 LASTX", 8, &size, &last), "501 5.5.4 syntax: BDAT chunk-size [LAST]");
+  CHECK_STR(smtp_bdat_parse("+1", 2, &size, &last), "501 5.5.4 syntax: BDAT chunk-size [LAST]");
+  check_chunks("a\r\n.\r\n..b\r\n", 0, "a\n.\n..b\n", 0);       /* no dot stuffing, no end */
+  check_chunks("a\r|\nb\r\n", 0, "a\nb\n", 0);                   /* CR LF split */
+  check_chunks("a\r\n||b\r\n|", 0, "a\nb\n", 0);                 /* empty chunks */
+  check_chunks("a\r\nno end", 0, "a\nno end\n", 0);               /* the last LF added */
+  check_chunks("", 0, "", 0);                                        /* an empty message */
+  check_chunks("a\nb\r\n", 0, 0, DATA_BARE);
+  check_chunks("a\rb\r\n", 0, 0, DATA_BARE);
+  check_chunks("a\r|b\r\n", 0, 0, DATA_BARE);                      /* bare across chunks */
+  check_chunks("a\r\nb\r", 0, 0, DATA_BARE);                       /* CR at the very end */
+  check_chunks("12345\r\n", 6, "12345\n", 0);
+  check_chunks("12345\r|\n", 6, "12345\n", 0);
+  check_chunks("12345\r|\n6", 6, 0, DATA_TOOBIG);
+  check_chunks("123456", 6, 0, DATA_TOOBIG);                        /* the added LF counts too */
 }
 
 static void test_data_lines(void)
@@ -668,9 +802,12 @@ int main(void)
   test_paths();
   test_long_paths();
   test_params();
+  test_utf8();
+  test_idna();
   test_etrn();
   test_data();
   test_data_lines();
+  test_bdat();
   test_smuggle();
   test_line_bare();
   test_base64();
