@@ -28,6 +28,10 @@ LINK      = $(CC) $(IMC_CFLAGS) $(CFLAGS) $(LDFLAGS)
 LDLIBS    = -Wl,-Bstatic -lbearssl -lowfat -lhogweed -lnettle -lgmp -lcrypt -Wl,-Bdynamic
 SANFLAGS  = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 PREFIX    = /usr/local
+BINDIR    = $(PREFIX)/bin
+MANDIR    = $(PREFIX)/share/man
+# what make install wrote, for make uninstall (empty: none, as for a package)
+MANIFEST  = $(PREFIX)/share/imc/installed
 
 DIRS     = lib lib/convert control queue queue/send queue/local queue/inject queue/admin \
            smtpd smtpd/tcpd remote convert
@@ -37,7 +41,7 @@ PROGS    = $(patsubst %.c,bin/%,$(notdir $(MAINS)))
 UNITS    = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/t_*.c))
 SCRIPTS  = bin/imc-setup bin/imc-start
 
-.PHONY: all deps check unit integration run install clean fuzz fuzzers bench sanbin sancheck
+.PHONY: all deps check unit integration run install uninstall clean fuzz fuzzers bench sanbin sancheck
 all: $(PROGS) bin/sendmail
 
 # ---- dependencies: Debian packages, installed when missing, only for the
@@ -143,12 +147,15 @@ run: $(DEPSOK) all
 bench: $(DEPSOK) all
 	@bash bench/inject.sh
 
+# make install keeps the owner and mode of every program already installed
+# (imc-setup --system made four of them setuid) and replaces each file by a
+# rename; make uninstall removes what the MANIFEST says was installed
+# (tools/install.sh).
+INSTALLENV = DESTDIR='$(DESTDIR)' BINDIR='$(BINDIR)' MANDIR='$(MANDIR)' MANIFEST='$(MANIFEST)'
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
-	install -m 755 $(PROGS) $(SCRIPTS) $(DESTDIR)$(PREFIX)/bin
-	ln -sf imc-inject $(DESTDIR)$(PREFIX)/bin/sendmail
-	for m in $(wildcard man/*.8); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8; done
-	for m in $(wildcard man/*.5); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man5; done
+	@$(INSTALLENV) sh tools/install.sh install $(PROGS) $(SCRIPTS) -- $(wildcard man/*.[1-8])
+uninstall:
+	@$(INSTALLENV) sh tools/install.sh uninstall $(PROGS) $(SCRIPTS) -- $(wildcard man/*.[1-8])
 
 clean:
 	rm -rf build san fuzz $(PROGS) bin/sendmail .deps-test.ok .deps-run.ok
