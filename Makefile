@@ -30,6 +30,8 @@ SANFLAGS  = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 PREFIX    = /usr/local
 BINDIR    = $(PREFIX)/bin
 MANDIR    = $(PREFIX)/share/man
+# the systemd unit imc.service (tools/imc.service.in); empty: none
+UNITDIR   = $(PREFIX)/lib/systemd/system
 # what make install wrote, for make uninstall (empty: none, as for a package)
 MANIFEST  = $(PREFIX)/share/imc/installed
 
@@ -41,7 +43,7 @@ PROGS    = $(patsubst %.c,bin/%,$(notdir $(MAINS)))
 UNITS    = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/t_*.c))
 SCRIPTS  = bin/imc-setup bin/imc-start
 
-.PHONY: all deps check unit integration run install uninstall clean fuzz fuzzers bench sanbin sancheck
+.PHONY: all deps check unit integration run install uninstall deb check-deb clean fuzz fuzzers bench sanbin sancheck
 all: $(PROGS) bin/sendmail
 
 # ---- dependencies: Debian packages, installed when missing, only for the
@@ -50,6 +52,10 @@ all: $(PROGS) bin/sendmail
 TESTGOALS = check unit integration fuzz fuzzers sanbin sancheck bench
 ifneq ($(filter $(TESTGOALS),$(MAKECMDGOALS)),)
 DEPSOK = .deps-test.ok
+else ifneq ($(filter check-deb,$(MAKECMDGOALS)),)
+DEPSOK = .deps-checkdeb.ok
+else ifneq ($(filter deb,$(MAKECMDGOALS)),)
+DEPSOK = .deps-deb.ok
 else ifneq ($(filter run,$(MAKECMDGOALS)),)
 DEPSOK = .deps-run.ok
 endif
@@ -60,6 +66,12 @@ deps:
 	@touch $@
 .deps-run.ok: tools/deps.sh
 	@sh tools/deps.sh build run
+	@touch $@
+.deps-deb.ok: tools/deps.sh
+	@sh tools/deps.sh build deb
+	@touch $@
+.deps-checkdeb.ok: tools/deps.sh
+	@sh tools/deps.sh build run deb
 	@touch $@
 
 # ---- normal build
@@ -151,14 +163,23 @@ bench: $(DEPSOK) all
 # (imc-setup --system made four of them setuid) and replaces each file by a
 # rename; make uninstall removes what the MANIFEST says was installed
 # (tools/install.sh).
-INSTALLENV = DESTDIR='$(DESTDIR)' BINDIR='$(BINDIR)' MANDIR='$(MANDIR)' MANIFEST='$(MANIFEST)'
+INSTALLENV = DESTDIR='$(DESTDIR)' BINDIR='$(BINDIR)' MANDIR='$(MANDIR)' UNITDIR='$(UNITDIR)' MANIFEST='$(MANIFEST)'
 install: all
 	@$(INSTALLENV) sh tools/install.sh install $(PROGS) $(SCRIPTS) -- $(wildcard man/*.[1-8])
 uninstall:
 	@$(INSTALLENV) sh tools/install.sh uninstall $(PROGS) $(SCRIPTS) -- $(wildcard man/*.[1-8])
 
+# ---- the Debian package (debian/), built with dpkg-buildpackage in a copy
+# of the tree and checked with lintian (tools/deb.sh): dist/imc_VERSION_ARCH.deb.
+# make check-deb builds it and tests it in a fresh Debian 12 root (tests/deb/,
+# a few minutes: not part of make check)
+deb: $(DEPSOK)
+	@sh tools/deb.sh
+check-deb: $(DEPSOK)
+	@TESTS=deb sh tests/run.sh
+
 clean:
-	rm -rf build san fuzz $(PROGS) bin/sendmail .deps-test.ok .deps-run.ok
+	rm -rf build san fuzz dist $(PROGS) bin/sendmail .deps-test.ok .deps-run.ok .deps-deb.ok .deps-checkdeb.ok
 
 # header dependencies of every object built so far
 -include $(shell find build san fuzz -name '*.d' 2>/dev/null)

@@ -1,13 +1,16 @@
 #!/bin/sh
 # install.sh install|uninstall -- make install and make uninstall.
 #
-#   DESTDIR= BINDIR= MANDIR= MANIFEST= sh tools/install.sh install PROGRAM... -- MANPAGE...
-#   DESTDIR= BINDIR= MANDIR= MANIFEST= sh tools/install.sh uninstall PROGRAM... -- MANPAGE...
+#   DESTDIR= BINDIR= MANDIR= UNITDIR= MANIFEST= sh tools/install.sh install PROGRAM... -- MANPAGE...
+#   DESTDIR= BINDIR= MANDIR= UNITDIR= MANIFEST= sh tools/install.sh uninstall PROGRAM... -- MANPAGE...
 #
-# install copies each PROGRAM into DESTDIR/BINDIR, adds the links sendmail
-# and mailq (BINDIR) and newaliases to imc-inject, and the manual pages into
-# DESTDIR/MANDIR/manN.  Every file is written beside its destination and
-# renamed over it, so a running instance never sees half a program.
+# install copies each PROGRAM into DESTDIR/BINDIR, adds the links sendmail,
+# mailq and newaliases to imc-inject there (imc-inject acts on the name it
+# is called by), the manual pages into DESTDIR/MANDIR/manN and, when
+# UNITDIR is set, the systemd unit imc.service made from
+# tools/imc.service.in with BINDIR filled in.  Every file is written beside
+# its destination and renamed over it, so a running instance never sees
+# half a program.
 #
 # Upgrades.  A program that is already there keeps its owner, group and
 # mode: imc-setup --system made imc-queue, imc-local, imc-remote and
@@ -40,12 +43,14 @@ paths() {
   for p in $progs; do echo "$BINDIR/$(basename "$p")"; done
   for l in $LINKS; do echo "$BINDIR/$l"; done
   for m in $mans; do echo "$MANDIR/man${m##*.}/$(basename "$m")"; done
+  [ -z "${UNITDIR:-}" ] || echo "$UNITDIR/imc.service"
 }
 
 # mkdirs DIR: create DIR and its missing parents, each new one noted in $created
 created=
 mkdirs() {
   [ -d "$D$1" ] && return 0
+  case $1 in /|.) mkdir -p -- "$D$1" || die 111 "unable to create $D$1"; return 0 ;; esac
   mkdirs "$(dirname "$1")"
   mkdir -m 0755 "$D$1" || die 111 "unable to create $D$1"
   created="$1
@@ -85,6 +90,13 @@ install)
   for p in $progs; do put "$p" "$BINDIR/$(basename "$p")" 0755; done
   for l in $LINKS; do link "$l"; done
   for m in $mans; do put "$m" "$MANDIR/man${m##*.}/$(basename "$m")" 0644; done
+  if [ -n "${UNITDIR:-}" ]; then
+    mkdirs "$UNITDIR"
+    unit=$D$UNITDIR/imc.service.imc-src
+    sed "s|@BINDIR@|$BINDIR|g" "$(dirname "$0")/imc.service.in" > "$unit" || die 111 "unable to write $unit"
+    put "$unit" "$UNITDIR/imc.service" 0644
+    rm -f -- "$unit"
+  fi
   if [ -n "${MANIFEST:-}" ]; then
     # directories created by an earlier install stay on the list
     old=

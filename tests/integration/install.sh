@@ -11,7 +11,9 @@
 # `make install` again, as for an upgrade, and a restart: the four
 # programs keep their owners and modes and both ways deliver again.  As
 # nobody, `make install` over the instance's programs refuses and leaves
-# them as they were.  Finally `make uninstall` leaves nothing in PREFIX.
+# them as they were.  An imc-queue without its mode makes sendmail fail
+# with a message that names imc-setup, which puts it right.  Finally
+# `make uninstall` leaves nothing in PREFIX.
 . "$(dirname "$0")/../lib.sh"
 if [ "$(id -u)" != 0 ]; then
   echo "SKIP: install: needs root (system-mode users, setuid programs)"
@@ -33,6 +35,14 @@ minstall install || { fail install "make install: $(tail -5 "$T_TMP/make.out")";
 check "install: programs, links and manual pages in PREFIX" \
   test -x "$B/imc-queue" -a -x "$B/imc-setup" -a -L "$B/sendmail" -a -L "$B/mailq" \
        -a -L "$B/newaliases" -a -f "$PREFIX/share/man/man8/imc-send.8" -a -f "$PREFIX/share/man/man5/imc-control.5"
+check "install: the systemd unit starts imc-start of BINDIR" \
+  grep -qx "ExecStart=$B/imc-start /var/imc" "$PREFIX/lib/systemd/system/imc.service"
+if command -v systemd-analyze > /dev/null; then
+  # its only complaints may be the manual pages, which man does not find in PREFIX
+  systemd-analyze verify "$PREFIX/lib/systemd/system/imc.service" > "$T_TMP/verify.out" 2>&1
+  if grep -v "Command 'man imc-" "$T_TMP/verify.out" | grep -q .; then fail "systemd-analyze verify imc.service" "$(cat "$T_TMP/verify.out")"
+  else pass "systemd-analyze verify imc.service"; fi
+else echo "SKIP: systemd-analyze verify: systemd-analyze is not installed"; fi
 t_system_instance "$B" "$I" "$P" || exit 1
 echo site.test > "$I/control/me"
 echo site.test > "$I/control/sitedomains"
@@ -101,6 +111,22 @@ elif grep -q 'imc-setup --system' "$T_TMP/nobody.out" && [ "$(md5sum "$B/imc-que
   pass "install as nobody: refused, names imc-setup, imc-queue unchanged"
 else fail "install as nobody" "$(cat "$T_TMP/nobody.out"); $(modes)"; fi
 chmod 0755 "$B" "$PREFIX/share/man/man8" "$PREFIX/share/man/man5" "$PREFIX/share/imc"
+
+# ---- imc-queue without its mode (as an install that forgot it leaves it):
+# sendmail fails temporarily and the message names imc-setup; imc-setup
+# --system puts it right
+chown root:root "$B/imc-queue" && chmod 0755 "$B/imc-queue"
+printf 'Subject: install test 5\n\nmessage 5\n' |
+  setpriv --reuid=nobody --regid=nogroup --clear-groups env IMC_HOME="$I" "$B/sendmail" alice@site.test \
+  > "$T_TMP/sendmail.lost" 2>&1
+rc=$?
+if [ "$rc" = 75 ] && grep -q "imc-setup --system $I" "$T_TMP/sendmail.lost"; then
+  pass "imc-queue not setuid: sendmail exits 75 and names imc-setup --system"
+else fail "imc-queue not setuid" "exit $rc: $(cat "$T_TMP/sendmail.lost")"; fi
+"$B/imc-setup" --system "$I" > "$T_TMP/setup.out" 2>&1 || fail "imc-setup again" "$(cat "$T_TMP/setup.out")"
+if mail 5 && t_wait 20 got 5 && t_wait 20 got 6 && [ "$(modes)" = "$WANT" ]; then
+  pass "imc-setup --system again: modes back, mail delivered"
+else fail "imc-setup again: delivery" "$(modes); $(tail -3 "$I/log/send/current")"; fi
 
 # ---- stop, uninstall
 t_stop "$I" || fail stop "s6-svscan did not stop"
