@@ -11,12 +11,15 @@
 # through /proc/self/exe).  In the root, with chroot:
 #   - dpkg -i: the users, /var/imc, the four setuid programs and their
 #     dpkg-statoverride entries exist; sendmail, mailq, newaliases are links;
+#   - the unit imc.service is enabled, the postinst restarts it on upgrade;
 #   - the instance, moved to a random port on 127.0.0.1 and started with
-#     imc-start (not systemd), delivers a message sent by SMTP from outside
+#     the unit's ExecStart (imc-start; not systemd), is listening once the
+#     unit's ExecStartPost (readiness) returns, and delivers a message sent by SMTP from outside
 #     and one by /usr/sbin/sendmail run as nobody; a message for a route
 #     whose host refuses connections stays deferred;
-#   - dpkg -i of the newer version while it runs, then a restart of the
-#     services: the version changed, owners and modes and control/ did not,
+#   - dpkg -i of the newer version while it runs, with a stand-in systemctl
+#     (as if systemd ran) that carries out the restart of imc.service the
+#     postinst asks for by restarting the services: the version changed, owners and modes and control/ did not,
 #     and SMTP and sendmail deliver again; mailq lists the deferred
 #     message by its id (only when sendmail -bp works in this tree);
 #   - dpkg -r keeps /var/imc and the users; dpkg --purge removes the
@@ -129,8 +132,17 @@ up() {
     s6-svwait -U -t 10000 "$I/service/send" "$I/service/smtpd" 2>/dev/null &&
     t_wait 10 sh -c "ss -Hltn | grep -q '127.0.0.1:$P '"
 }
-inroot imc-start /var/imc > "$T_TMP/start.out" 2>&1 &
+# imc-start as imc.service runs it, with the unit's readiness check (its
+# ExecStartPost, which systemd would run): when that returns, SMTP answers
+UNIT=$R/lib/systemd/system/imc.service
+check "the unit is enabled" test -L "$R/etc/systemd/system/multi-user.target.wants/imc.service"
+START=$(sed -n 's/^ExecStart=//p' "$UNIT")
+READY=$(sed -n 's/^ExecStartPost=//p' "$UNIT" | sed 's/\$\$/$/g')
+inroot $START > "$T_TMP/start.out" 2>&1 &
 ROOTPID=$!
+if inroot sh -c "$READY" > "$T_TMP/ready.out" 2>&1 && ss -Hltn | grep -q "127.0.0.1:$P "; then
+  pass "imc.service's ExecStart and ExecStartPost: ready, and then SMTP listens"
+else fail "imc.service readiness" "$(cat "$T_TMP/ready.out"); $(ss -Hltn | grep ":$P ")"; fi
 up || { fail "imc-start" "the instance did not come up: $(cat "$T_TMP/start.out"; tail -5 "$I/log/smtpd/current")"; exit 1; }
 
 # mail N: message N by SMTP from outside, N+1 by sendmail in the root as nobody
@@ -157,19 +169,35 @@ if t_wait 20 sh -c "[ -n \"\$(find '$I/queue/info' -path '*/info/?/*' -type f)\"
   pass "the message for the refused route is deferred in the queue ($ID)"
 else ID=; fail "deferred message" "$(tail -5 "$I/log/send/current")"; fi
 
-# ---- upgrade in place while the instance runs, then restart it
+# ---- upgrade in place while the instance runs.  The maintainer scripts
+# act on imc.service only where systemd runs (/run/systemd/system): a
+# stand-in systemctl in the root logs what they ask and does a restart of
+# imc.service as systemd would, by restarting every service of the instance
+[ ! -e "$R/usr/bin/systemctl" ] || { fail setup "the root has a systemctl"; exit 1; }
+mkdir -p "$R/run/systemd/system"
+cat > "$R/usr/bin/systemctl" <<'EOS'
+#!/bin/sh
+echo "systemctl $*" >> /tmp/systemctl.log
+case " $* " in
+  *" restart imc.service "*) for s in send smtpd pickup; do s6-svc -r "/var/imc/service/$s"; done ;;
+esac
+exit 0
+EOS
+chmod 0755 "$R/usr/bin/systemctl"
 inroot dpkg -i "/tmp/$(basename "$DEB2")" > "$T_TMP/dpkg2.out" 2>&1 ||
   { fail "dpkg -i $V2" "$(tail -20 "$T_TMP/dpkg2.out")"; exit 1; }
+rm -rf "$R/run/systemd" "$R/usr/bin/systemctl"
+if grep -q ' restart imc.service' "$R/tmp/systemctl.log" 2>/dev/null; then pass "upgrade: the postinst restarted imc.service"
+else fail "upgrade: restart" "systemctl calls: $(cat "$R/tmp/systemctl.log" 2>&1)"; fi
 check "upgrade: dpkg -i of $V2" test "$(inroot dpkg-query -W -f '${Version}' imc)" = "$V2"
 if [ "$(modes)" = "$WANT" ]; then pass "upgrade: owners and setuid modes kept"
 else fail "upgrade: modes" "$(modes)"; fi
 ctlsum > "$T_TMP/control.2"
 check "upgrade: control/ untouched" cmp -s "$T_TMP/control.1" "$T_TMP/control.2"
-for s in send smtpd pickup; do s6-svc -r "$I/service/$s"; done
 sleep 1
 up || fail "restart after the upgrade" "$(tail -5 "$I/log/smtpd/current")"
 mail 3
-if t_wait 30 got 3 && t_wait 30 got 4; then pass "$V2: SMTP and sendmail delivered after the upgrade and a restart"
+if t_wait 30 got 3 && t_wait 30 got 4; then pass "$V2: SMTP and sendmail delivered after the upgrade and its restart"
 else fail "$V2: delivery" "$(ls "$I/mail/alice/new" 2>&1); $(tail -3 "$I/log/send/current")"; fi
 
 # ---- mailq, when sendmail -bp works in this tree
