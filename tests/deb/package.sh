@@ -184,11 +184,15 @@ esac
 exit 0
 EOS
 chmod 0755 "$R/usr/bin/systemctl"
+SENDPID=$(s6-svstat -p "$I/service/send")
 inroot dpkg -i "/tmp/$(basename "$DEB2")" > "$T_TMP/dpkg2.out" 2>&1 ||
   { fail "dpkg -i $V2" "$(tail -20 "$T_TMP/dpkg2.out")"; exit 1; }
 rm -rf "$R/run/systemd" "$R/usr/bin/systemctl"
-if grep -q ' restart imc.service' "$R/tmp/systemctl.log" 2>/dev/null; then pass "upgrade: the postinst restarted imc.service"
-else fail "upgrade: restart" "systemctl calls: $(cat "$R/tmp/systemctl.log" 2>&1)"; fi
+t_wait 10 sh -c "[ \"\$(s6-svstat -p '$I/service/send')\" -gt 1 ] && [ \"\$(s6-svstat -p '$I/service/send')\" != $SENDPID ]"
+NEWPID=$(s6-svstat -p "$I/service/send")
+if grep -q ' restart imc.service' "$R/tmp/systemctl.log" 2>/dev/null && [ "$NEWPID" != "$SENDPID" ]; then
+  pass "upgrade: the postinst restarted imc.service (imc-send $SENDPID, now $NEWPID)"
+else fail "upgrade: restart" "imc-send $SENDPID, now $NEWPID; systemctl calls: $(cat "$R/tmp/systemctl.log" 2>&1)"; fi
 check "upgrade: dpkg -i of $V2" test "$(inroot dpkg-query -W -f '${Version}' imc)" = "$V2"
 if [ "$(modes)" = "$WANT" ]; then pass "upgrade: owners and setuid modes kept"
 else fail "upgrade: modes" "$(modes)"; fi
