@@ -84,7 +84,15 @@ IMC_DEB_VERSION=$V2 sh "$TOP/tools/deb.sh" "$T_TMP/v2" > "$T_TMP/deb2.out" 2>&1 
   { fail "make deb (version $V2)" "$(tail -20 "$T_TMP/deb2.out")"; exit 1; }
 DEB2=$(ls "$T_TMP"/v2/imc_*.deb)
 echo "package $V2 built at $(( $(date +%s) - start )) s"
-wait "$MMPID" || { MMPID=; fail mmdebstrap "$(tail -20 "$T_TMP/mmdebstrap.out")"; exit 1; }
+if ! wait "$MMPID"; then
+  MMPID=
+  # the mirror out of reach is no failure of imc's
+  if grep -qE 'Could not resolve|Temporary failure resolving|Failed to fetch|Could not connect|Network is unreachable' "$T_TMP/mmdebstrap.out"; then
+    echo "SKIP: deb: mmdebstrap cannot reach the mirror ${MIRROR:-}: $(grep -m1 -E 'resolv|fetch|connect|unreachable' "$T_TMP/mmdebstrap.out")"
+    exit 0
+  fi
+  fail mmdebstrap "$(tail -20 "$T_TMP/mmdebstrap.out")"; exit 1
+fi
 MMPID=
 echo "root made at $(( $(date +%s) - start )) s (mirror ${MIRROR:-mmdebstrap's default}, with $DEPS)"
 mount -t proc proc "$R/proc" || { fail setup "cannot mount /proc in the root"; exit 1; }
@@ -124,6 +132,9 @@ echo "nowhere.test [127.0.0.1]:$CLOSED tls=none" > "$I/control/routes"
 inroot env IMC_HOME=/var/imc imc-ctl compile > "$T_TMP/compile.out" 2>&1 || { fail setup "imc-ctl compile: $(cat "$T_TMP/compile.out")"; exit 1; }
 inroot imc-setup --system --port "$P" --no-submission --listen 127.0.0.1 /var/imc > "$T_TMP/setup.out" 2>&1 ||
   { fail setup "imc-setup: $(cat "$T_TMP/setup.out")"; exit 1; }
+# DNS on 127.0.0.1, where nothing answers: lookups (SPF and DKIM of the
+# inbound mail) fail at once instead of waiting for an outside resolver
+echo 127.0.0.1 > "$I/env/DNSCACHEIP"
 ctlsum() { (cd "$I/control" && find . -type f | sort | xargs md5sum); }
 ctlsum > "$T_TMP/control.1"
 
