@@ -47,7 +47,7 @@ paths() {
 }
 
 # mkdirs DIR: create DIR and its missing parents, each new one noted in $created
-created=
+created= kept=
 mkdirs() {
   [ -d "$D$1" ] && return 0
   case $1 in /|.) mkdir -p -- "$D$1" || die 111 "unable to create $D$1"; return 0 ;; esac
@@ -70,6 +70,7 @@ put() {
       rm -f -- "$tmp"
       die 111 "unable to give the new $2 the owner $(stat -c %U:%G -- "$dst") and mode $mode of the installed one (run make install as root; or install, then run imc-setup --system on each instance as root and restart it): $dst is unchanged"
     fi
+    case $mode in [1-7]???) kept="$kept $(basename "$2")" ;; esac
   else
     chmod "$3" "$tmp" || { rm -f -- "$tmp"; die 111 "unable to chmod $tmp"; }
   fi
@@ -96,6 +97,9 @@ install)
     sed "s|@BINDIR@|$BINDIR|g" "$(dirname "$0")/imc.service.in" > "$unit" || die 111 "unable to write $unit"
     put "$unit" "$UNITDIR/imc.service" 0644
     rm -f -- "$unit"
+  fi
+  if [ -n "$kept" ]; then
+    echo "$PROG: kept the owners and setuid modes of$kept; restart each instance that runs them (s6-svc -r DIR/service/*, or systemctl restart imc)"
   fi
   if [ -n "${MANIFEST:-}" ]; then
     # directories created by an earlier install stay on the list

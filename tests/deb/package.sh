@@ -23,7 +23,10 @@
 #     and SMTP and sendmail deliver again; mailq lists the deferred
 #     message by its id (only when sendmail -bp works in this tree);
 #   - dpkg -r keeps /var/imc and the users; dpkg --purge removes the
-#     instance, the statoverrides and every imc user and group.
+#     instance, the statoverrides and every imc user and group;
+#   - installed over an instance that is already there, the package leaves
+#     it alone and says to run imc-setup --system and dpkg-reconfigure imc,
+#     which then record the modes.
 # Everything is under the test's temporary directory, unmounted and removed
 # on exit, failure included.
 . "$(dirname "$0")/../lib.sh"
@@ -236,5 +239,21 @@ if [ -z "$left" ]; then pass "purge: no imc user or group left"; else fail "purg
 if inroot dpkg-statoverride --list | grep -q /usr/lib/imc; then fail "purge: statoverride" "$(inroot dpkg-statoverride --list)"
 else pass "purge: the statoverride entries removed"; fi
 check "purge: sendmail and the programs gone" test ! -e "$R/usr/sbin/sendmail" -a ! -e "$R/usr/lib/imc"
+# ---- an instance that was there before the package: left alone, the
+# programs stay unprivileged and the postinst says what to run; after
+# imc-setup --system and dpkg-reconfigure imc the modes are recorded
+mkdir -p "$I/service"
+inroot dpkg -i "/tmp/$(basename "$DEB2")" > "$T_TMP/dpkg3.out" 2>&1 || fail "dpkg -i over an instance" "$(tail -10 "$T_TMP/dpkg3.out")"
+if grep -q 'run imc-setup --system /var/imc, then dpkg-reconfigure imc' "$T_TMP/dpkg3.out" && [ ! -e "$I/control" ] &&
+   ! inroot dpkg-statoverride --list | grep -q /usr/lib/imc; then
+  pass "install over an existing instance: left alone, says to run imc-setup and dpkg-reconfigure"
+else fail "install over an existing instance" "$(cat "$T_TMP/dpkg3.out"; ls "$I")"; fi
+inroot imc-setup --system /var/imc > "$T_TMP/setup3.out" 2>&1 || fail "imc-setup" "$(cat "$T_TMP/setup3.out")"
+inroot env DEBIAN_FRONTEND=noninteractive dpkg-reconfigure imc > "$T_TMP/reconf.out" 2>&1 || fail "dpkg-reconfigure" "$(cat "$T_TMP/reconf.out")"
+if [ "$(inroot dpkg-statoverride --list | grep -c ' /usr/lib/imc/bin/imc-')" = 4 ] && [ "$(modes)" = "$WANT" ]; then
+  pass "imc-setup --system and dpkg-reconfigure imc: the four modes recorded"
+else fail "dpkg-reconfigure imc" "$(inroot dpkg-statoverride --list); $(modes)"; fi
+inroot dpkg --purge imc > "$T_TMP/purge2.out" 2>&1 || fail "second dpkg --purge" "$(tail -10 "$T_TMP/purge2.out")"
+check "second purge: /var/imc removed" test ! -e "$I"
 echo "done at $(( $(date +%s) - start )) s"
 t_done

@@ -86,6 +86,16 @@ else fail "first install: delivery" "$(ls "$I/mail/alice/new" 2>&1); $(tail -3 "
 
 # ---- make install again, as for an upgrade, while the instance runs
 minstall install || { fail reinstall "make install: $(tail -5 "$T_TMP/make.out")"; exit 1; }
+# names_all LINE: LINE names each of the four programs
+names_all() {
+  for _n in imc-queue imc-local imc-remote imc-convert; do
+    case "$1 " in *" $_n "*|*" $_n;"*) ;; *) return 1 ;; esac
+  done
+}
+kept=$(grep 'kept the owners and setuid modes of .*; restart' "$T_TMP/make.out")
+if [ -n "$kept" ] && names_all "$kept"; then
+  pass "second make install: says it kept the four setuid modes and to restart"
+else fail "second make install: message" "$(cat "$T_TMP/make.out")"; fi
 modes > "$T_TMP/modes.2"
 if [ "$(cat "$T_TMP/modes.2")" = "$WANT" ]; then pass "second make install kept the owners and setuid modes"
 else fail "second make install: modes" "$(cat "$T_TMP/modes.2")"; fi
