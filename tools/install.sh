@@ -20,7 +20,8 @@
 # message says what to run.
 #
 # MANIFEST (a path below DESTDIR, empty for none): the list of what this
-# install wrote, files and links first, then each directory it created.
+# install and the earlier ones wrote, files and links first, then each
+# directory they created.
 # uninstall removes exactly what the MANIFEST names (directories only when
 # empty); without a MANIFEST it removes the files of the given lists.
 #
@@ -102,11 +103,14 @@ install)
     echo "$PROG: kept the owners and setuid modes of$kept; restart each instance that runs them (s6-svc -r DIR/service/*, or systemctl restart imc)"
   fi
   if [ -n "${MANIFEST:-}" ]; then
-    # directories created by an earlier install stay on the list
-    old=
-    [ ! -f "$D$MANIFEST" ] || old=$(sed -n 's|^dir ||p' "$D$MANIFEST")
-    { paths | sed 's/^/file /'
-      printf '%s\n%s\n' "$created" "$old" | sed '/^$/d' | awk '!seen[$0]++' | sed 's/^/dir /'
+    # what an earlier install wrote stays on the list (a program since
+    # dropped from the tree is still removed by make uninstall)
+    oldfiles= olddirs=
+    if [ -f "$D$MANIFEST" ]; then
+      oldfiles=$(sed -n 's|^file ||p' "$D$MANIFEST") olddirs=$(sed -n 's|^dir ||p' "$D$MANIFEST")
+    fi
+    { { paths; printf '%s\n' "$oldfiles"; } | sed '/^$/d' | awk '!seen[$0]++' | sed 's/^/file /'
+      printf '%s\n%s\n' "$created" "$olddirs" | sed '/^$/d' | awk '!seen[$0]++' | sed 's/^/dir /'
     } > "$D$MANIFEST.imc-new" && mv -f -- "$D$MANIFEST.imc-new" "$D$MANIFEST" \
       || die 111 "unable to write $D$MANIFEST"
   fi

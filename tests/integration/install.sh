@@ -13,7 +13,8 @@
 # nobody, `make install` over the instance's programs refuses and leaves
 # them as they were.  An imc-queue without its mode makes sendmail fail
 # with a message that names imc-setup, which puts it right.  Finally
-# `make uninstall` leaves nothing in PREFIX.
+# `make uninstall` leaves nothing in PREFIX, not even a program that only
+# an earlier install wrote.
 . "$(dirname "$0")/../lib.sh"
 if [ "$(id -u)" != 0 ]; then
   echo "SKIP: install: needs root (system-mode users, setuid programs)"
@@ -84,7 +85,10 @@ t_wait 10 sh -c "ss -Hltn | grep -q '127.0.0.1:$P '" || { fail start "no listene
 if mail 1 && t_wait 20 got 1 && t_wait 20 got 2; then pass "first install: SMTP and sendmail (as nobody) delivered"
 else fail "first install: delivery" "$(ls "$I/mail/alice/new" 2>&1); $(tail -3 "$I/log/send/current")"; fi
 
-# ---- make install again, as for an upgrade, while the instance runs
+# ---- make install again, as for an upgrade, while the instance runs.  As
+# if the first install had been of a version with one more program: it is
+# on the manifest, and make uninstall must remove it too
+: > "$B/imc-dropped" && echo "file $B/imc-dropped" >> "$PREFIX/share/imc/installed"
 minstall install || { fail reinstall "make install: $(tail -5 "$T_TMP/make.out")"; exit 1; }
 # names_all LINE: LINE names each of the four programs
 names_all() {
