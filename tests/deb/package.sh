@@ -49,7 +49,10 @@ deb_cleanup() {
     t_wait 10 sh -c "! kill -0 $ROOTPID" || kill -9 "$ROOTPID" 2>/dev/null
   fi
   if [ -n "${MMPID:-}" ]; then kill "$MMPID" 2>/dev/null; wait "$MMPID" 2>/dev/null; fi
-  umount "$R/proc" 2>/dev/null || umount -l "$R/proc" 2>/dev/null
+  # ours (/proc) and any an interrupted mmdebstrap left, deepest first
+  for m in $(grep " $R/" /proc/mounts | cut -d' ' -f2 | sort -r); do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+  done
   # never remove through a mount that is still there
   if grep -q " $R/" /proc/mounts; then
     echo "FAIL: cleanup: still mounted under $R: $(grep " $R/" /proc/mounts | cut -d' ' -f2)"
