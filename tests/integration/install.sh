@@ -12,7 +12,7 @@
 # programs keep their owners and modes and both ways deliver again.  As
 # nobody, `make install` over the instance's programs refuses and leaves
 # them as they were.  An imc-queue without its mode makes sendmail fail
-# with a message that names imc-setup, which puts it right.  Finally
+# and SMTP answer 451, with messages that name imc-setup, which puts it right.  Finally
 # `make uninstall` leaves nothing in PREFIX, not even a program that only
 # an earlier install wrote.
 . "$(dirname "$0")/../lib.sh"
@@ -137,7 +137,21 @@ rc=$?
 if [ "$rc" = 75 ] && grep -q "imc-setup --system $I" "$T_TMP/sendmail.lost"; then
   pass "imc-queue not setuid: sendmail exits 75 and names imc-setup --system"
 else fail "imc-queue not setuid" "exit $rc: $(cat "$T_TMP/sendmail.lost")"; fi
+# SMTP, once the workers start afresh (each has its own imc-queue): 451, and
+# the smtpd log names imc-setup
+s6-svc -r "$I/service/smtpd"
+sleep 1
+s6-svwait -U -t 10000 "$I/service/smtpd" 2>/dev/null
+t_wait 10 sh -c "ss -Hltn | grep -q '127.0.0.1:$P '"
+swaks --server "127.0.0.1:$P" --from bob@example.org --to alice@site.test --body "lost" > "$T_TMP/swaks.lost" 2>&1
+if grep -q '^<\*\* *451 4\.3\.0' "$T_TMP/swaks.lost" && t_wait 5 grep -q "run imc-setup --system $I" "$I/log/smtpd/current"; then
+  pass "imc-queue not setuid: SMTP answers 451 4.3.0 and the smtpd log names imc-setup --system"
+else fail "imc-queue not setuid: SMTP" "$(grep -E '^<' "$T_TMP/swaks.lost" | tail -3); $(tail -3 "$I/log/smtpd/current")"; fi
 "$B/imc-setup" --system "$I" > "$T_TMP/setup.out" 2>&1 || fail "imc-setup again" "$(cat "$T_TMP/setup.out")"
+for s in smtpd send; do s6-svc -r "$I/service/$s"; done
+sleep 1
+s6-svwait -U -t 10000 "$I/service/smtpd" "$I/service/send" 2>/dev/null
+t_wait 10 sh -c "ss -Hltn | grep -q '127.0.0.1:$P '"
 if mail 5 && t_wait 20 got 5 && t_wait 20 got 6 && [ "$(modes)" = "$WANT" ]; then
   pass "imc-setup --system again: modes back, mail delivered"
 else fail "imc-setup again: delivery" "$(modes); $(tail -3 "$I/log/send/current")"; fi
