@@ -28,6 +28,12 @@ LINK      = $(CC) $(IMC_CFLAGS) $(CFLAGS) $(LDFLAGS)
 LDLIBS    = -Wl,-Bstatic -lbearssl -lowfat -lhogweed -lnettle -lgmp -lcrypt -Wl,-Bdynamic
 SANFLAGS  = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 PREFIX    = /usr/local
+BINDIR    = $(PREFIX)/bin
+MANDIR    = $(PREFIX)/share/man
+# the systemd unit imc.service (tools/imc.service.in); empty: none
+UNITDIR   = $(PREFIX)/lib/systemd/system
+# what make install wrote, for make uninstall (empty: none, as for a package)
+MANIFEST  = $(PREFIX)/share/imc/installed
 
 DIRS     = lib lib/convert control queue queue/send queue/local queue/inject queue/admin \
            smtpd smtpd/tcpd remote remote/dequeue convert
@@ -37,7 +43,7 @@ PROGS    = $(patsubst %.c,bin/%,$(notdir $(MAINS)))
 UNITS    = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/t_*.c))
 SCRIPTS  = bin/imc-setup bin/imc-start
 
-.PHONY: all deps check unit integration run install clean fuzz fuzzers bench sanbin sancheck
+.PHONY: all deps check unit integration run install uninstall deb check-deb clean fuzz fuzzers bench sanbin sancheck
 all: $(PROGS) bin/sendmail
 
 # ---- dependencies: Debian packages, installed when missing, only for the
@@ -46,6 +52,10 @@ all: $(PROGS) bin/sendmail
 TESTGOALS = check unit integration fuzz fuzzers sanbin sancheck bench
 ifneq ($(filter $(TESTGOALS),$(MAKECMDGOALS)),)
 DEPSOK = .deps-test.ok
+else ifneq ($(filter check-deb,$(MAKECMDGOALS)),)
+DEPSOK = .deps-checkdeb.ok
+else ifneq ($(filter deb,$(MAKECMDGOALS)),)
+DEPSOK = .deps-deb.ok
 else ifneq ($(filter run,$(MAKECMDGOALS)),)
 DEPSOK = .deps-run.ok
 endif
@@ -56,6 +66,12 @@ deps:
 	@touch $@
 .deps-run.ok: tools/deps.sh
 	@sh tools/deps.sh build run
+	@touch $@
+.deps-deb.ok: tools/deps.sh
+	@sh tools/deps.sh build deb
+	@touch $@
+.deps-checkdeb.ok: tools/deps.sh
+	@sh tools/deps.sh build run deb
 	@touch $@
 
 # ---- normal build
@@ -143,15 +159,27 @@ run: $(DEPSOK) all
 bench: $(DEPSOK) all
 	@bash bench/inject.sh
 
+# make install keeps the owner and mode of every program already installed
+# (imc-setup --system made four of them setuid) and replaces each file by a
+# rename; make uninstall removes what the MANIFEST says was installed
+# (tools/install.sh).
+INSTALLENV = DESTDIR='$(DESTDIR)' BINDIR='$(BINDIR)' MANDIR='$(MANDIR)' UNITDIR='$(UNITDIR)' MANIFEST='$(MANIFEST)'
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
-	install -m 755 $(PROGS) $(SCRIPTS) $(DESTDIR)$(PREFIX)/bin
-	ln -sf imc-inject $(DESTDIR)$(PREFIX)/bin/sendmail
-	for m in $(wildcard man/*.8); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8; done
-	for m in $(wildcard man/*.5); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man5; done
+	@$(INSTALLENV) sh tools/install.sh install $(PROGS) $(SCRIPTS) -- $(wildcard man/*.[1-8])
+uninstall:
+	@$(INSTALLENV) sh tools/install.sh uninstall $(PROGS) $(SCRIPTS) -- $(wildcard man/*.[1-8])
+
+# ---- the Debian package (debian/), built with dpkg-buildpackage in a copy
+# of the tree and checked with lintian (tools/deb.sh): dist/imc_VERSION_ARCH.deb.
+# make check-deb builds it and tests it in a fresh Debian 12 root (tests/deb/,
+# a few minutes: not part of make check)
+deb: $(DEPSOK)
+	@sh tools/deb.sh
+check-deb: $(DEPSOK)
+	@TESTS=deb sh tests/run.sh
 
 clean:
-	rm -rf build san fuzz $(PROGS) bin/sendmail .deps-test.ok .deps-run.ok
+	rm -rf build san fuzz dist $(PROGS) bin/sendmail .deps-test.ok .deps-run.ok .deps-deb.ok .deps-checkdeb.ok
 
 # header dependencies of every object built so far
 -include $(shell find build san fuzz -name '*.d' 2>/dev/null)

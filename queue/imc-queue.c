@@ -183,6 +183,12 @@ static void open_instance(struct instance *in)
   in->queue = open_dir(in->home, "queue", setuid_run);
   if (in->queue < 0) {
     if (setuid_run) fatal(QX_TEMP_QUEUE, NOT_INSTANCE);
+    if (errno == EACCES) {
+      /* not setuid: most likely the install replaced it without its mode */
+      int e = errno;
+      warn("imc-queue is not setuid to the queue's owner: as root, run imc-setup --system ", imc_home());
+      errno = e;
+    }
     fatalsys(QX_TEMP_QUEUE, "unable to enter ", imc_home(), "/queue");
   }
   if (setuid_run) check_instance(in);

@@ -10,6 +10,7 @@
 # or SKIP line at all (it tested nothing).  The output of every test is kept
 # in tests/out/NAME.log.
 #   TESTS=unit|fuzz|integration|san   run only that kind;   ONLY=pattern  tests whose name matches
+#   TESTS=deb   the Debian package tests (tests/deb/*.sh, make check-deb), only when asked for
 #
 # san: the integration tests once more, with the programs of san/bin (built
 # with AddressSanitizer and UndefinedBehaviorSanitizer: make sanbin).  It runs
@@ -88,6 +89,9 @@ if [ -z "${TESTS:-}" ] || [ "$TESTS" = integration ]; then
     [ -f "$t" ] || continue
     case "$t" in *.py) run_one "$t" "$PYTHON" "$t" ;; *) run_one "$t" sh "$t" ;; esac
   done
+fi
+if [ "${TESTS:-}" = deb ]; then
+  for t in tests/deb/*.sh; do [ -f "$t" ] && run_one "$t" sh "$t"; done
 fi
 
 # san_test DIR COMMAND...: the command (one integration test) with san/bin and

@@ -1,6 +1,7 @@
 #!/bin/sh
-# deps.sh [build] [run] [test] -- install the Debian packages that imc needs
-# for the named purposes (all three without arguments) when any is missing.
+# deps.sh [build] [run] [test] [deb] -- install the Debian packages that imc
+# needs for the named purposes (the first three without arguments) when any
+# is missing.
 # Run as root (CI and the README's commands are); as another user it only
 # reports what is missing and exits 100.
 #   build: what compiles imc and links it
@@ -8,14 +9,18 @@
 #   test:  the test peers and tools of make check: SMTP clients and sinks,
 #          dnsmasq, clang and libFuzzer, the clock faker, man page rendering,
 #          strace (the order of the durability calls: durability.sh)
-# `make deps` installs all three; `make run` build and run; the test targets
-# all three; `make` and `make install` install nothing.
+#   deb:   what builds the Debian package and tests it (make deb, make
+#          check-deb): debhelper, lintian, mmdebstrap for a fresh Debian root
+# `make deps` installs the first three; `make run` build and run; the test
+# targets the first three; make deb build and deb; make check-deb build,
+# run and deb; `make` and `make install` install nothing.
 set -e
 BUILD="gcc make libc6-dev libowfat-dev libbearssl-dev libcrypt-dev nettle-dev libgmp-dev"
 RUN="s6 execline publicsuffix openssl"
 TEST="swaks dnsmasq sharutils faketime python3 python3-aiosmtpd postfix
       python3-dkim python3-spf python3-authres strace
       clang libclang-rt-14-dev openssl iproute2 procps util-linux man-db groff-base"
+DEB="build-essential dpkg-dev debhelper fakeroot lintian mmdebstrap swaks util-linux"
 [ $# -gt 0 ] || set -- build run test
 want=
 for k in "$@"; do
@@ -23,7 +28,8 @@ for k in "$@"; do
     build) want="$want $BUILD" ;;
     run) want="$want $RUN" ;;
     test) want="$want $TEST" ;;
-    *) echo "deps.sh: fatal: unknown purpose $k (build, run or test)" >&2; exit 100 ;;
+    deb) want="$want $DEB" ;;
+    *) echo "deps.sh: fatal: unknown purpose $k (build, run, test or deb)" >&2; exit 100 ;;
   esac
 done
 missing=""
