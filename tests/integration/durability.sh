@@ -59,8 +59,8 @@ check "trace recorded" test -s "$TR"
 import re, sys, os
 trace, home, ids = sys.argv[1], os.path.realpath(sys.argv[2]), sys.argv[3:]
 calls, pending = [], {}
-head = re.compile(r'^(\d+) (\w+)\((.*)$')
-resumed = re.compile(r'^(\d+) <\.\.\. (\w+) resumed>(.*)$')
+head = re.compile(r'^(\d+) +(\w+)\((.*)$')
+resumed = re.compile(r'^(\d+) +<\.\.\. (\w+) resumed>(.*)$')
 for n, line in enumerate(open(trace, errors="replace")):
     line = line.rstrip("\n")
     m = resumed.match(line)
