@@ -623,7 +623,7 @@ run_all() {
     relay_pair inbound1 r4k 4096 "$N" "$rep"
     relay_pair big100k r100k 102400 "$N100K" "$rep"
     relay_pair big1m r1m 1048576 "$N1M" "$rep"
-    ((AUTH)) && phase_auth "$rep"
+    if ((AUTH)); then phase_auth "$rep"; fi
   done
 }
 

@@ -22,6 +22,10 @@
  *           Otherwise the message is queued with one Authentication-Results
  *           field on top, above the Received line.
  *
+ * Internationalized domains (RFC 6531): MAIL FROM's domain and From:'s
+ * are looked up in their A-label form (lib/idna.h), as SPF and DMARC
+ * records are published (RFC 8616).
+ *
  * DNS: one dnsq cache per session (lib/dnsq.h: a name asked twice is asked
  * once), servers from DNSCACHEIP or /etc/resolv.conf; each phase (MAIL;
  * the end of DATA) has CHECK_DEADLINE_MS in all, each try its own timeout.
@@ -46,6 +50,7 @@
 #include "dkim.h"
 #include "dmarc.h"
 #include "dnsq.h"
+#include "idna.h"
 #include "log.h"
 #include "message.h"
 #include "psl.h"
@@ -112,8 +117,20 @@ static const char *mail_reply(const char *code, const char *text, const stralloc
   return reply;
 }
 
+/* addr with a UTF-8 domain as LOCAL@A-LABELS in buf (lib/idna.h), the form
+   its DNS records have; addr itself when its domain is ASCII or will not
+   convert (the lookup then finds nothing) */
+static const char *dns_form(const char *addr, char *buf, size_t cap)
+{
+  size_t len = str_len(addr), at = str_rchr(addr, '@');
+  if (at == len || at + 1 >= cap || !utf8_has8bit(addr + at + 1, len - at - 1)) return addr;
+  byte_copy(buf, at + 1, addr);
+  return idna_to_ascii(addr + at + 1, len - at - 1, buf + at + 1, cap - at - 1) < 0 ? addr : buf;
+}
+
 static void spf_run(struct session *s)
 {
+  char a[SMTP_ADDR_MAX * 4 + 1];
   struct spf_request q;
   memset(&q, 0, sizeof q);
   spf_outcome_free(&spf);
@@ -129,7 +146,7 @@ static void spf_run(struct session *s)
   q.now = (unsigned long)time(0);
   q.lookup = dnsq_lookup;
   q.ctx = &cache;
-  spf_check_mailfrom(&q, s->sender.addr, &spf);
+  spf_check_mailfrom(&q, dns_form(s->sender.addr, a, sizeof a), &spf);
 }
 
 const char *check_mail(struct session *s)
@@ -299,11 +316,12 @@ static void put_value(stralloc *sa, const char *s)
   stralloc_append(sa, "\"");
 }
 
-/* From:'s domain, lower case, into d: 1, or 0 with *why */
+/* From:'s domain, lower case (a UTF-8 one in A-labels), into d: 1, or 0 with *why */
 static int from_domain(char *d, size_t cap, const char **why)
 {
   stralloc a = {0};
   const char *at, *first = 0;
+  char u[256];                  /* the domain as written, lower case */
   size_t pos = 0;
   int n = msghead_addresses(&head, "From", &a), ok = 0;
   *why = "no From: address";
@@ -311,16 +329,18 @@ static int from_domain(char *d, size_t cap, const char **why)
     ok = 1;
     for (; pos < a.len; pos += strlen(a.s + pos) + 1) {
       at = strrchr(a.s + pos, '@');
-      if (!at || !at[1] || strlen(at + 1) >= cap) { ok = 0; *why = "a From: address without a domain"; break; }
+      if (!at || !at[1] || strlen(at + 1) >= cap || strlen(at + 1) >= sizeof u) { ok = 0; *why = "a From: address without a domain"; break; }
       if (first && strcasecmp(first, at + 1)) { ok = 0; *why = "From: addresses of several domains"; break; }
       first = at + 1;
     }
   }
   if (ok) {
     size_t i;
-    for (i = 0; first[i]; i++) d[i] = first[i] >= 'A' && first[i] <= 'Z' ? first[i] + 32 : first[i];
-    d[i] = 0;
-    if (i && d[i - 1] == '.') d[i - 1] = 0;
+    for (i = 0; first[i]; i++) u[i] = first[i] >= 'A' && first[i] <= 'Z' ? first[i] + 32 : first[i];
+    u[i] = 0;
+    if (i && u[i - 1] == '.') u[--i] = 0;
+    if (!utf8_has8bit(u, i)) byte_copy(d, i + 1, u);
+    else if (idna_to_ascii(u, i, d, cap) < 0) { ok = 0; *why = "a From: domain that is not a valid U-label name"; }
   }
   stralloc_free(&a);
   return ok;

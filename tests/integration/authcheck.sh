@@ -55,6 +55,10 @@ txt-record=_dmarc.quar.test,"v=DMARC1; p=quarantine"
 txt-record=_dmarc.rej.test,"v=DMARC1; p=reject"
 txt-record=_dmarc.parent.test,"v=DMARC1; p=none; sp=reject"
 txt-record=_dmarc.example.co.uk,"v=DMARC1; p=reject"
+txt-record=xn--bcher-kva.test,"v=spf1 ip4:$C -all"
+txt-record=_dmarc.xn--bcher-kva.test,"v=DMARC1; p=reject"
+txt-record=xn--mller-kva.test,"v=spf1 -all"
+txt-record=_dmarc.xn--mller-kva.test,"v=DMARC1; p=reject"
 EOF2
 start_dns || exit 1
 
@@ -274,6 +278,33 @@ if replied authed "auth 235"; then
 else
   fail "authenticated client" "AUTH refused: $(tr '\n' '|' < "$W/authed.out")"
 fi
+
+# ---- SMTPUTF8 (RFC 6531): a UTF-8 domain's SPF and DMARC records are those
+# of its A-label form (bücher.test: xn--bcher-kva.test), RFC 8616
+cat > "$W/u8.py" <<'PY'
+# u8.py PORT SRC NAME DOMAIN: MAIL FROM:<u@DOMAIN> SMTPUTF8, From: u@DOMAIN
+import smtplib, sys
+port, src, name, dom = sys.argv[1:5]
+s = smtplib.SMTP(timeout=60, source_address=(src, 0))
+s.connect("127.0.0.1", int(port))
+s.ehlo("client.test")
+s.command_encoding = "utf-8"
+def show(n, r): print(n, r[0], r[1].decode(errors="replace").replace("\n", " "))
+r = s.docmd("MAIL FROM:<u@%s> SMTPUTF8" % dom); show("mail", r)
+r = s.docmd("RCPT TO:<alice@auth.test>"); show("rcpt", r)
+r = s.docmd("DATA")
+msg = "From: u@%s\r\nTo: alice@auth.test\r\nSubject: case %s\r\nMessage-ID: <%s@test>\r\n\r\nhello\r\n.\r\n" % (dom, name, name)
+s.send(msg.encode("utf-8"))
+show("data", s.getreply())
+s.quit()
+PY
+"$PYTHON" "$W/u8.py" "$P" "$C" idn-pass "bücher.test" > "$W/idn-pass.out" 2>&1
+if replied idn-pass "data 250" && delivered idn-pass && ar idn-pass && ar_is idn-pass "spf=pass dkim=none dmarc=pass"; then
+  pass "a UTF-8 domain: SPF and DMARC found at its A-label name"
+else fail "idn-pass" "replies: $(tr '\n' '|' < "$W/idn-pass.out"); got: $(tr '\n' '|' < "$W/idn-pass.ar" 2>/dev/null)"; fi
+check "a UTF-8 domain: header.from in A-labels" ar_has idn-pass header.from=xn--bcher-kva.test
+"$PYTHON" "$W/u8.py" "$P" "$C" idn-rej "müller.test" > "$W/idn-rej.out" 2>&1
+check "a UTF-8 domain whose A-label DMARC says reject: 550 5.7.1" replied idn-rej "data 550 5.7.1"
 
 # ---- control/authpolicy, read by the running workers
 imc-ctl set authpolicy "spffail=reject temperror=defer dmarcreject=mark" > /dev/null 2>&1 ||
