@@ -14,15 +14,6 @@
 const char *diag_prog = "imc";
 const char *diag_subject;
 
-/* the octets of the printable UTF-8 character at s (lib/utf8.h), 0 for a
-   control (C0, DEL, C1) or an octet of no well-formed character */
-static size_t printable_char(const char *s, size_t n)
-{
-  unsigned long cp;
-  size_t k = utf8_char(s, n, &cp);
-  return k && cp >= 32 && cp != 127 && (cp < 0x80 || cp > 0x9f) ? k : 0;
-}
-
 void diag_fold(struct diag_line *l, const char *s, size_t len)
 {
   size_t i, k;
@@ -30,7 +21,7 @@ void diag_fold(struct diag_line *l, const char *s, size_t len)
     if (s[i] == '\r' || s[i] == '\n') { l->brk = 1; continue; }
     if (l->brk && l->pos && l->buf[l->pos - 1] != ' ') l->buf[l->pos++] = ' ';
     l->brk = 0;
-    k = printable_char(s + i, len - i);
+    k = utf8_printable_char(s + i, len - i);
     if (!k) { if (l->pos < l->cap) l->buf[l->pos++] = '?'; continue; }
     if (l->pos + k > l->cap) { l->cap = l->pos; break; }      /* full: never half a character */
     memcpy(l->buf + l->pos, s + i, k);

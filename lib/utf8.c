@@ -43,6 +43,15 @@ size_t utf8_char(const char *s, size_t n, unsigned long *cp)
   return len;
 }
 
+static int control(unsigned long cp) { return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f); }
+
+size_t utf8_printable_char(const char *s, size_t n)
+{
+  unsigned long cp;
+  size_t k = utf8_char(s, n, &cp);
+  return k && !control(cp) ? k : 0;
+}
+
 int utf8_wellformed(const char *s, size_t n)
 {
   size_t i = 0, k;
@@ -57,10 +66,8 @@ int utf8_wellformed(const char *s, size_t n)
 int utf8_printable(const char *s, size_t n)
 {
   size_t i = 0, k;
-  unsigned long cp;
   while (i < n) {
-    if ((k = utf8_char(s + i, n - i, &cp)) == 0) return 0;
-    if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) return 0;
+    if ((k = utf8_printable_char(s + i, n - i)) == 0) return 0;
     i += k;
   }
   return 1;
@@ -72,7 +79,7 @@ size_t utf8_clean(char *out, size_t cap, const char *s, size_t len, char repl)
   unsigned long cp;
   while (i < len && o < cap) {
     k = utf8_char(s + i, len - i, &cp);
-    if (k == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) { out[o++] = repl; i += k ? k : 1; continue; }
+    if (k == 0 || control(cp)) { out[o++] = repl; i += k ? k : 1; continue; }
     if (o + k > cap) break;
     for (j = 0; j < k; j++) out[o++] = s[i++];
   }

@@ -14,6 +14,9 @@
 /* the octets of the well-formed character at s (1 for ASCII), with its code
    point in *cp; 0 when the bytes at s are ill-formed or cut short by n */
 size_t utf8_char(const char *s, size_t n, unsigned long *cp);
+/* the octets of the character at s when it is well-formed and no control
+   character (no C0, DEL or C1); 0 otherwise */
+size_t utf8_printable_char(const char *s, size_t n);
 /* 1 when s is well-formed UTF-8 (controls allowed: message text) */
 int utf8_wellformed(const char *s, size_t n);
 /* 1 when s is well-formed UTF-8 and holds no control character: no C0
